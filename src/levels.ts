@@ -1,0 +1,46 @@
+import { LEVELS, LEVEL_NAMES, type LevelName } from './client/levels.js';
+
+/** A level: a standard name or any integer. */
+export type Level = LevelName | number;
+
+/** Django's DEFAULT_TAGS: the tag each standard level adds to a message's `tags`. */
+export const DEFAULT_TAGS: Readonly<Record<number, string>> = Object.freeze({
+  [LEVELS.debug]: 'debug',
+  [LEVELS.info]: 'info',
+  [LEVELS.success]: 'success',
+  [LEVELS.warning]: 'warning',
+  [LEVELS.error]: 'error',
+});
+
+const NAME_LIST = LEVEL_NAMES.map((name) => `'${name}'`).join(', ');
+
+/**
+ * Turn a level name or integer into the integer.
+ *
+ * @param what - names the argument in the error, e.g. "ctx.messages.add() level".
+ * @throws {TypeError} for an unknown name or a number that is not a safe integer.
+ */
+export function toLevel(level: unknown, what: string): number {
+  if (typeof level === 'number') {
+    if (Number.isSafeInteger(level)) return level;
+    throw new TypeError(`koa-messages: ${what} must be an integer or a level name, got ${level}.`);
+  }
+  if (typeof level === 'string') {
+    // Own-property lookup: 'toString' or '__proto__' must not resolve to something on the prototype.
+    if (Object.hasOwn(LEVELS, level)) return LEVELS[level as LevelName];
+    throw new TypeError(`koa-messages: ${what} '${level}' is not a level name; use one of ${NAME_LIST} or an integer.`);
+  }
+  throw new TypeError(`koa-messages: ${what} must be an integer or a level name (${NAME_LIST}), got ${describe(level)}.`);
+}
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const proto: unknown = Object.getPrototypeOf(value);
+    const name = proto && typeof proto === 'object' && 'constructor' in proto ? (proto.constructor as { name?: unknown }).name : undefined;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'an object';
+  }
+  return typeof value;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { LEVELS, LEVEL_NAMES } from './client/levels.js';
+import { DEFAULT_TAGS, toLevel } from './levels.js';
+import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
+import type { Context } from 'koa';
+import { memoryStorage } from './storage/memory.js';
+import { sessionStorage } from './storage/session.js';
+
+/** What the `onDrop` hook receives: messages that were added but could not be kept. */
+export interface DropEvent {
+  readonly ctx: Context;
+  readonly reason: DropReason;
+  readonly messages: readonly StoredMessage[];
+  readonly error?: unknown;
+}
+
+const isStorage = (value: unknown): value is MessageStorage =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as MessageStorage).load === 'function' &&
+  typeof (value as MessageStorage).save === 'function';
+
+const levelSchema = z.custom<string | number>(
+  (value) => (typeof value === 'string' && Object.hasOwn(LEVELS, value)) || Number.isSafeInteger(value),
+  { message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer` },
+);
+
+const tagKeySchema = z.custom<string>(
+  (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
+  { message: 'keys must be integer levels or level names' },
+);
+
+/** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
+export const optionsSchema = z.strictObject({
+  storage: z
+    .union([z.literal('session'), z.literal('memory'), z.custom<MessageStorage>(isStorage)], {
+      error: () => "must be 'session', 'memory', or an object with load() and save() methods",
+    })
+    .default('session'),
+  sessionKey: z
+    .string()
+    .min(1)
+    .refine((key) => !key.startsWith('_'), {
+      message: "must not start with '_': koa-session does not save such keys",
+    })
+    .default('messages'),
+  level: levelSchema.default('info'),
+  tags: z.record(tagKeySchema, z.string()).default({}),
+  escape: z.boolean().default(true),
+  maxMessages: z.int().positive().default(100),
+  onDrop: z
+    .custom<(event: DropEvent) => void>((value) => typeof value === 'function', { message: 'must be a function' })
+    .optional(),
+});
+
+/** Options of `messages()`; every key is optional. */
+export type MessagesOptions = z.input<typeof optionsSchema>;
+
+/** The parsed, frozen configuration one `messages()` middleware runs with. */
+export interface Config {
+  readonly storage: MessageStorage;
+  readonly level: number;
+  /** DEFAULT_TAGS with the `tags` option merged over them (Django's MESSAGE_TAGS). */
+  readonly tags: Readonly<Record<number, string>>;
+  readonly escape: boolean;
+  readonly maxMessages: number;
+  readonly onDrop: ((event: DropEvent) => void) | undefined;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
+  }
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `option \`${path}\` ${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+/**
+ * Validate `messages()` options into a new frozen {@link Config}; the caller's object is not touched.
+ *
+ * @throws {TypeError} `koa-messages: …` naming each bad option.
+ */
+export function parseOptions(options: unknown): Config {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('koa-messages: messages(options) takes an options object.');
+  }
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new TypeError(`koa-messages: invalid messages() options: ${parsed.error.issues.map(formatIssue).join('; ')}.`);
+  }
+  const o = parsed.data;
+  const tags: Record<number, string> = { ...DEFAULT_TAGS };
+  for (const [key, tag] of Object.entries(o.tags)) tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
+  return Object.freeze({
+    storage: resolveStorage(o.storage, o),
+    level: toLevel(o.level, 'level'),
+    tags: Object.freeze(tags),
+    escape: o.escape,
+    maxMessages: o.maxMessages,
+    onDrop: o.onDrop,
+  });
+}
+
+function resolveStorage(storage: z.output<typeof optionsSchema>['storage'], o: z.output<typeof optionsSchema>): MessageStorage {
+  switch (storage) {
+    case 'session':
+      return sessionStorage(o.sessionKey);
+    case 'memory':
+      return memoryStorage();
+    default:
+      return storage;
+  }
+}

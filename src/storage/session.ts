@@ -1,0 +1,60 @@
+import type { Context } from 'koa';
+import { decodeMessages, encodeMessages } from './codec.js';
+import type { MessageStorage } from './types.js';
+
+type SessionData = Record<string, unknown>;
+
+/**
+ * The koa-session session of this request. koa-session 7 gives `ctx.session` no type, so it is
+ * read here and nowhere else.
+ *
+ * @returns the session, or `null` when the app destroyed it in this request (`ctx.session = null`).
+ * @throws {TypeError} when koa-session is not installed.
+ */
+export function sessionOf(ctx: Context): SessionData | null {
+  const session = (ctx as { session?: unknown }).session;
+  if (session === undefined) {
+    throw new TypeError(
+      'koa-messages: storage `session` needs koa-session, and ctx.session is undefined. ' +
+        'Install it before messages(): app.use(session(app)); app.use(messages());',
+    );
+  }
+  return session as SessionData | null;
+}
+
+/**
+ * `storage: 'session'` (the default): messages in the koa-session session under `key`, as a
+ * list of compact tuples (see `codec.ts`).
+ *
+ * The key is written only when the pending list changed, and removed when it becomes empty, so
+ * koa-session (which saves only when the session's JSON changed) writes nothing on requests that
+ * leave messages alone.
+ */
+export function sessionStorage(key: string): MessageStorage {
+  // Requests whose stored value held invalid entries: rewrite (clean) it even if nothing changed.
+  const unclean = new WeakSet<Context>();
+
+  return {
+    load(ctx) {
+      const session = sessionOf(ctx);
+      if (session === null) return [];
+      const { messages, clean } = decodeMessages(session[key]);
+      if (!clean) unclean.add(ctx);
+      return messages;
+    },
+
+    save(ctx, { kept, added, changed }) {
+      if (!changed && !unclean.has(ctx)) return;
+      const pending = kept.length === 0 ? added : added.length === 0 ? kept : [...kept, ...added];
+      const session = sessionOf(ctx);
+      if (session === null) {
+        // The app logged the visitor out during this request: messages added for the next
+        // response ("You have been logged out.") go into a fresh session.
+        if (pending.length > 0) (ctx as { session?: unknown }).session = { [key]: encodeMessages(pending) };
+        return;
+      }
+      if (pending.length > 0) session[key] = encodeMessages(pending);
+      else if (key in session) delete session[key];
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { Context } from 'koa';
+
+/**
+ * A message as storages keep it: plain data, no behaviour. Storages receive and return these.
+ */
+export interface StoredMessage {
+  readonly level: number;
+  readonly message: string;
+  /** Space-separated extra tags, `''` when none. */
+  readonly extraTags: string;
+  /** Trusted HTML: not escaped by `ctx.ajax()`. */
+  readonly html: boolean;
+}
+
+/**
+ * What remains pending at the end of a request, handed to {@link MessageStorage.save}.
+ * `kept` then `added` is the full pending list, oldest first.
+ */
+export interface SaveRequest {
+  /** Messages that came from the storage and were not consumed, in their stored order. */
+  readonly kept: readonly StoredMessage[];
+  /** Messages added during this request and not consumed, in the order they were added. */
+  readonly added: readonly StoredMessage[];
+  /**
+   * `false` when the pending list is exactly what the storage returned (nothing consumed,
+   * nothing added): a storage that rewrites its whole list can skip writing.
+   */
+  readonly changed: boolean;
+}
+
+/** Why messages were dropped instead of stored. */
+export type DropReason = 'max-messages' | 'cookie-size' | 'storage-error';
+
+/** Messages a storage could not keep, reported to the `onDrop` hook. */
+export interface DropReport {
+  readonly reason: DropReason;
+  readonly messages: readonly StoredMessage[];
+  /** The underlying error, for `'storage-error'`. */
+  readonly error?: unknown;
+}
+
+/**
+ * A messages backend. `messages({ storage })` takes one of these (or a built-in name), so more
+ * backends can plug in; the built-in ones implement it too.
+ *
+ * Life of a request:
+ * 1. `preload(ctx)`, if the storage has it, runs before the handler. It returns `null` when it can
+ *    tell (cheaply, without I/O) that nothing is pending, else a promise of the pending messages.
+ *    This is for remote storages: `ctx.messages` is synchronous, so anything asynchronous happens here.
+ * 2. Otherwise `load(ctx)` runs synchronously the first time the request needs the stored messages
+ *    (iterating, `size`, or saving after an add), and never on a request that does not touch them.
+ * 3. `save(ctx, request)` runs after the handler (and is awaited) when messages were loaded or
+ *    added, with what remains pending. It returns a {@link DropReport} for messages it could not keep.
+ */
+export interface MessageStorage {
+  preload?(ctx: Context): Promise<readonly StoredMessage[]> | null;
+  load(ctx: Context): readonly StoredMessage[];
+  save(ctx: Context, request: SaveRequest): DropReport | void | Promise<DropReport | void>;
+}

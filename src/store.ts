@@ -1,0 +1,200 @@
+import type { Context } from 'koa';
+import type { LevelName } from './client/levels.js';
+import { type Level, describe, toLevel } from './levels.js';
+import { Message } from './message.js';
+import type { Config } from './options.js';
+import type { SaveRequest, StoredMessage } from './storage/types.js';
+
+/** Options of `ctx.messages.add()` and the level shortcuts. */
+export interface AddOptions {
+  /** Space-separated tags put before the level tag in `tags` (Django's `extra_tags`). */
+  extraTags?: string;
+  /** The text is trusted HTML: `ctx.ajax()` sends it unescaped. Never set this for text with user input. */
+  html?: boolean;
+}
+
+// Internal hooks for the middleware and ctx.ajax(): symbol keys keep them off the public type.
+export const PENDING = Symbol('koa-messages pending');
+export const CONSUME = Symbol('koa-messages consume');
+export const FINISH = Symbol('koa-messages finish');
+export const DELIVERED = Symbol('koa-messages delivered');
+
+/**
+ * `ctx.messages`: this request's messages (Django's message storage, `BaseStorage`).
+ *
+ * - Stored messages are loaded lazily, on the first read; adding never loads.
+ * - Iterating yields stored messages, then those added in this request, and consumes them:
+ *   at the end of the request only messages added after the last iteration are kept.
+ * - `size` counts without consuming; `used = false` after iterating keeps everything.
+ *
+ * @example
+ * ctx.messages.success('Vote recorded.');
+ * ctx.messages.add('warning', 'Disk almost full', { extraTags: 'sticky' });
+ * for (const m of ctx.messages) html += `<li class="${m.tags}">${escape(m.message)}</li>`;
+ */
+export class MessageStore implements Iterable<Message> {
+  readonly #ctx: Context;
+  readonly #config: Config;
+  /** What the storage holds; `undefined` until loaded. */
+  #stored: Message[] | undefined;
+  readonly #added: Message[] = [];
+  /** Iteration read every stored message. */
+  #readStored = false;
+  /** How many of `#added` iteration has read. */
+  #readAdded = 0;
+  #used = false;
+  #delivered = false;
+  #level: number | undefined;
+
+  constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
+    this.#ctx = ctx;
+    this.#config = config;
+    if (preloaded !== undefined) this.#stored = this.#wrap(preloaded);
+  }
+
+  /** The minimum level recorded in this request; assign `undefined` to restore the configured one. */
+  get level(): number {
+    return this.#level ?? this.#config.level;
+  }
+
+  set level(value: Level | undefined) {
+    this.#level = value === undefined ? undefined : toLevel(value, 'ctx.messages.level');
+  }
+
+  /**
+   * Whether the messages were read (iterated) in this request. Set it to `false` after reading to
+   * keep every message for the next request.
+   */
+  get used(): boolean {
+    return this.#used;
+  }
+
+  set used(value: boolean) {
+    if (typeof value !== 'boolean') {
+      throw new TypeError(`koa-messages: ctx.messages.used must be a boolean, got ${describe(value)}.`);
+    }
+    this.#used = value;
+    // Django: `used = True` without iterating stores only what is still queued, dropping the stored ones.
+    if (value) this.#readStored = true;
+  }
+
+  /** How many messages are pending (stored + added). Loads, but does not consume. */
+  get size(): number {
+    return this.#load().length + this.#added.length;
+  }
+
+  /**
+   * Add a message. Ignored (as in Django) when the text is empty or the level is below `level`.
+   *
+   * @param level - a level name (`'success'`) or an integer (custom levels are fine).
+   * @param message - the text; escaped by `ctx.ajax()` unless `html: true`.
+   * @throws {TypeError} for an unknown level name, a non-integer level, a non-string message or bad options.
+   */
+  add(level: Level, message: string, options?: AddOptions): void {
+    const numeric = toLevel(level, 'ctx.messages.add() level');
+    if (typeof message !== 'string') {
+      throw new TypeError(`koa-messages: ctx.messages.add() message must be a string, got ${describe(message)}.`);
+    }
+    const { extraTags, html } = checkAddOptions(options);
+    if (message === '' || numeric < this.level) return;
+    this.#added.push(new Message({ level: numeric, message, extraTags, html }, this.#config.tags));
+  }
+
+  debug(message: string, options?: AddOptions): void {
+    this.add('debug', message, options);
+  }
+
+  info(message: string, options?: AddOptions): void {
+    this.add('info', message, options);
+  }
+
+  success(message: string, options?: AddOptions): void {
+    this.add('success', message, options);
+  }
+
+  warning(message: string, options?: AddOptions): void {
+    this.add('warning', message, options);
+  }
+
+  error(message: string, options?: AddOptions): void {
+    this.add('error', message, options);
+  }
+
+  /** Yields stored messages then new ones, and marks them consumed. */
+  [Symbol.iterator](): Iterator<Message> {
+    const pending = this[PENDING]();
+    this[CONSUME]();
+    return pending[Symbol.iterator]();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'MessageStore';
+  }
+
+  /** Every pending message, without consuming. */
+  [PENDING](): Message[] {
+    const stored = this.#load();
+    return stored.length === 0 ? this.#added.slice() : this.#added.length === 0 ? stored.slice() : [...stored, ...this.#added];
+  }
+
+  /** Mark everything pending as read (what iteration does). */
+  [CONSUME](): void {
+    this.#used = true;
+    this.#readStored = true;
+    if (this.#stored!.length > 0 || this.#added.length > this.#readAdded) this.#delivered = true;
+    this.#readAdded = this.#added.length;
+  }
+
+  /** Whether this request read at least one message. */
+  get [DELIVERED](): boolean {
+    return this.#delivered;
+  }
+
+  /**
+   * Django's `update()`: what stays pending at the end of the request, or `null` when the
+   * request neither loaded nor added anything (the storage is left alone).
+   *
+   * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
+   */
+  [FINISH](consume: boolean): SaveRequest | null {
+    if (consume && this.#used) {
+      return { kept: this.#readStored ? [] : this.#load(), added: this.#added.slice(this.#readAdded), changed: true };
+    }
+    if (this.#added.length > 0) return { kept: this.#load(), added: this.#added, changed: true };
+    if (this.#stored !== undefined) return { kept: this.#stored, added: [], changed: false };
+    return null;
+  }
+
+  #load(): Message[] {
+    if (this.#stored === undefined) this.#stored = this.#wrap(this.#config.storage.load(this.#ctx));
+    return this.#stored;
+  }
+
+  #wrap(list: readonly StoredMessage[]): Message[] {
+    return list.map((m) => (m instanceof Message ? m : new Message(m, this.#config.tags)));
+  }
+}
+
+const NO_OPTIONS = { extraTags: '', html: false } as const;
+
+function checkAddOptions(options: AddOptions | undefined): { extraTags: string; html: boolean } {
+  if (options === undefined) return NO_OPTIONS;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`koa-messages: ctx.messages.add() options must be an object, got ${describe(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'extraTags' && key !== 'html') {
+      throw new TypeError(`koa-messages: unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`);
+    }
+  }
+  const { extraTags = '', html = false } = options;
+  if (typeof extraTags !== 'string') {
+    throw new TypeError(`koa-messages: ctx.messages.add() option \`extraTags\` must be a string, got ${describe(extraTags)}.`);
+  }
+  if (typeof html !== 'boolean') {
+    throw new TypeError(`koa-messages: ctx.messages.add() option \`html\` must be a boolean, got ${describe(html)}.`);
+  }
+  return { extraTags, html };
+}
+
+export type { LevelName };
