@@ -1,0 +1,58 @@
+/**
+ * The budgets of issue 7, as ratios between variants measured in the same run (CPU µs/request
+ * medians). Checked and printed by the bench only: never by a unit test.
+ */
+import type { BudgetResult, Cell } from './report.js';
+import type { ScenarioId } from './scenarios.js';
+import { LABELS, type VariantId } from './variants.js';
+
+const PEERS: readonly VariantId[] = ['koa-flash', 'koa-better-flash'];
+
+export function checkBudgets(cells: Cell[]): BudgetResult[] {
+  const get = (scenario: ScenarioId, variant: VariantId) => cells.find((c) => c.scenario === scenario && c.variant === variant);
+  const results: BudgetResult[] = [];
+
+  const ratio = (name: string, scenario: ScenarioId, variant: VariantId, against: VariantId, max: number, strict = false) => {
+    const a = get(scenario, variant)?.median;
+    const b = get(scenario, against)?.median;
+    if (a === undefined || b === undefined) {
+      const missing = a === undefined ? variant : against;
+      results.push({ name, pass: null, detail: `${LABELS[missing]} not measured (${get(scenario, missing)?.reason ?? 'not in this run'})` });
+      return;
+    }
+    const r = a.cpuUs / b.cpuUs;
+    results.push({
+      name,
+      pass: strict ? r < max : r <= max,
+      detail: `${a.cpuUs.toFixed(2)} / ${b.cpuUs.toFixed(2)} µs = ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max})`,
+    });
+  };
+
+  for (const s of ['a-fresh', 'a-session'] as const) {
+    ratio(`(${s}) messages() installed within 2% of bare koa-session`, s, 'km-session', 'baseline', 1.02);
+    const a = get(s, 'km-session')?.median;
+    const b = get(s, 'baseline')?.median;
+    if (a !== undefined && b !== undefined) {
+      results.push({
+        name: `(${s}) messages() adds no Set-Cookie bytes`,
+        pass: a.setCookieBytes === b.setCookieBytes,
+        detail: `${a.setCookieBytes.toFixed(1)} vs ${b.setCookieBytes.toFixed(1)} bytes/request`,
+      });
+    }
+  }
+
+  for (const s of ['b', 'c', 'd'] as const) {
+    ratio(`(${s}) 'session' within 1.15x of the floor`, s, 'km-session', 'floor', 1.15);
+    for (const peer of PEERS) {
+      if (get(s, peer)?.median === undefined) {
+        results.push({ name: `(${s}) 'session' at least as fast as ${peer}`, pass: null, detail: `${peer} cannot do this flow: ${get(s, peer)?.reason ?? 'not measured'}` });
+      } else {
+        ratio(`(${s}) 'session' at least as fast as ${peer}`, s, 'km-session', peer, 1);
+      }
+    }
+    ratio(`(${s}) 'cookie' faster than the floor`, s, 'km-cookie', 'floor', 1, true);
+  }
+
+  ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data', 'e', 'km-session', 'baseline', 1.05);
+  return results;
+}

@@ -1,0 +1,122 @@
+/** Medians, tables and the BENCHMARKS.md section. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Round } from './harness.js';
+import { type Machine, machineLine } from './machine.js';
+import type { ScenarioId } from './scenarios.js';
+import { LABELS, type VariantId } from './variants.js';
+
+export interface Summary {
+  cpuUs: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  setCookieBytes: number;
+}
+
+/** One scenario × variant. */
+export interface Cell {
+  scenario: ScenarioId;
+  variant: VariantId;
+  /** `n/a`: not available here, or cannot do this flow (`reason` says which). */
+  status: 'ok' | 'n/a';
+  reason?: string;
+  runs: Round[];
+  median?: Summary;
+  /** (max − min) / median of CPU µs/request over the runs: the noise of this cell. */
+  spread?: number;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export function summarize(cell: Cell): Cell {
+  if (cell.status !== 'ok' || cell.runs.length === 0) return cell;
+  const pick = (key: keyof Summary) => median(cell.runs.map((r) => r[key]));
+  const cpu = cell.runs.map((r) => r.cpuUs);
+  const m: Summary = { cpuUs: pick('cpuUs'), reqPerSec: pick('reqPerSec'), p50: pick('p50'), p99: pick('p99'), setCookieBytes: pick('setCookieBytes') };
+  return { ...cell, median: m, spread: (Math.max(...cpu) - Math.min(...cpu)) / m.cpuUs };
+}
+
+/** The variant each scenario's ratios are taken against. */
+export const REFERENCE: Record<ScenarioId, VariantId> = {
+  'a-fresh': 'baseline',
+  'a-session': 'baseline',
+  b: 'floor',
+  c: 'floor',
+  d: 'floor',
+  e: 'baseline',
+};
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+/** A Markdown table of one scenario (readable as plain text in a terminal too). */
+export function table(cells: Cell[], scenario: ScenarioId): string {
+  const rows = cells.filter((c) => c.scenario === scenario);
+  const ref = rows.find((c) => c.variant === REFERENCE[scenario])?.median;
+  const lines = [
+    '| variant | CPU µs/req | × ' + REFERENCE[scenario] + ' | req/s | p50 ms | p99 ms | Set-Cookie B/req | spread |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const c of rows) {
+    if (c.median === undefined) {
+      lines.push(`| ${LABELS[c.variant]} | n/a: ${c.reason ?? 'no runs'} | | | | | | |`);
+      continue;
+    }
+    const m = c.median;
+    const ratio = ref === undefined ? '–' : `${(m.cpuUs / ref.cpuUs).toFixed(3)}`;
+    lines.push(
+      `| ${LABELS[c.variant]} | ${fmt(m.cpuUs)} | ${ratio} | ${fmt(m.reqPerSec, 0)} | ${fmt(m.p50, 0)} | ${fmt(m.p99, 0)} | ${fmt(m.setCookieBytes, 0)} | ±${fmt(((c.spread ?? NaN) * 100) / 2)}% |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface BudgetResult {
+  name: string;
+  /** `null`: could not be checked (a variant is not available). */
+  pass: boolean | null;
+  detail: string;
+}
+
+export function budgetLines(budgets: BudgetResult[]): string {
+  return budgets.map((b) => `- ${b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`).join('\n');
+}
+
+/**
+ * Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in BENCHMARKS.md
+ * (appending the block when missing), leaving the hand-written notes around it alone.
+ */
+export function writeSection(path: string, name: string, body: string): void {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    text = '# Benchmarks\n';
+  }
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, text);
+}
+
+export interface RunSettings {
+  quick: boolean;
+  runs: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+}
+
+export function headline(machine: Machine, settings: RunSettings, seconds: number): string {
+  return [
+    `Machine: ${machineLine(machine)}.`,
+    `Run: ${machine.date}, ${settings.runs} measured rounds of ${settings.duration} s per cell (after a ${settings.warmup} s warm-up), ` +
+      `${settings.connections} connections, variants interleaved (order reversed every round); medians shown; ${Math.round(seconds)} s in all.`,
+  ].join('\n');
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: every variant in its own server process, loaded with autocannon from here,
+ * scenario by scenario, variants interleaved; prints the tables and the budgets, writes
+ * bench/results.json and the latest table into BENCHMARKS.md.
+ *
+ *   npm run bench                      full run (about 6–8 minutes on 2 cores)
+ *   npm run bench -- --quick           smoke run (under a minute); writes bench/results.quick.json only
+ *   npm run bench -- --only=b,d --variants=floor,km-session --runs=3 --duration=2 --cpu-prof
+ *                                      a partial run (written to bench/results.partial.json);
+ *                                      --cpu-prof writes server profiles to bench/profiles/
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { checkBudgets } from './budgets.js';
+import { type Round, ServerProcess, load, startRedis } from './harness.js';
+import { describeMachine, finishMachine } from './machine.js';
+import { type BudgetResult, type Cell, type RunSettings, budgetLines, headline, summarize, table, writeSection } from './report.js';
+import { type Check, NotApplicable, type Prepared, SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenarios.js';
+import { LABELS, VARIANT_IDS, type VariantId } from './variants.js';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    variants: { type: 'string' },
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+
+const list = <T extends string>(value: string | undefined, all: readonly T[], what: string): readonly T[] => {
+  if (value === undefined) return all;
+  const picked = value.split(',').map((s) => s.trim());
+  for (const p of picked) if (!all.includes(p as T)) throw new Error(`bench: unknown ${what} ${p}; known: ${all.join(', ')}`);
+  return picked as T[];
+};
+
+const settings: RunSettings = args.quick
+  ? { quick: true, runs: 1, duration: 0.3, warmup: 0.2, connections: 8 }
+  : { quick: false, runs: 5, duration: 1.5, warmup: 1, connections: 8 };
+if (args.runs !== undefined) settings.runs = Number(args.runs);
+if (args.duration !== undefined) settings.duration = Number(args.duration);
+/** Before every later round: the server is warm, but the other variants just ran. */
+const REWARM = 0.25;
+
+const scenarioIds = list(args.only, SCENARIO_IDS, 'scenario');
+const variantFilter = list(args.variants, VARIANT_IDS, 'variant');
+const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.duration !== undefined || args['cpu-prof'];
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  let machine = describeMachine();
+  const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id));
+  const needed = VARIANT_IDS.filter((v) => variantFilter.includes(v) && scenarios.some((s) => s.variants.includes(v)));
+
+  const redis = needed.includes('km-redis') ? await startRedis() : null;
+  if (needed.includes('km-redis') && redis === null) console.log('note: no redis-server on PATH, the redis variant is skipped');
+  const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${here('./profiles')}`] : [];
+  const env: Record<string, string> = redis === null ? {} : { BENCH_REDIS_URL: redis.url };
+
+  const servers = new Map<VariantId, ServerProcess>();
+  const unavailable = new Map<VariantId, string>();
+  const stopAll = async () => {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    await redis?.stop();
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+  try {
+    for (const id of needed) {
+      const started = await ServerProcess.start(id, { execArgv, env });
+      if (started instanceof ServerProcess) servers.set(id, started);
+      else unavailable.set(id, started.unavailable);
+    }
+    for (const [id, reason] of unavailable) console.log(`not available: ${LABELS[id]}: ${reason}`);
+
+    const cells: Cell[] = [];
+    for (const scenario of scenarios) {
+      cells.push(...(await runScenario(scenario.id, servers, unavailable)));
+      console.log(`\n## ${scenario.title}\n\n${table(cells, scenario.id)}`);
+    }
+    const budgets = checkBudgets(cells);
+    console.log(`\n## Budgets\n\n${budgetLines(budgets)}`);
+    machine = finishMachine(machine);
+    const seconds = (Date.now() - began) / 1000;
+    console.log(`\n${headline(machine, settings, seconds)}`);
+    write(cells, budgets, machine, seconds, Object.fromEntries(unavailable));
+  } finally {
+    await stopAll();
+  }
+}
+
+async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess>, unavailable: Map<VariantId, string>): Promise<Cell[]> {
+  const scenario = SCENARIOS.find((s) => s.id === id)!;
+  const cells = new Map<VariantId, Cell>();
+  const prepared = new Map<VariantId, Prepared>();
+  for (const variant of scenario.variants.filter((v) => variantFilter.includes(v))) {
+    const server = servers.get(variant);
+    if (server === undefined) {
+      cells.set(variant, { scenario: id, variant, status: 'n/a', reason: unavailable.get(variant) ?? 'not started', runs: [] });
+      continue;
+    }
+    try {
+      prepared.set(variant, await scenario.prepare(server));
+      cells.set(variant, { scenario: id, variant, status: 'ok', runs: [] });
+    } catch (error) {
+      if (!(error instanceof NotApplicable)) throw error;
+      cells.set(variant, { scenario: id, variant, status: 'n/a', reason: error.message, runs: [] });
+    }
+  }
+
+  const order = [...prepared.keys()];
+  for (let round = 0; round < settings.runs; round++) {
+    // ABBA…: reversing the order every round cancels a slow drift of the machine's speed.
+    for (const variant of round % 2 === 0 ? order : [...order].reverse()) {
+      const server = servers.get(variant)!;
+      const p = prepared.get(variant)!;
+      const warm: Check = { wrong: 0 };
+      const opts = { connections: settings.connections };
+      await load(server, p.requests(warm), p.context, { ...opts, duration: round === 0 ? settings.warmup : REWARM, measure: false }, warm);
+      const check: Check = { wrong: 0 };
+      const result: Round = await load(server, p.requests(check), p.context, { ...opts, duration: settings.duration, measure: true }, check);
+      const cell = cells.get(variant)!;
+      if (result.wrong > 0 || result.serverErrors > 0 || warm.wrong > 0) {
+        // A variant that answers wrongly under load is no result: say so instead of timing it.
+        cell.status = 'n/a';
+        cell.reason = `${result.wrong + warm.wrong} wrong answers and ${result.serverErrors} server errors under load`;
+      }
+      cell.runs.push(result);
+    }
+  }
+  return [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : { ...c, runs: c.runs }));
+}
+
+function write(cells: Cell[], budgets: BudgetResult[], machine: ReturnType<typeof describeMachine>, seconds: number, unavailable: Record<string, string>): void {
+  const results = { machine, settings, seconds: Math.round(seconds), unavailable, budgets, cells };
+  const file = settings.quick ? 'results.quick.json' : partial ? 'results.partial.json' : 'results.json';
+  writeFileSync(here(`./${file}`), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/${file}`);
+  if (settings.quick || partial) return;
+  const tables = SCENARIOS.filter((s) => scenarioIds.includes(s.id))
+    .map((s) => `### ${s.title}\n\n${table(cells, s.id)}`)
+    .join('\n\n');
+  writeSection(
+    here('../BENCHMARKS.md'),
+    'bench',
+    `## Latest full run\n\n${headline(machine, settings, seconds)}\n\n${tables}\n\n### Budgets\n\n${budgetLines(budgets)}`,
+  );
+  console.log('wrote BENCHMARKS.md (section "Latest full run")');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,222 @@
+/**
+ * The server variants: each is a Koa 3 app with koa-session and the SAME route code; only the flash
+ * implementation behind `add` and `read` differs. A variant that cannot be built here (a storage not
+ * merged yet, no redis-server) throws {@link Unavailable} and the bench lists it as "not available".
+ */
+import Koa from 'koa';
+import type { Context, Middleware } from 'koa';
+import session from 'koa-session';
+import convert from 'koa-convert';
+import koaFlash from 'koa-flash';
+import koaBetterFlash from 'koa-better-flash';
+import { messages, type MessagesOptions } from '../src/index.js';
+import { BENCH_KEYS, MESSAGE_TEXT, SMALL_DATA, bigData } from './data.js';
+
+/** A message as every variant sends it in JSON: the shape `ctx.ajax()` uses. */
+interface WireMessage {
+  message: string;
+  tags: string;
+}
+
+type Data = Record<string, unknown>;
+
+/** What differs between variants: middleware after koa-session, and how a message is added and read. */
+export interface Flash {
+  middleware: Middleware[];
+  /** Queue one success message for the next response. */
+  add(ctx: Context, text: string): void;
+  /** Answer JSON: `data`, plus `messages` when any are pending (consuming them). */
+  read(ctx: Context, data: Data): void | Promise<void>;
+}
+
+/** Thrown by a variant's builder when it cannot run here; the message says why. */
+export class Unavailable extends Error {}
+
+export const VARIANT_IDS = [
+  'baseline',
+  'floor',
+  'koa-flash',
+  'koa-better-flash',
+  'km-session',
+  'km-cookie',
+  'km-fallback',
+  'km-redis',
+] as const;
+
+export type VariantId = (typeof VARIANT_IDS)[number];
+
+/** Table labels, numbered as in the issue. */
+export const LABELS: Record<VariantId, string> = {
+  baseline: '1 koa + koa-session (baseline)',
+  floor: '3 hand-written flash (floor)',
+  'koa-flash': '4 koa-flash 1.0 (koa-convert)',
+  'koa-better-flash': '4 koa-better-flash 0.0.4',
+  'km-session': "5 koa-messages 'session'",
+  'km-cookie': "5 koa-messages 'cookie'",
+  'km-fallback': "5 koa-messages 'fallback'",
+  'km-redis': "5 koa-messages 'redis'",
+};
+
+type Session = Record<string, unknown>;
+const sessionOf = (ctx: Context): Session => (ctx as unknown as { session: Session }).session;
+
+/** koa-messages with the given options; a storage name that src/options.ts does not know is Unavailable. */
+function koaMessages(options: Record<string, unknown>): Flash {
+  let middleware: Middleware;
+  try {
+    middleware = messages(options as MessagesOptions);
+  } catch (error) {
+    if (error instanceof TypeError && /`storage`/.test(error.message)) throw new Unavailable(error.message);
+    throw error;
+  }
+  return {
+    middleware: [middleware],
+    add: (ctx, text) => ctx.messages.success(text),
+    read: (ctx, data) => {
+      ctx.ajax(data);
+    },
+  };
+}
+
+/**
+ * Builders. `redisUrl` comes from the bench when it started a redis-server. Each returns a fresh
+ * Flash; the app around it is {@link buildApp}.
+ */
+const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Flash | Promise<Flash>> = {
+  baseline: () => ({
+    middleware: [],
+    add: () => {
+      throw new Error('the baseline has no flash');
+    },
+    read: (ctx, data) => {
+      ctx.body = data;
+    },
+  }),
+
+  // The least a session-backed flash can do: push on add, read-and-delete on read, spread into the body.
+  floor: () => ({
+    middleware: [],
+    add: (ctx, text) => {
+      const s = sessionOf(ctx);
+      const list = (s['flash'] ??= []) as WireMessage[];
+      list.push({ message: text, tags: 'success' });
+    },
+    read: (ctx, data) => {
+      const s = sessionOf(ctx);
+      const list = s['flash'] as WireMessage[] | undefined;
+      if (list === undefined) {
+        ctx.body = data;
+        return;
+      }
+      delete s['flash'];
+      ctx.body = { ...data, messages: list };
+    },
+  }),
+
+  // koa-flash keeps one value per request, replaced on assignment and expired on the next request.
+  'koa-flash': () => ({
+    middleware: [convert(koaFlash() as never) as Middleware],
+    add: (ctx, text) => {
+      (ctx as unknown as { flash: unknown }).flash = { messages: [{ message: text, tags: 'success' }] };
+    },
+    read: (ctx, data) => {
+      const value = (ctx as unknown as { flash: { messages?: WireMessage[] } }).flash;
+      ctx.body = value.messages === undefined ? data : { ...data, messages: value.messages };
+    },
+  }),
+
+  // connect-flash style: ctx.flash(type, msg) pushes, ctx.flash() returns everything and resets.
+  'koa-better-flash': () => ({
+    middleware: [koaBetterFlash()],
+    add: (ctx, text) => {
+      (ctx as unknown as { flash: (type: string, msg: string) => unknown }).flash('success', text);
+    },
+    read: (ctx, data) => {
+      const all = (ctx as unknown as { flash: () => Record<string, string[]> }).flash();
+      const list: WireMessage[] = [];
+      for (const [tags, texts] of Object.entries(all)) for (const message of texts) list.push({ message, tags });
+      ctx.body = list.length === 0 ? data : { ...data, messages: list };
+    },
+  }),
+
+  'km-session': () => koaMessages({ storage: 'session' }),
+  'km-cookie': () => koaMessages({ storage: 'cookie' }),
+  'km-fallback': () => koaMessages({ storage: 'fallback' }),
+  'km-redis': async ({ redisUrl }) => {
+    if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
+    return redisVariant(redisUrl);
+  },
+};
+
+/**
+ * koa-messages on Redis, through whatever the `redis` branch exports. Looked up at run time so the
+ * bench builds (and says "not available") before that storage is merged.
+ */
+async function redisVariant(url: string): Promise<Flash> {
+  const index = (await import('../src/index.js')) as Record<string, unknown>;
+  const factory = index['redisStorage'];
+  if (typeof factory !== 'function') throw new Unavailable('koa-messages has no redisStorage export yet');
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: false });
+  return koaMessages({ storage: (factory as (o: unknown) => unknown)({ client }) });
+}
+
+/** Counters the server reports for a measured round. */
+export interface Counters {
+  requests: number;
+  setCookieBytes: number;
+  errors: number;
+}
+
+/**
+ * The app of one variant. Routes (identical for every variant):
+ * - `GET /plain`  ignores messages (scenario a)
+ * - `GET /login`  puts a user in the session (how the bench gets a session cookie)
+ * - `POST /add`   adds one message and redirects with 303 (b)
+ * - `GET /read`   answers `{votes: 3}` with the pending messages (c, d)
+ * - `GET /big`    answers a ~100 KB object with the pending messages (e)
+ */
+export async function buildApp(id: VariantId, counters: Counters, env: { redisUrl?: string | undefined }): Promise<Koa> {
+  const flash = await BUILDERS[id](env);
+  const big = bigData();
+  const app = new Koa();
+  app.keys = BENCH_KEYS;
+  app.silent = true;
+  app.on('error', (error: Error) => {
+    if (counters.errors++ === 0) console.error(`[${id}] first error:`, error);
+  });
+  // Outermost, identical everywhere: counts requests and the Set-Cookie bytes the variant wrote.
+  app.use(async (ctx, next) => {
+    counters.requests++;
+    await next();
+    const cookies = ctx.response.headers['set-cookie'];
+    if (Array.isArray(cookies)) for (const c of cookies) counters.setCookieBytes += c.length;
+  });
+  app.use(session({}, app));
+  for (const mw of flash.middleware) app.use(mw);
+  app.use(async (ctx) => {
+    switch (`${ctx.method} ${ctx.path}`) {
+      case 'GET /plain':
+        ctx.body = { ok: true };
+        return;
+      case 'GET /login':
+        sessionOf(ctx)['user'] = 'bench-user-1';
+        ctx.body = { ok: true };
+        return;
+      case 'POST /add':
+        flash.add(ctx, MESSAGE_TEXT);
+        ctx.status = 303;
+        ctx.redirect('/read');
+        return;
+      case 'GET /read':
+        await flash.read(ctx, SMALL_DATA);
+        return;
+      case 'GET /big':
+        await flash.read(ctx, big);
+        return;
+      default:
+        ctx.status = 404;
+    }
+  });
+  return app;
+}
