@@ -32,6 +32,17 @@ export const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/**
+ * The median over rounds of `a`'s CPU µs/request divided by `b`'s in the same round. Variants run
+ * next to each other in every round, so a pair shares the machine's state of that moment: this
+ * cancels more of a shared machine's drift than the ratio of two medians.
+ */
+export function pairedRatio(a: Cell, b: Cell): number {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) ratios.push(a.runs[i]!.cpuUs / b.runs[i]!.cpuUs);
+  return ratios.length === 0 ? NaN : median(ratios);
+}
+
 export function summarize(cell: Cell): Cell {
   if (cell.status !== 'ok' || cell.runs.length === 0) return cell;
   const pick = (key: keyof Summary) => median(cell.runs.map((r) => r[key]));
@@ -55,7 +66,7 @@ const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(d
 /** A Markdown table of one scenario (readable as plain text in a terminal too). */
 export function table(cells: Cell[], scenario: ScenarioId): string {
   const rows = cells.filter((c) => c.scenario === scenario);
-  const ref = rows.find((c) => c.variant === REFERENCE[scenario])?.median;
+  const ref = rows.find((c) => c.variant === REFERENCE[scenario] && c.median !== undefined);
   const lines = [
     '| variant | CPU µs/req | × ' + REFERENCE[scenario] + ' | req/s | p50 ms | p99 ms | Set-Cookie B/req | spread |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -66,7 +77,7 @@ export function table(cells: Cell[], scenario: ScenarioId): string {
       continue;
     }
     const m = c.median;
-    const ratio = ref === undefined ? '–' : `${(m.cpuUs / ref.cpuUs).toFixed(3)}`;
+    const ratio = ref === undefined ? '–' : pairedRatio(c, ref).toFixed(3);
     lines.push(
       `| ${LABELS[c.variant]} | ${fmt(m.cpuUs)} | ${ratio} | ${fmt(m.reqPerSec, 0)} | ${fmt(m.p50, 0)} | ${fmt(m.p99, 0)} | ${fmt(m.setCookieBytes, 0)} | ±${fmt(((c.spread ?? NaN) * 100) / 2)}% |`,
     );

@@ -149,16 +149,19 @@ const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Fl
 };
 
 /**
- * koa-messages on Redis, through whatever the `redis` branch exports. Looked up at run time so the
- * bench builds (and says "not available") before that storage is merged.
+ * koa-messages on Redis (`koa-messages/redis`, branch `redis`). Looked up at run time so the bench
+ * builds, and says "not available", before that entry is merged.
  */
 async function redisVariant(url: string): Promise<Flash> {
-  const index = (await import('../src/index.js')) as Record<string, unknown>;
-  const factory = index['redisStorage'];
-  if (typeof factory !== 'function') throw new Unavailable('koa-messages has no redisStorage export yet');
+  let entry: Record<string, unknown>;
+  try {
+    entry = (await import(['..', 'src', 'redis.js'].join('/'))) as Record<string, unknown>;
+  } catch {
+    throw new Unavailable('koa-messages/redis (src/redis.ts) is not merged yet');
+  }
   const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: false });
-  return koaMessages({ storage: (factory as (o: unknown) => unknown)({ client }) });
+  const client = new Redis(url);
+  return koaMessages({ storage: (entry['redisStorage'] as (o: unknown) => unknown)({ client }) });
 }
 
 /** Counters the server reports for a measured round. */
