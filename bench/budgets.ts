@@ -26,7 +26,7 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     results.push({
       name,
       pass: strict ? r < max : r <= max,
-      detail: `paired ratio ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max}); medians ${a.median.cpuUs.toFixed(1)} vs ${b.median.cpuUs.toFixed(1)} µs/req, spread ±${((a.spread ?? 0) * 50).toFixed(1)}% / ±${((b.spread ?? 0) * 50).toFixed(1)}%`,
+      detail: `paired ratio ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max}); medians ${a.median.cpuUs.toFixed(1)} vs ${b.median.cpuUs.toFixed(1)} µs/req, spread ±${((a.spread ?? 0) * 100).toFixed(1)}% / ±${((b.spread ?? 0) * 100).toFixed(1)}%`,
     });
   };
 

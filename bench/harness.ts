@@ -146,16 +146,17 @@ export interface Round {
   serverErrors: number;
 }
 
-export interface LoadOptions {
-  connections: number;
-  /** Seconds. */
-  duration: number;
-}
+export type LoadOptions = { connections: number } & (
+  | { /** Requests in the round (all connections together). */ amount: number }
+  | { /** Seconds (the soak). */ duration: number }
+);
 
 /**
- * Put load on a server for `duration` seconds with a request sequence (each connection loops over
- * it, its context starting again from `initialContext` each time round). When `measure` is true,
- * the server counts CPU and requests for exactly this round.
+ * Put load on a server: `amount` requests from `connections` keep-alive connections, each looping
+ * over the request sequence (its context starting again from `initialContext` each time round).
+ * A fixed count rather than a fixed time: on a starved machine a round takes longer but weighs
+ * the same, and the server's background work (JIT, GC) is spread over the same number of requests.
+ * When `measure` is true, the server counts CPU and requests for exactly this round.
  */
 export async function load(
   server: ServerProcess,
@@ -169,7 +170,7 @@ export async function load(
     url: server.url,
     connections: options.connections,
     pipelining: 1,
-    duration: options.duration,
+    ...('amount' in options ? { amount: options.amount } : { duration: options.duration }),
     requests,
     initialContext,
   });
@@ -177,7 +178,7 @@ export async function load(
   const n = counted?.requests ?? result.requests.total;
   return {
     cpuUs: counted === undefined ? NaN : counted.cpuUs / Math.max(1, counted.requests),
-    reqPerSec: result.requests.average,
+    reqPerSec: counted === undefined ? result.requests.average : (counted.requests * 1000) / counted.elapsedMs,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: n,

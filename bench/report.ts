@@ -22,7 +22,7 @@ export interface Cell {
   reason?: string;
   runs: Round[];
   median?: Summary;
-  /** (max − min) / median of CPU µs/request over the runs: the noise of this cell. */
+  /** Median absolute deviation of CPU µs/request over the rounds, relative to the median: this cell's noise. */
   spread?: number;
 }
 
@@ -46,9 +46,8 @@ export function pairedRatio(a: Cell, b: Cell): number {
 export function summarize(cell: Cell): Cell {
   if (cell.status !== 'ok' || cell.runs.length === 0) return cell;
   const pick = (key: keyof Summary) => median(cell.runs.map((r) => r[key]));
-  const cpu = cell.runs.map((r) => r.cpuUs);
   const m: Summary = { cpuUs: pick('cpuUs'), reqPerSec: pick('reqPerSec'), p50: pick('p50'), p99: pick('p99'), setCookieBytes: pick('setCookieBytes') };
-  return { ...cell, median: m, spread: (Math.max(...cpu) - Math.min(...cpu)) / m.cpuUs };
+  return { ...cell, median: m, spread: median(cell.runs.map((r) => Math.abs(r.cpuUs - m.cpuUs))) / m.cpuUs };
 }
 
 /** The variant each scenario's ratios are taken against. */
@@ -79,7 +78,7 @@ export function table(cells: Cell[], scenario: ScenarioId): string {
     const m = c.median;
     const ratio = ref === undefined ? '–' : pairedRatio(c, ref).toFixed(3);
     lines.push(
-      `| ${LABELS[c.variant]} | ${fmt(m.cpuUs)} | ${ratio} | ${fmt(m.reqPerSec, 0)} | ${fmt(m.p50, 0)} | ${fmt(m.p99, 0)} | ${fmt(m.setCookieBytes, 0)} | ±${fmt(((c.spread ?? NaN) * 100) / 2)}% |`,
+      `| ${LABELS[c.variant]} | ${fmt(m.cpuUs)} | ${ratio} | ${fmt(m.reqPerSec, 0)} | ${fmt(m.p50, 0)} | ${fmt(m.p99, 0)} | ${fmt(m.setCookieBytes, 0)} | ±${fmt((c.spread ?? NaN) * 100)}% |`,
     );
   }
   return lines.join('\n');
@@ -119,15 +118,16 @@ export function writeSection(path: string, name: string, body: string): void {
 export interface RunSettings {
   quick: boolean;
   runs: number;
-  duration: number;
-  warmup: number;
+  /** Multiplies each scenario's requests per round (1 for a full run). */
+  scale: number;
   connections: number;
 }
 
 export function headline(machine: Machine, settings: RunSettings, seconds: number): string {
   return [
     `Machine: ${machineLine(machine)}.`,
-    `Run: ${machine.date}, ${settings.runs} measured rounds of ${settings.duration} s per cell (after a ${settings.warmup} s warm-up), ` +
-      `${settings.connections} connections, variants interleaved (order reversed every round); medians shown; ${Math.round(seconds)} s in all.`,
+    `Run: ${machine.date}; per cell a warm-up round, then ${settings.runs} measured rounds of a fixed number of requests ` +
+      `(${settings.scale}× the scenario's count), ${settings.connections} connections; variants interleaved, order reversed every round; ` +
+      `medians over rounds, ratios are medians of same-round ratios, spread is the median absolute deviation; ${Math.round(seconds)} s in all.`,
   ].join('\n');
 }

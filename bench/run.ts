@@ -5,7 +5,7 @@
  *
  *   npm run bench                      full run (about 6–8 minutes on 2 cores)
  *   npm run bench -- --quick           smoke run (under a minute); writes bench/results.quick.json only
- *   npm run bench -- --only=b,d --variants=floor,km-session --runs=3 --duration=2 --cpu-prof
+ *   npm run bench -- --only=b,d --variants=floor,km-session --runs=3 --scale=2 --cpu-prof
  *                                      a partial run (written to bench/results.partial.json);
  *                                      --cpu-prof writes server profiles to bench/profiles/
  */
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     variants: { type: 'string' },
     runs: { type: 'string' },
-    duration: { type: 'string' },
+    scale: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
@@ -39,17 +39,15 @@ const list = <T extends string>(value: string | undefined, all: readonly T[], wh
   return picked as T[];
 };
 
-const settings: RunSettings = args.quick
-  ? { quick: true, runs: 1, duration: 0.3, warmup: 0.2, connections: 8 }
-  : { quick: false, runs: 5, duration: 1.5, warmup: 1, connections: 8 };
+const settings: RunSettings = args.quick ? { quick: true, runs: 1, scale: 0.1, connections: 8 } : { quick: false, runs: 7, scale: 1, connections: 8 };
 if (args.runs !== undefined) settings.runs = Number(args.runs);
-if (args.duration !== undefined) settings.duration = Number(args.duration);
-/** Before every later round: the server is warm, but the other variants just ran. */
-const REWARM = 0.25;
+if (args.scale !== undefined) settings.scale = Number(args.scale);
+/** Warm-up before later rounds, as a share of a round: the server is warm, but the other variants just ran. */
+const REWARM = 0.1;
 
 const scenarioIds = list(args.only, SCENARIO_IDS, 'scenario');
 const variantFilter = list(args.variants, VARIANT_IDS, 'variant');
-const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.duration !== undefined || args['cpu-prof'];
+const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.scale !== undefined || args['cpu-prof'];
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -71,17 +69,20 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
   try {
-    for (const id of needed) {
-      const started = await ServerProcess.start(id, { execArgv, env });
-      if (started instanceof ServerProcess) servers.set(id, started);
-      else unavailable.set(id, started.unavailable);
-    }
+    // In parallel: each is a Node process loading tsx, Koa and the variant.
+    const started = await Promise.all(needed.map((id) => ServerProcess.start(id, { execArgv, env })));
+    needed.forEach((id, i) => {
+      const s = started[i]!;
+      if (s instanceof ServerProcess) servers.set(id, s);
+      else unavailable.set(id, s.unavailable);
+    });
+    console.log(`${servers.size} servers up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     for (const [id, reason] of unavailable) console.log(`not available: ${LABELS[id]}: ${reason}`);
 
     const cells: Cell[] = [];
     for (const scenario of scenarios) {
       cells.push(...(await runScenario(scenario.id, servers, unavailable)));
-      console.log(`\n## ${scenario.title}\n\n${table(cells, scenario.id)}`);
+      console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(cells, scenario.id)}`);
     }
     const budgets = checkBudgets(cells);
     console.log(`\n## Budgets\n\n${budgetLines(budgets)}`);
@@ -120,10 +121,13 @@ async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess
       const server = servers.get(variant)!;
       const p = prepared.get(variant)!;
       const warm: Check = { wrong: 0 };
-      const opts = { connections: settings.connections };
-      await load(server, p.requests(warm), p.context, { ...opts, duration: round === 0 ? settings.warmup : REWARM, measure: false }, warm);
+      const connections = settings.connections;
+      // Multiples of 3 × connections, so that every connection ends on a whole (d) cycle.
+      const amount = (share: number) => Math.max(1, Math.round((scenario.amount * settings.scale * share) / (3 * connections))) * 3 * connections;
+      // The first round's warm-up is a full round: the JIT and the heap settle by requests, not seconds.
+      await load(server, p.requests(warm), p.context, { connections, amount: amount(round === 0 ? 1 : REWARM), measure: false }, warm);
       const check: Check = { wrong: 0 };
-      const result: Round = await load(server, p.requests(check), p.context, { ...opts, duration: settings.duration, measure: true }, check);
+      const result: Round = await load(server, p.requests(check), p.context, { connections, amount: amount(1), measure: true }, check);
       const cell = cells.get(variant)!;
       if (result.wrong > 0 || result.serverErrors > 0 || warm.wrong > 0) {
         // A variant that answers wrongly under load is no result: say so instead of timing it.

@@ -31,6 +31,8 @@ export interface Scenario {
   id: ScenarioId;
   title: string;
   variants: readonly VariantId[];
+  /** Requests per measured round in a full run (about a second of load on an idle 2-core machine). */
+  amount: number;
   /**
    * Check the flow once with real requests, then describe the load.
    *
@@ -85,6 +87,7 @@ function fixed(method: string, path: string, jar: Jar, expected: { status: numbe
 export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'a-fresh',
+    amount: 15000,
     title: '(a) route ignores messages, no cookie',
     variants: UNTOUCHED,
     async prepare(server) {
@@ -95,6 +98,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'a-session',
+    amount: 15000,
     title: '(a) route ignores messages, session cookie sent',
     variants: UNTOUCHED,
     async prepare(server) {
@@ -106,6 +110,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'b',
+    amount: 6000,
     title: '(b) add one message, 303 redirect',
     variants: FLASHES,
     async prepare(server) {
@@ -120,6 +125,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'c',
+    amount: 6000,
     title: '(c) read one pending message with ctx.ajax()',
     variants: FLASHES,
     async prepare(server) {
@@ -137,6 +143,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'd',
+    amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
     variants: FLASHES,
     async prepare(server) {
@@ -188,6 +195,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'e',
+    amount: 1800,
     title: '(e) ~100 KB JSON: ctx.ajax(data) vs ctx.body = data',
     variants: ['baseline', 'km-session'],
     async prepare(server) {

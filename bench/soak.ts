@@ -5,7 +5,7 @@
  *
  *   npm run bench:soak                 120 s per storage; writes bench/soak.json and a BENCHMARKS.md section
  *   npm run bench:soak -- --quick      15 s per storage, writes nothing
- *   npm run bench:soak -- --seconds=60 --variants=km-session
+ *   npm run bench:soak -- --seconds=60 --variants=km-session,floor    (prints only)
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -102,7 +102,8 @@ async function main(): Promise<void> {
   machine = finishMachine(machine);
   const text = results.map(line).join('\n');
   console.log(`\n${text}\n\nMachine: ${machineLine(machine)}.`);
-  if (!args.quick) {
+  // Only the default soak (every storage, 120 s) is recorded.
+  if (!args.quick && args.seconds === undefined && args.variants === undefined) {
     writeFileSync(here('./soak.json'), `${JSON.stringify({ machine, seconds, results }, null, 2)}\n`);
     writeSection(
       here('../BENCHMARKS.md'),
