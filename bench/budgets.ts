@@ -23,9 +23,13 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
       return;
     }
     const r = pairedRatio(a, b);
+    const pass = strict ? r < max : r <= max;
+    // A miss smaller than the two cells' noise is reported as such, not hidden.
+    const noise = (a.spread ?? 0) + (b.spread ?? 0);
+    const within = !pass && r - max < noise ? ' — the miss is within this run\'s noise' : '';
     results.push({
-      name,
-      pass: strict ? r < max : r <= max,
+      name: name + within,
+      pass,
       detail: `paired ratio ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max}); medians ${a.median.cpuUs.toFixed(1)} vs ${b.median.cpuUs.toFixed(1)} µs/req, spread ±${((a.spread ?? 0) * 100).toFixed(1)}% / ±${((b.spread ?? 0) * 100).toFixed(1)}%`,
     });
   };
@@ -56,6 +60,6 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     ratio(`(${s}) 'cookie' faster than the floor`, s, 'km-cookie', 'floor', 1, true);
   }
 
-  ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data', 'e', 'km-session', 'baseline', 1.05);
+  ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data (no cookie)', 'e', 'km-session', 'baseline', 1.05);
   return results;
 }

@@ -10,7 +10,10 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { plainObjectSchema } from '../src/ajax.js';
+import { messages } from '../src/index.js';
 import { parseOptions } from '../src/options.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
 import type { StoredMessage } from '../src/storage/types.js';
@@ -64,6 +67,28 @@ bench
   })
   .add('reference: JSON.stringify(~100 KB object)', () => {
     sink = JSON.stringify(big);
+  });
+
+// The middleware on a request that never touches messages, on a real Koa context (Node's own
+// request/response objects, no socket traffic), against an empty async middleware.
+const app = new Koa();
+const mw = messages();
+const empty = async (_ctx: unknown, next: () => Promise<void>) => {
+  await next();
+};
+const next = () => Promise.resolve();
+const freshContext = (): Context => {
+  const req = new IncomingMessage(new Socket());
+  req.method = 'GET';
+  req.url = '/plain';
+  return app.createContext(req, new ServerResponse(req));
+};
+bench
+  .add('middleware: messages(), route ignores messages', async () => {
+    await mw(freshContext(), next);
+  })
+  .add('reference: an empty async middleware', async () => {
+    await empty(freshContext(), next);
   });
 
 await addCookieTasks(bench);

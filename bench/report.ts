@@ -58,6 +58,7 @@ export const REFERENCE: Record<ScenarioId, VariantId> = {
   c: 'floor',
   d: 'floor',
   e: 'baseline',
+  'e-session': 'baseline',
 };
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
