@@ -74,7 +74,8 @@ export interface Config {
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
+    // Nested objects (`cookie: {…}`) name the full path: `cookie.maxAge`.
+    return `unknown option ${issue.keys.map((key) => `\`${[...issue.path.map(String), key].join('.')}\``).join(', ')}`;
   }
   const path = issue.path.map(String).join('.');
   return path === '' ? issue.message : `option \`${path}\` ${issue.message.replace(/^Invalid input: /, '')}`;
