@@ -1,8 +1,14 @@
 import type { Context } from 'koa';
-import { type CookieOptions, type CookieRead, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
+import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
 import type { MessageStorage, StoredMessage } from './types.js';
 
 export { type CookieOptions, cookieOptionsSchema } from './cookie-jar.js';
+
+/** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
+export interface Seen {
+  readonly present: boolean;
+  readonly cleanup: boolean;
+}
 
 /** Join `kept` and `added` without copying when one side is empty (the common case). */
 export const pendingOf = (kept: readonly StoredMessage[], added: readonly StoredMessage[]): readonly StoredMessage[] =>
@@ -31,21 +37,22 @@ export const pendingOf = (kept: readonly StoredMessage[], added: readonly Stored
  */
 export function cookieStorage(options?: CookieOptions): MessageStorage {
   const cookie = new MessagesCookie(parseCookieOptions(options, 'cookieStorage()'), 'cookie');
-  // What load() found, per request: save() needs to know whether a cookie (or a bad one) came in,
-  // since the core hands it `changed: false` when nothing was consumed or added.
-  const seen = new WeakMap<Context, CookieRead>();
+  // What load() found, per request: save() needs to know whether a cookie came in, and whether it
+  // must go even though the core says nothing changed (`changed: false` when nothing was consumed
+  // or added): a bad cookie, or one holding no messages (only the not-finished marker).
+  const seen = new WeakMap<Context, Seen>();
 
   return {
     load(ctx) {
       const read = cookie.read(ctx);
-      seen.set(ctx, read);
+      seen.set(ctx, { present: read.present, cleanup: read.bad || (read.present && read.messages.length === 0) });
       return read.messages;
     },
 
     save(ctx, { kept, added, changed }) {
       // The core may save without loading (`used = true` set by hand, then add): look at the header only.
-      const read = seen.get(ctx) ?? { present: cookie.present(ctx), bad: false };
-      if (!changed && !read.bad) return;
+      const read = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false };
+      if (!changed && !read.cleanup) return;
       const pending = pendingOf(kept, added);
       if (pending.length === 0) {
         if (read.present) cookie.clear(ctx);

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import { pendingOf } from './cookie.js';
+import { type Seen, pendingOf } from './cookie.js';
 import { sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';
 
@@ -12,10 +12,8 @@ export interface FallbackOptions {
   cookie?: CookieOptions;
 }
 
-/** Per request: what the cookie held, and whether the session was read (and so may hold messages). */
-interface Seen {
-  readonly present: boolean;
-  readonly bad: boolean;
+/** Per request: as for the cookie storage, plus whether the session was read (and so may hold messages). */
+interface FallbackSeen extends Seen {
   readonly session: boolean;
 }
 
@@ -50,7 +48,7 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
   const cookie = new MessagesCookie(parseCookieOptions(cookieOptions, 'fallbackStorage()'), 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);
-  const seen = new WeakMap<Context, Seen>();
+  const seen = new WeakMap<Context, FallbackSeen>();
 
   const requireSession = (ctx: Context): void => {
     // `in`, not a read: koa-session's getter would parse its cookie, and the session must stay
@@ -67,16 +65,17 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
     load(ctx) {
       requireSession(ctx);
       const read = cookie.read(ctx);
-      seen.set(ctx, { present: read.present, bad: read.bad, session: read.more });
-      if (!read.more) return read.messages;
-      const overflow = session.load(ctx);
-      return read.messages.length === 0 ? overflow : [...read.messages, ...overflow];
+      const overflow = read.more ? session.load(ctx) : [];
+      const all = overflow.length === 0 ? read.messages : read.messages.length === 0 ? overflow : [...read.messages, ...overflow];
+      // A cookie that leads to no messages at all (bad, or a marker whose session part is gone) is deleted.
+      seen.set(ctx, { present: read.present, cleanup: read.bad || (read.present && all.length === 0), session: read.more });
+      return all;
     },
 
     save(ctx, { kept, added, changed }) {
       requireSession(ctx);
-      const state = seen.get(ctx) ?? { present: cookie.present(ctx), bad: false, session: false };
-      if (!changed && !state.bad) return;
+      const state = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false, session: false };
+      if (!changed && !state.cleanup) return;
       const pending = pendingOf(kept, added);
       const overflow = pending.length === 0 ? [] : cookie.write(ctx, pending, 'oldest');
       if (pending.length === 0 && state.present) cookie.clear(ctx);
