@@ -45,6 +45,13 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
   if (unknown.length > 0) {
     throw new TypeError(`koa-messages: unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`);
   }
+  // Same rule as messages({ sessionKey }): koa-session would silently not save such a key.
+  if (typeof sessionKey !== 'string' || sessionKey === '' || sessionKey.startsWith('_')) {
+    throw new TypeError(
+      "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' " +
+        '(koa-session does not save such keys).',
+    );
+  }
   const cookie = new MessagesCookie(parseCookieOptions(cookieOptions, 'fallbackStorage()'), 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);

@@ -218,8 +218,12 @@ describe('fallback storage', () => {
     expect((await a.get('/session').query({ key: 'overflow' }).expect(200)).text).to.equal(JSON.stringify([[25, big]]));
   });
 
-  it('rejects unknown fallbackStorage() options and bad cookie options', () => {
+  it('rejects unknown fallbackStorage() options, a session key koa-session would not save, and bad cookie options', () => {
     expect(() => fallbackStorage({ sesionKey: 'x' } as never)).to.throw(TypeError, 'koa-messages: unknown fallbackStorage() option `sesionKey`.');
+    expect(() => fallbackStorage({ sessionKey: '_messages' })).to.throw(
+      TypeError,
+      "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys).",
+    );
     expect(() => fallbackStorage({ cookie: { maxSize: 64 } })).to.throw(
       TypeError,
       'koa-messages: invalid fallbackStorage() options: option `cookie.maxSize` Too small: expected number to be >=128.',
