@@ -119,7 +119,7 @@ export function signerFor(app: Koa, storage: string): Signer {
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every(isKey)) {
     throw new TypeError(
       `koa-messages: storage \`${storage}\` needs app.keys to sign its cookie, and app.keys is ` +
-        `${Array.isArray(keys) && keys.length > 0 ? 'not a list of non-empty strings' : 'not set'}. ` +
+        `${keys == null || (Array.isArray(keys) && keys.length === 0) ? 'not set' : 'not a list of non-empty strings'}. ` +
         'Set app.keys = [secret] (newest first) before the first request; the cookie is never sent unsigned.',
     );
   }

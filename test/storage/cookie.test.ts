@@ -408,6 +408,7 @@ describe('cookie storage', () => {
       ['not set', undefined],
       ['empty', []],
       ['holding an empty key', ['']],
+      ['a string, not a list', 'secret-example-only'],
     ] as const) {
       it(`fails with a TypeError at first use when app.keys is ${label}, never sending an unsigned cookie`, async () => {
         const app = cookieApp();
@@ -421,7 +422,7 @@ describe('cookie storage', () => {
         expect(errors).to.have.length(1);
         expect(errors[0]).to.be.instanceOf(TypeError);
         expect((errors[0] as Error).message).to.equal(
-          `koa-messages: storage \`cookie\` needs app.keys to sign its cookie, and app.keys is ${label === 'holding an empty key' ? 'not a list of non-empty strings' : 'not set'}. ` +
+          `koa-messages: storage \`cookie\` needs app.keys to sign its cookie, and app.keys is ${label === 'not set' || label === 'empty' ? 'not set' : 'not a list of non-empty strings'}. ` +
             'Set app.keys = [secret] (newest first) before the first request; the cookie is never sent unsigned.',
         );
       });
