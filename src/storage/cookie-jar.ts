@@ -33,7 +33,7 @@ export const cookieOptionsSchema = z
     sameSite: z.union([z.literal('lax'), z.literal('strict'), z.literal('none'), z.literal(false)]).default('lax'),
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
-    message: "`sameSite: 'none'` needs `secure`: browsers reject SameSite=None cookies that are not Secure",
+    message: "must not be 'none' with `secure: false`: browsers reject SameSite=None cookies that are not Secure",
     path: ['sameSite'],
   });
 
@@ -53,10 +53,14 @@ export function parseCookieOptions(options: unknown, caller: string): CookieConf
   const issues = parsed.error.issues.map((issue) =>
     issue.code === 'unrecognized_keys'
       ? `unknown option ${issue.keys.map((key) => `\`cookie.${key}\``).join(', ')}`
-      : `option \`${['cookie', ...issue.path.map(String)].join('.')}\` ${issue.message.replace(/^Invalid input: /, '')}`,
+      : formatCookieIssue(['cookie', ...issue.path.map(String)].join('.'), issue.message.replace(/^Invalid input: /, '')),
   );
   throw new TypeError(`koa-messages: invalid ${caller} options: ${issues.join('; ')}.`);
 }
+
+// As options.ts words them: our messages read "must …", Zod's ("expected int, received number") follow a colon.
+const formatCookieIssue = (path: string, message: string): string =>
+  message.startsWith('must') ? `option \`${path}\` ${message}` : `option \`${path}\`: ${message}`;
 
 /**
  * The not-finished marker: a bare `0` as the last element of the list. Entries are arrays, so a

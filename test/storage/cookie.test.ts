@@ -516,12 +516,12 @@ describe('cookie storage', () => {
       [
         'a cookie.maxSize below the minimum',
         { storage: 'cookie', cookie: { maxSize: 100 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` Too small: expected number to be >=128.',
+        'koa-messages: invalid messages() options: option `cookie.maxSize`: Too small: expected number to be >=128.',
       ],
       [
         'a cookie.maxSize browsers would not keep',
         { storage: 'cookie', cookie: { maxSize: 5000 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` Too big: expected number to be <=4096.',
+        'koa-messages: invalid messages() options: option `cookie.maxSize`: Too big: expected number to be <=4096.',
       ],
       [
         'a cookie.name that is not a token',
@@ -536,7 +536,7 @@ describe('cookie storage', () => {
       [
         "sameSite 'none' without secure",
         { storage: 'fallback', cookie: { sameSite: 'none', secure: false } },
-        "koa-messages: invalid messages() options: option `cookie.sameSite` `sameSite: 'none'` needs `secure`: browsers reject SameSite=None cookies that are not Secure.",
+        "koa-messages: invalid messages() options: option `cookie.sameSite` must not be 'none' with `secure: false`: browsers reject SameSite=None cookies that are not Secure.",
       ],
       [
         'an unknown storage name',
@@ -553,7 +553,7 @@ describe('cookie storage', () => {
     it('validates options given to cookieStorage() directly', () => {
       expect(() => cookieStorage({ maxSize: 1.5, path: 'app' })).to.throw(TypeError).with.property(
         'message',
-        "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` expected int, received number; option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
+        "koa-messages: invalid cookieStorage() options: option `cookie.maxSize`: expected int, received number; option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
       );
     });
 
