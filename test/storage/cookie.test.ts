@@ -104,6 +104,15 @@ describe('cookie storage', () => {
       );
     });
 
+    it("encodes Django's RFC 6265 test strings with cookie-safe characters only and reads them back (Django test_message_rfc6265)", async () => {
+      const texts = ['\\te,st', ';m"e', '\u2019', '123"NOTRECEIVED"'];
+      const a = agent(cookieApp());
+      const added = await a.post('/add').query({ m: texts }).expect(303);
+      expect(cookieValue(added)).to.match(VALUE_FORMAT);
+      const listed = await a.get('/list').expect(200);
+      expect(listed.text).to.equal(JSON.stringify(texts));
+    });
+
     it('reads a cookie that holds ["test", "me"] (Django test_get)', async () => {
       const res = await request(cookieApp().callback())
         .get('/show')
