@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { BUNDLE_FILE } from '../../example/app.js';
+import { bundleClient } from '../../example/bundle.js';
+
+describe('the demo page bundle', () => {
+  it('is built from the page script, koa-messages/client and zod only: no Koa, no Node module', async () => {
+    const meta = await bundleClient();
+    const inputs = Object.keys(meta.inputs);
+    const ours = inputs.filter((path) => !path.startsWith('node_modules/zod/')).sort();
+    expect(ours).to.deep.equal([
+      'example/client/main.ts',
+      'src/client/ajax.ts',
+      'src/client/index.ts',
+      'src/client/levels.ts',
+      'src/client/schemas.ts',
+    ]);
+    const external = Object.values(meta.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
+    expect(external).to.deep.equal([]);
+
+    const code = await readFile(BUNDLE_FILE, 'utf8');
+    expect(code).not.to.match(/\bnode:|\brequire\(|from\s*["']koa/);
+  });
+
+  it('stays small enough for a page: under 40 KB gzip (zod is most of it)', async () => {
+    await bundleClient();
+    const gzip = gzipSync(await readFile(BUNDLE_FILE), { level: 9 }).length;
+    // The measured size is in notes/demo.md; this only catches a regression such as zod's locales coming back.
+    expect(gzip).to.be.below(40_000);
+  });
+});
