@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import session from 'koa-session';
 import Router from '@koa/router';
-import { messages } from 'koa-messages';
+// In your app: `from 'koa-messages'`. The server runs from this repository's sources; the page
+// script imports the built `koa-messages/client` by name (see bundle.ts).
+import { messages } from '../src/index.js';
 import { readForm } from './form.js';
 import { createPoll, MAX_CHOICE_LENGTH, MAX_CHOICES, type Poll } from './polls.js';
 import { pollPage } from './views.js';

@@ -1,20 +1,25 @@
 /**
- * Bundle the page's script for the browser (`npm run build:client`). esbuild follows the package's
- * own name to its client entry through tsconfig.json `paths`, the same import a user's app makes.
+ * Bundle the page's script for the browser (`npm run build:client`, run by `npm run build` after tsc).
+ * The script imports `koa-messages/client` by name, as a user's app does: esbuild resolves that
+ * through package.json `exports` (a package may import itself) to the built `dist/client/`, so the
+ * bundle is made of exactly what the package ships.
  */
 import { build, type Metafile } from 'esbuild';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_FILE } from './app.js';
 
 const ENTRY = fileURLToPath(new URL('./client/main.ts', import.meta.url));
+const CLIENT_ENTRY = fileURLToPath(new URL('../dist/client/index.js', import.meta.url));
 
 /**
  * Write the bundle to `build-output/public/app.js`.
  *
  * @returns esbuild's metafile: every input that went in, every import left out.
- * @throws when the script does not compile or imports something a browser cannot load.
+ * @throws when `dist/` is not built, or the script does not compile or imports something a browser cannot load.
  */
 export async function bundleClient(): Promise<Metafile> {
+  if (!existsSync(CLIENT_ENTRY)) throw new Error(`${CLIENT_ENTRY} is missing: run \`npm run build\` (it compiles, then bundles).`);
   const result = await build({
     entryPoints: [ENTRY],
     outfile: BUNDLE_FILE,

@@ -1,4 +1,5 @@
-import { escapeHtml, type Message } from 'koa-messages';
+// In your app: `from 'koa-messages'`.
+import { escapeHtml, type Message } from '../src/index.js';
 import { MAX_CHOICE_LENGTH, type Choice, type Poll } from './polls.js';
 
 /**
