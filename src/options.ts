@@ -3,8 +3,11 @@ import { LEVELS, LEVEL_NAMES } from './client/levels.js';
 import { DEFAULT_TAGS, toLevel } from './levels.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 import type { Context } from 'koa';
+import { optionsError } from './errors.js';
 import { memoryStorage } from './storage/memory.js';
 import { sessionStorage } from './storage/session.js';
+import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
+import { fallbackStorage } from './storage/fallback.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
 export interface DropEvent {
@@ -30,9 +33,10 @@ const tagKeySchema = z.custom<string>((key) => typeof key === 'string' && (Objec
 /** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
 export const optionsSchema = z.strictObject({
   storage: z
-    .union([z.literal('session'), z.literal('memory'), z.custom<MessageStorage>(isStorage)], {
-      error: () => "must be 'session', 'memory', or an object with load() and save() methods",
-    })
+    .union(
+      [z.literal('session'), z.literal('cookie'), z.literal('fallback'), z.literal('memory'), z.custom<MessageStorage>(isStorage)],
+      { error: () => "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods" },
+    )
     .default('session'),
   sessionKey: z
     .string({ error: 'must be a non-empty string' })
@@ -41,6 +45,8 @@ export const optionsSchema = z.strictObject({
       message: "must not start with '_': koa-session does not save such keys",
     })
     .default('messages'),
+  /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
+  cookie: cookieOptionsSchema.optional(),
   level: levelSchema.default('info'),
   tags: z.record(tagKeySchema, z.string()).default({}),
   escape: z.boolean().default(true),
@@ -64,20 +70,6 @@ export interface Config {
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
-  }
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'invalid_key') {
-    const key = path.slice(path.lastIndexOf('.') + 1);
-    return `option \`${path.slice(0, path.lastIndexOf('.'))}\` has key \`${key}\`, which is not an integer level or a level name`;
-  }
-  const message = issue.message.replace(/^Invalid input: /, '');
-  // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
-  return path === '' ? message : message.startsWith('must') ? `option \`${path}\` ${message}` : `option \`${path}\`: ${message}`;
-}
-
 /**
  * Validate `messages()` options into a new frozen {@link Config}; the caller's object is not touched.
  *
@@ -90,7 +82,7 @@ export function parseOptions(options: unknown): Config {
   }
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new TypeError(`koa-messages: invalid messages() options: ${parsed.error.issues.map(formatIssue).join('; ')}.`);
+    throw optionsError('messages()', parsed.error);
   }
   const o = parsed.data;
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
@@ -109,6 +101,10 @@ function resolveStorage(storage: z.output<typeof optionsSchema>['storage'], o: z
   switch (storage) {
     case 'session':
       return sessionStorage(o.sessionKey);
+    case 'cookie':
+      return cookieStorage(o.cookie);
+    case 'fallback':
+      return fallbackStorage({ sessionKey: o.sessionKey, ...(o.cookie === undefined ? {} : { cookie: o.cookie }) });
     case 'memory':
       return memoryStorage();
     default:
