@@ -170,6 +170,8 @@ export async function load(
     url: server.url,
     connections: options.connections,
     pipelining: 1,
+    // autocannon checks whether it is done on this tick (1 s by default): a round would idle up to a second.
+    sampleInt: 20,
     ...('amount' in options ? { amount: options.amount } : { duration: options.duration }),
     requests,
     initialContext,
@@ -178,7 +180,7 @@ export async function load(
   const n = counted?.requests ?? result.requests.total;
   return {
     cpuUs: counted === undefined ? NaN : counted.cpuUs / Math.max(1, counted.requests),
-    reqPerSec: counted === undefined ? result.requests.average : (counted.requests * 1000) / counted.elapsedMs,
+    reqPerSec: counted === undefined ? NaN : ((counted.requests - 1) * 1000) / Math.max(1e-3, counted.busyMs),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: n,

@@ -25,6 +25,7 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     pipelining?: number;
+    sampleInt?: number;
     duration?: number;
     amount?: number;
     requests?: Request[];

@@ -11,6 +11,8 @@ export type ServerMessage =
       /** Server CPU (user + system) in microseconds since `start`. */
       cpuUs: number;
       elapsedMs: number;
+      /** Milliseconds from the first to the last request of the round. */
+      busyMs: number;
       /** Requests that entered the app since `start`. */
       requests: number;
       /** Bytes of Set-Cookie header values written since `start`. */

@@ -23,7 +23,7 @@ if (!VARIANT_IDS.includes(id) || process.send === undefined) {
   process.exit(2);
 }
 
-const counters: Counters = { requests: 0, setCookieBytes: 0, errors: 0 };
+const counters: Counters = { requests: 0, firstAt: 0, lastAt: 0, setCookieBytes: 0, errors: 0 };
 
 async function main(): Promise<void> {
   let app;
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
       case 'stop': {
         const used = process.cpuUsage(cpu);
         const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-        send({ type: 'stopped', cpuUs: used.user + used.system, elapsedMs, ...counters });
+        const { requests, setCookieBytes, errors, firstAt, lastAt } = counters;
+        send({ type: 'stopped', cpuUs: used.user + used.system, elapsedMs, busyMs: lastAt - firstAt, requests, setCookieBytes, errors });
         break;
       }
       case 'heap': {

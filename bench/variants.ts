@@ -167,6 +167,9 @@ async function redisVariant(url: string): Promise<Flash> {
 /** Counters the server reports for a measured round. */
 export interface Counters {
   requests: number;
+  /** `performance.now()` at the first and the latest request since the counters were reset. */
+  firstAt: number;
+  lastAt: number;
   setCookieBytes: number;
   errors: number;
 }
@@ -190,7 +193,9 @@ export async function buildApp(id: VariantId, counters: Counters, env: { redisUr
   });
   // Outermost, identical everywhere: counts requests and the Set-Cookie bytes the variant wrote.
   app.use(async (ctx, next) => {
-    counters.requests++;
+    const now = performance.now();
+    if (counters.requests++ === 0) counters.firstAt = now;
+    counters.lastAt = now;
     await next();
     const cookies = ctx.response.headers['set-cookie'];
     if (Array.isArray(cookies)) for (const c of cookies) counters.setCookieBytes += c.length;
