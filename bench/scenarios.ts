@@ -210,7 +210,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'e-session',
     amount: 1200,
     title: '(e) ~100 KB JSON, session cookie sent (ctx.ajax() reads the session)',
-    variants: ['baseline', 'km-session'],
+    variants: ['baseline', 'floor', 'km-session'],
     async prepare(server) {
       const jar = await login(server);
       const first = await fetchWithJar(`${server.url}/big`, 'GET', jar);
