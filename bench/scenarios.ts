@@ -87,7 +87,7 @@ function fixed(method: string, path: string, jar: Jar, expected: { status: numbe
 export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'a-fresh',
-    amount: 12000,
+    amount: 9000,
     title: '(a) route ignores messages, no cookie',
     variants: UNTOUCHED,
     async prepare(server) {
@@ -98,7 +98,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'a-session',
-    amount: 12000,
+    amount: 9000,
     title: '(a) route ignores messages, session cookie sent',
     variants: UNTOUCHED,
     async prepare(server) {
