@@ -60,6 +60,17 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     ratio(`(${s}) 'cookie' faster than the floor`, s, 'km-cookie', 'floor', 1, true);
   }
 
+  const a = get('c', 'floor-2');
+  const b = get('c', 'floor');
+  if (a?.median !== undefined && b?.median !== undefined) {
+    results.push({
+      name: '(c) A/A control: the floor against itself in a second process',
+      pass: null,
+      info: true,
+      detail: `paired ratio ${pairedRatio(a, b).toFixed(3)} (1 on a quiet machine): how far identical servers land apart in this run`,
+    });
+  }
+
   ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data (no cookie)', 'e', 'km-session', 'baseline', 1.05);
   return results;
 }

@@ -90,10 +90,12 @@ export interface BudgetResult {
   /** `null`: could not be checked (a variant is not available). */
   pass: boolean | null;
   detail: string;
+  /** Not a budget: a reference printed with them (the A/A control). */
+  info?: boolean;
 }
 
 export function budgetLines(budgets: BudgetResult[]): string {
-  return budgets.map((b) => `- ${b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`).join('\n');
+  return budgets.map((b) => `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`).join('\n');
 }
 
 /**

@@ -35,6 +35,7 @@ export class Unavailable extends Error {}
 export const VARIANT_IDS = [
   'baseline',
   'floor',
+  'floor-2',
   'koa-flash',
   'koa-better-flash',
   'km-session',
@@ -49,6 +50,7 @@ export type VariantId = (typeof VARIANT_IDS)[number];
 export const LABELS: Record<VariantId, string> = {
   baseline: '1 koa + koa-session (baseline)',
   floor: '3 hand-written flash (floor)',
+  'floor-2': '3 the floor again, second process (A/A control)',
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
@@ -112,6 +114,9 @@ const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Fl
       ctx.body = { ...data, messages: list };
     },
   }),
+
+  // The same code in another process: how far two identical servers drift apart on this machine.
+  'floor-2': (env) => BUILDERS.floor(env),
 
   // koa-flash keeps one value per request, replaced on assignment and expired on the next request.
   'koa-flash': () => ({
