@@ -94,7 +94,8 @@ async function finish(ctx: Internal, store: MessageStore, config: Config, failed
     throw error;
   }
   if (result) report(config, { ctx, ...result });
-  if (consume && store[DELIVERED] && !ctx.headerSent) {
+  // Whether or not they count as consumed: a prefetch, HEAD or 503 that showed messages is one visitor's too.
+  if (store[DELIVERED] && !ctx.headerSent) {
     ctx.set('Cache-Control', 'private, no-store');
     ctx.vary('Cookie');
   }

@@ -450,5 +450,21 @@ describe('hardening: delivery rules', () => {
       expect(res.headers['cache-control']).to.equal(undefined);
       expect(res.headers['vary']).to.equal(undefined);
     });
+
+    const unconsumed: [string, (a: ReturnType<typeof agentOf>) => Promise<{ headers: Record<string, string> }>][] = [
+      ['a prefetch', (a) => a.get('/read').set('Sec-Purpose', 'prefetch').expect(200, json(['A']))],
+      ['a HEAD request', (a) => a.head('/read').expect(200)],
+      ['a 503 answer', (a) => a.get('/read-503').expect(503, json(['A']))],
+    ];
+    for (const [what, probe] of unconsumed) {
+      it(`marks ${what} that showed messages private too, though it consumed nothing`, async () => {
+        const { app } = caseApp({ kind: 'session-cookie', routes });
+        const a = agentOf(app);
+        await a.get('/add?m=A').expect(200);
+        const res = await probe(a);
+        expect(res.headers['cache-control']).to.equal('private, no-store');
+        expect(res.headers['vary']).to.equal('Cookie');
+      });
+    }
   });
 });
