@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import type { StorageKind } from './helpers.js';
+import { checkModel } from './model.js';
+
+/**
+ * Model-based test: random sequences of add / redirect / read / ctx.ajax() / ignore / fail / HEAD,
+ * OPTIONS, prefetch / 503 and mixed scripts, each one real HTTP request through a cookie-keeping
+ * agent, compared answer by answer with a model of the delivery rules.
+ * Sized for about 2-4 s per storage on a busy 2-core machine.
+ */
+const RUNS = 30;
+const MAX_COMMANDS = 20;
+
+const KINDS: StorageKind[] = ['session-cookie', 'session-external', 'memory'];
+
+describe('hardening: random request sequences against a model of the delivery rules', function () {
+  this.timeout(60_000);
+
+  for (const kind of KINDS) {
+    it(`loses, repeats and reorders no message on ${kind} storage`, async () => {
+      const finals = await checkModel(kind, RUNS, MAX_COMMANDS);
+      // The runs did exercise delivery, not only empty requests.
+      expect(finals.reduce((n, m) => n + m.added.length, 0)).to.be.greaterThan(RUNS);
+    });
+  }
+});
