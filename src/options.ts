@@ -25,10 +25,7 @@ const levelSchema = z.custom<string | number>(
   { message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer` },
 );
 
-const tagKeySchema = z.custom<string>(
-  (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
-  { message: 'keys must be integer levels or level names' },
-);
+const tagKeySchema = z.custom<string>((key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)));
 
 /** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
 export const optionsSchema = z.strictObject({
@@ -38,8 +35,8 @@ export const optionsSchema = z.strictObject({
     })
     .default('session'),
   sessionKey: z
-    .string()
-    .min(1)
+    .string({ error: 'must be a non-empty string' })
+    .min(1, { error: 'must be a non-empty string' })
     .refine((key) => !key.startsWith('_'), {
       message: "must not start with '_': koa-session does not save such keys",
     })
@@ -47,7 +44,7 @@ export const optionsSchema = z.strictObject({
   level: levelSchema.default('info'),
   tags: z.record(tagKeySchema, z.string()).default({}),
   escape: z.boolean().default(true),
-  maxMessages: z.int().positive().default(100),
+  maxMessages: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).default(100),
   onDrop: z
     .custom<(event: DropEvent) => void>((value) => typeof value === 'function', { message: 'must be a function' })
     .optional(),
@@ -72,7 +69,13 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
   }
   const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `option \`${path}\` ${issue.message.replace(/^Invalid input: /, '')}`;
+  if (issue.code === 'invalid_key') {
+    const key = path.slice(path.lastIndexOf('.') + 1);
+    return `option \`${path.slice(0, path.lastIndexOf('.'))}\` has key \`${key}\`, which is not an integer level or a level name`;
+  }
+  const message = issue.message.replace(/^Invalid input: /, '');
+  // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
+  return path === '' ? message : message.startsWith('must') ? `option \`${path}\` ${message}` : `option \`${path}\`: ${message}`;
 }
 
 /**
