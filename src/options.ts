@@ -42,7 +42,7 @@ export const optionsSchema = z.strictObject({
     })
     .default('messages'),
   level: levelSchema.default('info'),
-  tags: z.record(tagKeySchema, z.string()).default({}),
+  tags: z.record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' }).default({}),
   escape: z.boolean().default(true),
   maxMessages: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).default(100),
   onDrop: z
@@ -70,8 +70,9 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   }
   const path = issue.path.map(String).join('.');
   if (issue.code === 'invalid_key') {
-    const key = path.slice(path.lastIndexOf('.') + 1);
-    return `option \`${path.slice(0, path.lastIndexOf('.'))}\` has key \`${key}\`, which is not an integer level or a level name`;
+    // The key is the last path element; it may itself contain a dot ('1.5').
+    const parent = issue.path.slice(0, -1).map(String).join('.');
+    return `option \`${parent}\` has key \`${String(issue.path.at(-1))}\`, which is not an integer level or a level name`;
   }
   const message = issue.message.replace(/^Invalid input: /, '');
   // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
