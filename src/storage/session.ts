@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { decodeMessages, encodeMessages } from './codec.js';
+import { describe } from '../levels.js';
 import type { MessageStorage } from './types.js';
 
 type SessionData = Record<string, unknown>;
@@ -29,8 +30,18 @@ export function sessionOf(ctx: Context): SessionData | null {
  * The key is written only when the pending list changed, and removed when it becomes empty, so
  * koa-session (which saves only when the session's JSON changed) writes nothing on requests that
  * leave messages alone.
+ *
+ * @param key - the session key (`messages()` passes its `sessionKey` option, default `'messages'`).
+ * @throws {TypeError} when `key` is not a non-empty string or starts with `_`.
  */
 export function sessionStorage(key: string): MessageStorage {
+  // messages() checks its `sessionKey` option; this factory is exported too, so it checks its own.
+  if (typeof key !== 'string' || key === '') {
+    throw new TypeError(`koa-messages: sessionStorage(key) needs a non-empty string key, got ${key === '' ? "''" : describe(key)}.`);
+  }
+  if (key.startsWith('_')) {
+    throw new TypeError(`koa-messages: sessionStorage(key) key '${key}' must not start with '_': koa-session does not save such keys.`);
+  }
   // Requests whose stored value held invalid entries: rewrite (clean) it even if nothing changed.
   const unclean = new WeakSet<Context>();
 
