@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import Koa from 'koa';
 import type { Context } from 'koa';
+import Router from '@koa/router';
+import request from 'supertest';
+import { escapeHtml, messages, sessionStorage } from '../../src/index.js';
 import { agentOf, caseApp } from './helpers.js';
 
 /**
@@ -8,8 +12,8 @@ import { agentOf, caseApp } from './helpers.js';
  */
 
 // Calls made with the wrong types on purpose: the compiler would refuse them, JavaScript callers won't.
-type Loose = Record<string, (...args: unknown[]) => unknown> & Record<string, unknown>;
-const m = (ctx: Context) => ctx.messages as unknown as Loose;
+const m = (ctx: Context) => ctx.messages as unknown as Record<string, (...args: unknown[]) => unknown>;
+const put = (ctx: Context) => ctx.messages as unknown as Record<string, unknown>;
 const ajax = (ctx: Context, ...args: unknown[]) => (ctx.ajax as (...a: unknown[]) => unknown)(...args);
 
 const NAMES = "'debug', 'info', 'success', 'warning', 'error'";
@@ -18,6 +22,46 @@ const NAMES = "'debug', 'info', 'success', 'warning', 'error'";
 type Row = [string, (ctx: Context) => unknown, string];
 
 const requestRows: Row[] = [
+  // ctx.messages.add(level, …) and the level names
+  ['add(undefined, text)', (c) => m(c)['add']!(undefined, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got undefined.`],
+  ['add(null, text)', (c) => m(c)['add']!(null, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got null.`],
+  ["add('INFO', text) (names are lower case)", (c) => m(c)['add']!('INFO', 'Saved.'), `koa-messages: ctx.messages.add() level 'INFO' is not a level name; use one of ${NAMES} or an integer.`],
+  ["add('20', text)", (c) => m(c)['add']!('20', 'Saved.'), `koa-messages: ctx.messages.add() level '20' is not a level name; use one of ${NAMES} or an integer.`],
+  ["add('toString', text)", (c) => m(c)['add']!('toString', 'Saved.'), `koa-messages: ctx.messages.add() level 'toString' is not a level name; use one of ${NAMES} or an integer.`],
+  ["add('__proto__', text)", (c) => m(c)['add']!('__proto__', 'Saved.'), `koa-messages: ctx.messages.add() level '__proto__' is not a level name; use one of ${NAMES} or an integer.`],
+  ['add(2.5, text)', (c) => m(c)['add']!(2.5, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got 2.5.'],
+  ['add(NaN, text)', (c) => m(c)['add']!(NaN, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got NaN.'],
+  ['add(Infinity, text)', (c) => m(c)['add']!(Infinity, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got Infinity.'],
+  ['add(2 ** 60, text)', (c) => m(c)['add']!(2 ** 60, 'Saved.'), 'koa-messages: ctx.messages.add() level must be a safe integer (at most 2^53 - 1 either side of 0), got 1152921504606847000.'],
+  ['add(20n, text)', (c) => m(c)['add']!(20n, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got bigint.`],
+  ['add(new Number(20), text)', (c) => m(c)['add']!(new Number(20), 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got an instance of Number.`],
+  // ctx.messages.add(…, message)
+  ["add('info') without text", (c) => m(c)['add']!('info'), 'koa-messages: ctx.messages.add() message must be a string, got undefined.'],
+  ["add('info', null)", (c) => m(c)['add']!('info', null), 'koa-messages: ctx.messages.add() message must be a string, got null.'],
+  ["add('info', 42)", (c) => m(c)['add']!('info', 42), 'koa-messages: ctx.messages.add() message must be a string, got number.'],
+  ["add('info', new String('x'))", (c) => m(c)['add']!('info', new String('x')), 'koa-messages: ctx.messages.add() message must be a string, got an instance of String.'],
+  ["add('error', an Error)", (c) => m(c)['add']!('error', new Error('db down')), 'koa-messages: ctx.messages.add() message must be a string, got an instance of Error.'],
+  ['success(42)', (c) => m(c)['success']!(42), 'koa-messages: ctx.messages.add() message must be a string, got number.'],
+  ['error() without text', (c) => m(c)['error']!(), 'koa-messages: ctx.messages.add() message must be a string, got undefined.'],
+  // ctx.messages.add(…, …, options)
+  ["add('info', text, null)", (c) => m(c)['add']!('info', 'Saved.', null), 'koa-messages: ctx.messages.add() options must be an object, got null.'],
+  ["add('info', text, 'sticky')", (c) => m(c)['add']!('info', 'Saved.', 'sticky'), 'koa-messages: ctx.messages.add() options must be an object, got string.'],
+  ["add('info', text, [])", (c) => m(c)['add']!('info', 'Saved.', []), 'koa-messages: ctx.messages.add() options must be an object, got an array.'],
+  ['add options { extra_tags } (Django spelling)', (c) => m(c)['add']!('info', 'Saved.', { extra_tags: 'sticky' }), 'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags` or `html`.'],
+  ['add options with an own __proto__ key', (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')), 'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags` or `html`.'],
+  ['add options { extraTags: 5 }', (c) => m(c)['add']!('info', 'Saved.', { extraTags: 5 }), 'koa-messages: ctx.messages.add() option `extraTags` must be a string, got number.'],
+  ["add options { extraTags: ['a', 'b'] }", (c) => m(c)['add']!('info', 'Saved.', { extraTags: ['a', 'b'] }), 'koa-messages: ctx.messages.add() option `extraTags` must be a string, got an array.'],
+  ["add options { html: 'true' }", (c) => m(c)['add']!('info', 'Saved.', { html: 'true' }), 'koa-messages: ctx.messages.add() option `html` must be a boolean, got string.'],
+  ["success(text, { html: 1 })", (c) => m(c)['success']!('Saved.', { html: 1 }), 'koa-messages: ctx.messages.add() option `html` must be a boolean, got number.'],
+  // ctx.messages.level = …, .used = …, .size = …
+  ["ctx.messages.level = 'loud'", (c) => void (put(c)['level'] = 'loud'), `koa-messages: ctx.messages.level 'loud' is not a level name; use one of ${NAMES} or an integer.`],
+  ['ctx.messages.level = null', (c) => void (put(c)['level'] = null), `koa-messages: ctx.messages.level must be an integer or a level name (${NAMES}), got null.`],
+  ['ctx.messages.level = 2.5', (c) => void (put(c)['level'] = 2.5), 'koa-messages: ctx.messages.level must be an integer or a level name, got 2.5.'],
+  ["ctx.messages.level = '20'", (c) => void (put(c)['level'] = '20'), `koa-messages: ctx.messages.level '20' is not a level name; use one of ${NAMES} or an integer.`],
+  ['ctx.messages.used = 1', (c) => void (put(c)['used'] = 1), 'koa-messages: ctx.messages.used must be a boolean, got number.'],
+  ["ctx.messages.used = 'false'", (c) => void (put(c)['used'] = 'false'), 'koa-messages: ctx.messages.used must be a boolean, got string.'],
+  ['ctx.messages.used = undefined', (c) => void (put(c)['used'] = undefined), 'koa-messages: ctx.messages.used must be a boolean, got undefined.'],
+  ['ctx.messages.size = 0', (c) => void (put(c)['size'] = 0), 'Cannot set property size of #<MessageStore> which has only a getter'],
   // ctx.ajax() data
   ['ctx.ajax(null)', (c) => ajax(c, null), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got null.'],
   ['ctx.ajax([1, 2])', (c) => ajax(c, [1, 2]), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an array.'],
@@ -51,6 +95,47 @@ const requestRows: Row[] = [
   ['init.headers with a number value', (c) => ajax(c, {}, true, { headers: { 'X-Votes': 5 } }), 'koa-messages: ctx.ajax() init `headers` value of `X-Votes` must be a string, got number.'],
   ['init.headers with a name Node refuses', (c) => ajax(c, {}, true, { headers: { 'X Poll': '1' } }), 'koa-messages: ctx.ajax() init `headers` has an invalid header name "X Poll".'],
   ['init.headers with CR LF in a value (header injection)', (c) => ajax(c, {}, true, { headers: { 'X-Poll': '1\r\nSet-Cookie: admin=1' } }), 'koa-messages: ctx.ajax() init `headers` value of `X-Poll` has a character a header cannot hold (such as CR, LF or NUL).'],
+];
+
+const INVALID = 'koa-messages: invalid messages() options:';
+const LEVEL_MUST = `must be a level name (${NAMES}) or an integer`;
+const STORAGE_MUST = "must be 'session', 'memory', or an object with load() and save() methods";
+
+/** [what, the options, the exact message of the TypeError messages() throws] */
+const optionRows: [string, unknown, string][] = [
+  ['null', null, 'koa-messages: messages(options) takes an options object.'],
+  ['an array', [], 'koa-messages: messages(options) takes an options object.'],
+  ["a string ('memory')", 'memory', 'koa-messages: messages(options) takes an options object.'],
+  ['a function', () => ({}), 'koa-messages: messages(options) takes an options object.'],
+  ['an unknown key', { maxMessage: 10 }, `${INVALID} unknown option \`maxMessage\`.`],
+  ['an own __proto__ key (JSON config)', JSON.parse('{"__proto__":{"level":10}}'), `${INVALID} unknown option \`__proto__\`.`],
+  ['storage: null', { storage: null }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
+  ["storage: 'redis' (a name it does not know)", { storage: 'redis' }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
+  ['storage without save()', { storage: { load: () => [] } }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
+  ['storage with save that is not a function', { storage: { load: () => [], save: true } }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
+  ['sessionKey: 5', { sessionKey: 5 }, `${INVALID} option \`sessionKey\` must be a non-empty string.`],
+  ["sessionKey: ''", { sessionKey: '' }, `${INVALID} option \`sessionKey\` must be a non-empty string.`],
+  ["sessionKey: '_messages' (Django's key)", { sessionKey: '_messages' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
+  ["sessionKey: '__proto__'", { sessionKey: '__proto__' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
+  ['level: null', { level: null }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ["level: 'INFO'", { level: 'INFO' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ["level: '20'", { level: '20' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ["level: 'toString'", { level: 'toString' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ['level: NaN', { level: NaN }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ['level: 2.5', { level: 2.5 }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
+  ['tags: an array', { tags: ['info'] }, `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`],
+  ['tags: null', { tags: null }, `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`],
+  ['tags with a number value', { tags: { 20: 5 } }, `${INVALID} option \`tags.20\`: expected string, received number.`],
+  ["tags with key '1.5'", { tags: { '1.5': 'half' } }, `${INVALID} option \`tags\` has key \`1.5\`, which is not an integer level or a level name.`],
+  ['tags with key toString', { tags: { toString: 'x' } }, `${INVALID} option \`tags\` has key \`toString\`, which is not an integer level or a level name.`],
+  ["escape: 'yes'", { escape: 'yes' }, `${INVALID} option \`escape\`: expected boolean, received string.`],
+  ['maxMessages: 0', { maxMessages: 0 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  ['maxMessages: -1', { maxMessages: -1 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  ['maxMessages: 1.5', { maxMessages: 1.5 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  ["maxMessages: '10'", { maxMessages: '10' }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  ['maxMessages: Infinity', { maxMessages: Infinity }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  ["onDrop: 'log'", { onDrop: 'log' }, `${INVALID} option \`onDrop\` must be a function.`],
+  ['two bad options at once', { escape: 1, nope: true }, `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`],
 ];
 
 function circular(): Record<string, unknown> {
@@ -104,6 +189,92 @@ async function tryBadCall(call: (ctx: Context) => unknown) {
 }
 
 describe('hardening: bad input to every public function', () => {
+  describe('messages(options)', () => {
+    for (const [what, options, message] of optionRows) {
+      it(`rejects ${what} with its exact TypeError and leaves the object as it was`, () => {
+        const before = options !== null && typeof options === 'object' ? JSON.stringify(options) : undefined;
+        let thrown: unknown;
+        try {
+          messages(options as never);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).to.be.instanceOf(TypeError);
+        expect((thrown as TypeError).message).to.equal(message);
+        if (before !== undefined) expect(JSON.stringify(options)).to.equal(before);
+      });
+    }
+
+    it('ignores an own __proto__ key inside tags and changes no prototype', async () => {
+      const options = JSON.parse('{"tags":{"__proto__":"polluted","25":"ok"}}') as { tags: Record<string, string> };
+      const { app } = caseApp({
+        kind: 'memory',
+        options,
+        routes: {
+          '/': (ctx) => {
+            ctx.messages.success('Saved.');
+            ctx.ajax({});
+          },
+        },
+      });
+      await agentOf(app).get('/').expect(200, '{"messages":[{"message":"Saved.","tags":"ok"}]}');
+      expect(Object.getPrototypeOf(options.tags)).to.equal(Object.prototype);
+      expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+    });
+  });
+
+  describe('sessionStorage(key)', () => {
+    const rows: [string, unknown, string][] = [
+      ['no key', undefined, 'koa-messages: sessionStorage(key) needs a non-empty string key, got undefined.'],
+      ['an empty key', '', "koa-messages: sessionStorage(key) needs a non-empty string key, got ''."],
+      ['a number', 5, 'koa-messages: sessionStorage(key) needs a non-empty string key, got number.'],
+      ["'_messages'", '_messages', "koa-messages: sessionStorage(key) key '_messages' must not start with '_': koa-session does not save such keys."],
+    ];
+    for (const [what, key, message] of rows) {
+      it(`rejects ${what} with its exact TypeError`, () => {
+        expect(() => sessionStorage(key as string)).to.throw(TypeError).with.property('message', message);
+      });
+    }
+  });
+
+  describe('escapeHtml(text)', () => {
+    it('escapes what a template hands it, turning non-strings into text once', () => {
+      expect(escapeHtml('<b title="x">Tom & Jerry\'s</b>')).to.equal('&lt;b title=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/b&gt;');
+      expect(escapeHtml(42 as unknown as string)).to.equal('42');
+      expect(escapeHtml(null as unknown as string)).to.equal('null');
+      expect(escapeHtml(['<img src=x onerror=alert(1)>'] as unknown as string)).to.equal('&lt;img src=x onerror=alert(1)&gt;');
+      let calls = 0;
+      const shifty = { toString: () => (calls++ === 0 ? 'harmless' : '<script>alert(1)</script>') };
+      expect(escapeHtml(shifty as unknown as string)).to.equal('harmless');
+      expect(calls).to.equal(1);
+    });
+  });
+
+  describe('ctx.messages where messages() has not run', () => {
+    it('fails with a sentence that says where to install the middleware', async () => {
+      const app = new Koa();
+      app.silent = true;
+      const errors: string[] = [];
+      app.on('error', (error: Error) => errors.push(error.message));
+      const router = new Router();
+      router.get('/with', messages({ storage: 'memory' }), (ctx) => {
+        ctx.messages.info('Here.');
+        ctx.ajax({});
+      });
+      router.get('/without', (ctx) => {
+        ctx.messages.info('Lost.');
+        ctx.body = 'never';
+      });
+      app.use(router.routes());
+      const a = request.agent(app.callback());
+      await a.get('/with').expect(200, '{"messages":[{"message":"Here.","tags":"info"}]}');
+      await a.get('/without').expect(500, 'Internal Server Error');
+      expect(errors).to.deep.equal([
+        'koa-messages: ctx.messages was used where messages() middleware has not run; app.use(messages()) must come before the middleware or router that uses it.',
+      ]);
+    });
+  });
+
   describe('in a request', () => {
     for (const [what, call, message] of requestRows) {
       it(`rejects ${what} with its exact TypeError, leaving nothing half done`, async () => {
