@@ -5,6 +5,8 @@ import type { DropReason, MessageStorage, StoredMessage } from './storage/types.
 import type { Context } from 'koa';
 import { memoryStorage } from './storage/memory.js';
 import { sessionStorage } from './storage/session.js';
+import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
+import { fallbackStorage } from './storage/fallback.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
 export interface DropEvent {
@@ -30,9 +32,10 @@ const tagKeySchema = z.custom<string>((key) => typeof key === 'string' && (Objec
 /** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
 export const optionsSchema = z.strictObject({
   storage: z
-    .union([z.literal('session'), z.literal('memory'), z.custom<MessageStorage>(isStorage)], {
-      error: () => "must be 'session', 'memory', or an object with load() and save() methods",
-    })
+    .union(
+      [z.literal('session'), z.literal('cookie'), z.literal('fallback'), z.literal('memory'), z.custom<MessageStorage>(isStorage)],
+      { error: () => "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods" },
+    )
     .default('session'),
   sessionKey: z
     .string({ error: 'must be a non-empty string' })
@@ -41,6 +44,8 @@ export const optionsSchema = z.strictObject({
       message: "must not start with '_': koa-session does not save such keys",
     })
     .default('messages'),
+  /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
+  cookie: cookieOptionsSchema.optional(),
   level: levelSchema.default('info'),
   tags: z.record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' }).default({}),
   escape: z.boolean().default(true),
@@ -66,7 +71,8 @@ export interface Config {
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
+    // Nested objects (`cookie: {…}`) name the full path: `cookie.maxAge`.
+    return `unknown option ${issue.keys.map((key) => `\`${[...issue.path.map(String), key].join('.')}\``).join(', ')}`;
   }
   const path = issue.path.map(String).join('.');
   if (issue.code === 'invalid_key') {
@@ -110,6 +116,10 @@ function resolveStorage(storage: z.output<typeof optionsSchema>['storage'], o: z
   switch (storage) {
     case 'session':
       return sessionStorage(o.sessionKey);
+    case 'cookie':
+      return cookieStorage(o.cookie);
+    case 'fallback':
+      return fallbackStorage({ sessionKey: o.sessionKey, ...(o.cookie === undefined ? {} : { cookie: o.cookie }) });
     case 'memory':
       return memoryStorage();
     default:
