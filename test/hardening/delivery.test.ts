@@ -91,18 +91,24 @@ const routes: Record<string, (ctx: Context) => unknown> = {
     ctx.session = null;
     ctx.messages.info('You have been logged out.');
   },
+  '/visit': (ctx) => {
+    ctx.session!['visitor'] = 1;
+    ctx.body = 'welcome';
+  },
   '/whoami': (ctx) => {
     ctx.body = `user: ${String((ctx.session as { user?: string } | null)?.user)}`;
   },
 };
 
 const SESSION_KINDS: StorageKind[] = ['session-cookie', 'session-external'];
+/** Storages that keep messages between requests. */
+const PERSISTENT: StorageKind[] = [...SESSION_KINDS, 'cookie', 'fallback'];
 
 const json = (list: string[]): string => JSON.stringify(list.map((text) => [25, 'success', text]));
 
 describe('hardening: delivery rules', () => {
   describe('failed responses consume nothing', () => {
-    for (const kind of SESSION_KINDS) {
+    for (const kind of PERSISTENT) {
       describe(`on ${kind} storage`, () => {
         it('keeps messages that a handler read before throwing, for the next request', async () => {
           const { app } = caseApp({ kind, routes });
@@ -151,6 +157,58 @@ describe('hardening: delivery rules', () => {
         [25, 'B'],
       ]);
       await a.get('/read').expect(200, json(['A', 'B']));
+    });
+
+    it('keeps messages added before the handler threw, on cookie storage (its Set-Cookie rides on err.headers)', async () => {
+      const { app } = caseApp({ kind: 'cookie', routes });
+      const a = agentOf(app);
+      const first = await a.get('/add-throw?m=A').expect(500, 'Internal Server Error');
+      expect(setCookieOf(first).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
+      const second = await a.get('/read-add-throw?m=B').expect(500);
+      expect(setCookieOf(second).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
+      await a.get('/read').expect(200, json(['A', 'B']));
+      await a.get('/read').expect(200, '[]');
+    });
+
+    const eight = Array.from({ length: 8 }, (_, i) => `message number ${i}`);
+    const addEightAndThrow = `/read-add-throw?${eight.map((t) => `m=${encodeURIComponent(t)}`).join('&')}`;
+
+    it('keeps messages added before the handler threw, on fallback storage, in the cookie and the overflow alike, for a visitor with a session', async () => {
+      const { app, store } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes });
+      const a = agentOf(app);
+      await a.get('/visit').expect(200);
+      await a.get('/add?m=first').expect(200);
+      await a.get(addEightAndThrow).expect(500);
+      // Some went to the session: the cookie holds 128 bytes at most.
+      expect((store!.only().value['messages'] as unknown[]).length).to.be.greaterThan(0);
+      await a.get('/read').expect(200, json(['first', ...eight]));
+    });
+
+    it("on fallback storage, a failed request keeps what fits in the messages cookie but loses its overflow when the visitor had no session yet (koa-session's new id cookie is dropped)", async () => {
+      const { app, store } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes });
+      const a = agentOf(app);
+      await a.get('/add?m=first').expect(200);
+      // Everything fitted in the cookie: no session was made.
+      expect(store!.data.size).to.equal(0);
+      const failed = await a.get(addEightAndThrow).expect(500);
+      expect(setCookieOf(failed).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
+      // The overflow is in a session whose id the browser never got.
+      expect((store!.only().value['messages'] as unknown[]).length).to.be.greaterThan(0);
+      const texts = (JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]).map(([, , text]) => text);
+      // 'first' and two more fill the 128-byte cookie.
+      expect(texts).to.deep.equal(['first', 'message number 0', 'message number 1']);
+    });
+
+    it('on fallback storage with koa-session in cookie mode, a failed request keeps what fits in the messages cookie and loses its overflow', async () => {
+      const { app } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes, sessionStore: 'cookie' });
+      const a = agentOf(app);
+      await a.get('/visit').expect(200);
+      await a.get('/add?m=first').expect(200);
+      await a.get(addEightAndThrow).expect(500);
+      const texts = (JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]).map(([, , text]) => text);
+      // The oldest, in order, as far as the 128-byte cookie went; the rest went with koa.sess.
+      // 'first' and two more fill the 128-byte cookie.
+      expect(texts).to.deep.equal(['first', 'message number 0', 'message number 1']);
     });
 
     it("loses messages added by a visitor's very first request when it throws, on an external store (the new session id never reaches the browser)", async () => {
@@ -264,7 +322,7 @@ describe('hardening: delivery rules', () => {
       ['a Firefox prefetch (X-Moz: prefetch)', (a) => a.get('/read').set('X-Moz', 'prefetch').expect(200, json(['A']))],
       ['a link preview (X-Purpose: preview)', (a) => a.get('/read').set('X-Purpose', 'preview').expect(200, json(['A']))],
     ];
-    for (const kind of SESSION_KINDS) {
+    for (const kind of PERSISTENT) {
       for (const [what, probe] of probes) {
         it(`does not consume on ${what}, on ${kind} storage`, async () => {
           const { app } = caseApp({ kind, routes });
@@ -389,7 +447,7 @@ describe('hardening: delivery rules', () => {
   });
 
   describe('responses that carry messages are private', () => {
-    for (const kind of [...SESSION_KINDS, 'memory'] as StorageKind[]) {
+    for (const kind of [...PERSISTENT, 'memory'] as StorageKind[]) {
       it(`marks a page that iterated messages Cache-Control: private, no-store and Vary: Cookie, on ${kind} storage`, async () => {
         const { app } = caseApp({
           kind,

@@ -21,8 +21,12 @@ export class MapStore {
     return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
   }
 
+  /** Sessions written with a `messages` key (for fallback: how often it overflowed). */
+  setsWithMessages = 0;
+
   async set(key: string, value: unknown): Promise<void> {
     this.sets += 1;
+    if (typeof value === 'object' && value !== null && 'messages' in value) this.setsWithMessages += 1;
     this.data.set(key, JSON.stringify(value));
   }
 
@@ -39,8 +43,29 @@ export class MapStore {
   }
 }
 
-/** How messages are stored in a storage case. */
-export type StorageKind = 'session-cookie' | 'session-external' | 'memory';
+/**
+ * How messages are stored in a storage case: the session storage on koa-session's cookie or on an
+ * external store, the memory storage, the signed cookie storage (no koa-session at all), and the
+ * fallback storage (cookie first, overflow into koa-session on an external store).
+ */
+export type StorageKind = 'session-cookie' | 'session-external' | 'memory' | 'cookie' | 'fallback';
+
+/** Whether a case runs koa-session, and on which store. */
+export const SESSION: Record<StorageKind, 'cookie' | 'external' | 'none'> = {
+  'session-cookie': 'cookie',
+  'session-external': 'external',
+  memory: 'none',
+  cookie: 'none',
+  fallback: 'external',
+};
+
+const STORAGE: Record<StorageKind, MessagesOptions['storage']> = {
+  'session-cookie': 'session',
+  'session-external': 'session',
+  memory: 'memory',
+  cookie: 'cookie',
+  fallback: 'fallback',
+};
 
 export interface CaseApp {
   app: Koa;
@@ -56,27 +81,23 @@ export interface CaseSetup {
   routes: Record<string, (ctx: Context) => unknown>;
   /** Middleware installed before koa-session (outermost), e.g. an error handler. */
   outer?: Middleware[];
+  /** Run koa-session on its cookie instead of the case's external store (for `fallback`). */
+  sessionStore?: 'cookie';
 }
 
 /**
  * An app for one storage case: koa-session (cookie mode or a MapStore), messages() with the
  * case's storage and an onDrop hook that records events, and the routes on @koa/router.
  */
-export function caseApp({ kind, options = {}, routes, outer = [] }: CaseSetup): CaseApp {
+export function caseApp({ kind, options = {}, routes, outer = [], sessionStore }: CaseSetup): CaseApp {
   const app = new Koa();
   app.keys = TEST_KEYS;
   app.silent = true;
   for (const mw of outer) app.use(mw);
-  const store = kind === 'session-external' ? new MapStore() : undefined;
-  if (kind !== 'memory') app.use(session(store === undefined ? {} : { store }, app));
+  const store = SESSION[kind] === 'external' && sessionStore !== 'cookie' ? new MapStore() : undefined;
+  if (SESSION[kind] !== 'none') app.use(session(store === undefined ? {} : { store }, app));
   const drops: DropEvent[] = [];
-  app.use(
-    messages({
-      ...(kind === 'memory' ? { storage: 'memory' } : {}),
-      onDrop: (event) => drops.push(event),
-      ...options,
-    }),
-  );
+  app.use(messages({ storage: STORAGE[kind], onDrop: (event) => drops.push(event), ...options }));
   const router = new Router();
   for (const [path, handler] of Object.entries(routes)) {
     router.all(path, async (ctx) => {

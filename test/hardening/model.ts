@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
+import type { MessagesOptions } from '../../src/index.js';
 import type { StorageKind } from './helpers.js';
-import { agentOf, caseApp, setCookieOf } from './helpers.js';
+import { SESSION, agentOf, caseApp, setCookieOf } from './helpers.js';
 import { anyText } from './arbitraries.js';
 
 /**
@@ -56,6 +57,18 @@ export const TRAITS: Record<StorageKind, Traits> = {
   'session-cookie': { persists: true, keepsAddedOnThrow: false },
   'session-external': { persists: true, keepsAddedOnThrow: true },
   memory: { persists: false, keepsAddedOnThrow: true },
+  // The middleware carries the storage's Set-Cookie onto err.headers.
+  cookie: { persists: true, keepsAddedOnThrow: true },
+  // Cookie carried on err.headers, overflow in the external session whose id cookie the browser has.
+  fallback: { persists: true, keepsAddedOnThrow: true },
+};
+
+/**
+ * Options per storage: the fallback cookie is kept small (the minimum, 128 bytes of value) so
+ * that most runs overflow into the session.
+ */
+const OPTIONS: Partial<Record<StorageKind, MessagesOptions>> = {
+  fallback: { cookie: { maxSize: 128 } },
 };
 
 export interface Model {
@@ -149,7 +162,7 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
 
 export interface Real {
   agent: ReturnType<typeof agentOf>;
-  /** Texts reported to onDrop as 'max-messages', in order. */
+  /** What onDrop was told, as `reason:text`, in order. */
   drops: () => string[];
   /** Counter for unique message texts across the run. */
   serial: number;
@@ -157,12 +170,12 @@ export interface Real {
 
 /** The app the commands drive: one `/op` route that runs the script from the X-Script header. */
 export function modelApp(kind: StorageKind) {
-  const { app, drops } = caseApp({
+  const { app, drops, store } = caseApp({
     kind,
-    options: { maxMessages: MAX_MESSAGES },
+    options: { maxMessages: MAX_MESSAGES, ...OPTIONS[kind] },
     routes: {
       '/prime': (ctx) => {
-        if (kind !== 'memory') ctx.session!['visitor'] = 1;
+        if (SESSION[kind] !== 'none') ctx.session!['visitor'] = 1;
         ctx.body = 'primed';
       },
       '/read': (ctx) => {
@@ -171,7 +184,7 @@ export function modelApp(kind: StorageKind) {
       '/op': runScript,
     },
   });
-  return { app, drops: () => drops.flatMap((d) => (d.reason === 'max-messages' ? d.messages.map((m) => m.message) : [])) };
+  return { app, store, drops: () => drops.flatMap((d) => d.messages.map((m) => `${d.reason}:${m.message}`)) };
 }
 
 const listedOf = (ctx: Context) => [...ctx.messages].map((m) => [m.level, m.tags, m.message, m.html]);
@@ -268,7 +281,7 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
       model.delivered.push(...textsOf(shown));
       model.pending = [];
     }
-    expect(real.drops(), `${this} onDrop`).to.deep.equal(model.dropped);
+    expect(real.drops(), `${this} onDrop`).to.deep.equal(model.dropped.map((text) => `max-messages:${text}`));
   }
 
   toString(): string {
@@ -324,11 +337,12 @@ function accountFor(model: Model): void {
 }
 
 /** Run the model-based property for one storage. */
-export async function checkModel(kind: StorageKind, numRuns: number, maxCommands: number): Promise<Model[]> {
+export async function checkModel(kind: StorageKind, numRuns: number, maxCommands: number): Promise<{ finals: Model[]; sessionWrites: number }> {
   const finals: Model[] = [];
+  let sessionWrites = 0;
   await fc.assert(
     fc.asyncProperty(fc.commands(commandArbs, { maxCommands }), async (cmds) => {
-      const { app, drops } = modelApp(kind);
+      const { app, drops, store } = modelApp(kind);
       const agent = agentOf(app);
       await agent.get('/prime').expect(200);
       const model: Model = { traits: TRAITS[kind], pending: [], added: [], delivered: [], dropped: [], discarded: [] };
@@ -339,8 +353,9 @@ export async function checkModel(kind: StorageKind, numRuns: number, maxCommands
       expect((JSON.parse(last.text) as { reads: unknown }).reads).to.deep.equal([listed(model.traits.persists ? model.pending : [])]);
       accountFor(model);
       finals.push(model);
+      sessionWrites += store?.setsWithMessages ?? 0;
     }),
     { numRuns },
   );
-  return finals;
+  return { finals, sessionWrites };
 }
