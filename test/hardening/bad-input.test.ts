@@ -99,7 +99,7 @@ const requestRows: Row[] = [
 
 const INVALID = 'koa-messages: invalid messages() options:';
 const LEVEL_MUST = `must be a level name (${NAMES}) or an integer`;
-const STORAGE_MUST = "must be 'session', 'memory', or an object with load() and save() methods";
+const STORAGE_MUST = "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods";
 
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [

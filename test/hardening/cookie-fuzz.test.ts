@@ -12,7 +12,7 @@ import { CATEGORIES, type Category, fuzzCase, pool, prng, prototypeSnapshot, ser
  */
 const SEED = 20261128;
 const COOKIE_CASES = 100_000;
-const FALLBACK_CASES = 14_000;
+const FALLBACK_CASES = 7_000;
 const IN_FLIGHT = 32;
 
 interface Tally {

@@ -8,7 +8,7 @@ import { checkModel } from './model.js';
  * agent, compared answer by answer with a model of the delivery rules.
  * Sized for about 2-4 s per storage on a busy 2-core machine.
  */
-const RUNS = 25;
+const RUNS = 20;
 const MAX_COMMANDS = 20;
 
 const KINDS: StorageKind[] = ['session-cookie', 'session-external', 'memory', 'cookie', 'fallback'];

@@ -14,7 +14,7 @@ import { caseApp, type StorageKind } from './helpers.js';
  * to the other visitor.
  */
 
-const ROUNDS = 30;
+const ROUNDS = 20;
 const AT_ONCE = 10;
 const VISITORS = ['ann', 'bob'];
 

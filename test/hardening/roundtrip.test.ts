@@ -83,7 +83,7 @@ describe('hardening: any message list survives storage unchanged', function () {
           expect((await a.get('/show').expect(200)).text).to.equal('{"list":[]}');
           expect(drops).to.deep.equal([]);
         }),
-        { numRuns: 60 },
+        { numRuns: 40 },
       );
     });
   }
@@ -98,7 +98,7 @@ describe('hardening: any message list survives storage unchanged', function () {
         await a.post('/add').send(list).expect(303);
         expect((await a.get('/show').expect(200)).text).to.equal('{"list":[]}');
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });
