@@ -407,6 +407,14 @@ describe('hardening: delivery rules', () => {
           await a.get('/read').expect(200, JSON.stringify([[25, 'success', 'Saved'], [20, 'info', 'You have been logged out.']]));
         });
 
+        it('drops messages pending in the old session on ctx.session = { user } when the request had not loaded them', async () => {
+          const { app } = caseApp({ kind, routes });
+          const a = agentOf(app);
+          await a.get('/add?m=Please%20log%20in.').expect(200);
+          await a.get('/login').expect(200, 'logged in');
+          await a.get('/read').expect(200, json(['Welcome, ann.']));
+        });
+
         it('writes messages added around ctx.session = { user } into the new session', async () => {
           const { app } = caseApp({ kind, routes });
           const a = agentOf(app);
