@@ -3,6 +3,7 @@ import { LEVELS, LEVEL_NAMES } from './client/levels.js';
 import { DEFAULT_TAGS, toLevel } from './levels.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 import type { Context } from 'koa';
+import { optionsError } from './errors.js';
 import { memoryStorage } from './storage/memory.js';
 import { sessionStorage } from './storage/session.js';
 import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
@@ -69,22 +70,6 @@ export interface Config {
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    // Nested objects (`cookie: {…}`) name the full path: `cookie.maxAge`.
-    return `unknown option ${issue.keys.map((key) => `\`${[...issue.path.map(String), key].join('.')}\``).join(', ')}`;
-  }
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'invalid_key') {
-    // The key is the last path element; it may itself contain a dot ('1.5').
-    const parent = issue.path.slice(0, -1).map(String).join('.');
-    return `option \`${parent}\` has key \`${String(issue.path.at(-1))}\`, which is not an integer level or a level name`;
-  }
-  const message = issue.message.replace(/^Invalid input: /, '');
-  // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
-  return path === '' ? message : message.startsWith('must') ? `option \`${path}\` ${message}` : `option \`${path}\`: ${message}`;
-}
-
 /**
  * Validate `messages()` options into a new frozen {@link Config}; the caller's object is not touched.
  *
@@ -97,7 +82,7 @@ export function parseOptions(options: unknown): Config {
   }
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new TypeError(`koa-messages: invalid messages() options: ${parsed.error.issues.map(formatIssue).join('; ')}.`);
+    throw optionsError('messages()', parsed.error);
   }
   const o = parsed.data;
   const tags: Record<number, string> = { ...DEFAULT_TAGS };

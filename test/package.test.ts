@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Koa from 'koa';
 import session from 'koa-session';
@@ -59,7 +59,9 @@ describe('the published package', () => {
   });
 
   it('keeps the browser entry free of Node and Koa imports', async () => {
-    for (const file of ['index.js', 'levels.js', 'schemas.js']) {
+    const files = (await readdir(new URL('../dist/client/', import.meta.url))).filter((f) => f.endsWith('.js')).sort();
+    expect(files).to.deep.equal(['ajax.js', 'index.js', 'levels.js', 'schemas.js']);
+    for (const file of files) {
       const code = await readFile(new URL(`../dist/client/${file}`, import.meta.url), 'utf8');
       const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
       expect(imports.every((s) => s === 'zod' || s!.startsWith('./')), `${file} imports ${imports.join(', ')}`).to.equal(true);

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { debuglog } from 'node:util';
 import { z } from 'zod';
+import { optionsError } from '../errors.js';
 import { decodeMessages, encodeMessage } from './codec.js';
 import { type Signer, signerFor } from './signing.js';
 import type { StoredMessage } from './types.js';
@@ -21,11 +22,17 @@ const PATH = /^\/[!-:=-~]*$/;
 export const MIN_COOKIE_SIZE = 128;
 export const MAX_COOKIE_SIZE = 4096;
 
+const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_SIZE} (bytes of cookie value)`;
+
 /** The `cookie` option of `messages()`: the messages cookie of storages `cookie` and `fallback`. */
 export const cookieOptionsSchema = z
   .strictObject({
     name: z.string().regex(TOKEN, { message: 'must be a cookie name (an RFC 6265 token)' }).default('messages'),
-    maxSize: z.int().min(MIN_COOKIE_SIZE).max(MAX_COOKIE_SIZE).default(2048),
+    maxSize: z
+      .int({ error: SIZE_ERROR })
+      .min(MIN_COOKIE_SIZE, { error: SIZE_ERROR })
+      .max(MAX_COOKIE_SIZE, { error: SIZE_ERROR })
+      .default(2048),
     domain: z.string().regex(DOMAIN, { message: 'must be a domain name' }).optional(),
     path: z.string().regex(PATH, { message: "must start with '/' and hold no space, ';' or '<'" }).default('/'),
     secure: z.boolean().optional(),
@@ -33,7 +40,7 @@ export const cookieOptionsSchema = z
     sameSite: z.union([z.literal('lax'), z.literal('strict'), z.literal('none'), z.literal(false)]).default('lax'),
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
-    message: "`sameSite: 'none'` needs `secure`: browsers reject SameSite=None cookies that are not Secure",
+    message: "must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure",
     path: ['sameSite'],
   });
 
@@ -50,12 +57,7 @@ export type CookieConfig = z.output<typeof cookieOptionsSchema>;
 export function parseCookieOptions(options: unknown, caller: string): CookieConfig {
   const parsed = cookieOptionsSchema.safeParse(options ?? {});
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.map((key) => `\`cookie.${key}\``).join(', ')}`
-      : `option \`${['cookie', ...issue.path.map(String)].join('.')}\` ${issue.message.replace(/^Invalid input: /, '')}`,
-  );
-  throw new TypeError(`koa-messages: invalid ${caller} options: ${issues.join('; ')}.`);
+  throw optionsError(caller, parsed.error, ['cookie']);
 }
 
 /**

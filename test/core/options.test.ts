@@ -27,8 +27,8 @@ describe('messages(options)', () => {
   const cases: [string, unknown, string][] = [
     ['a non-object', 'session', 'koa-messages: messages(options) takes an options object.'],
     ['an unknown key', { storrage: 'memory' }, 'koa-messages: invalid messages() options: unknown option `storrage`.'],
-    ['an unknown storage', { storage: 'disk' }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'memory', or an object with load() and save() methods."],
-    ['a storage object without save()', { storage: { load: () => [] } }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'memory', or an object with load() and save() methods."],
+    ['an unknown storage', { storage: 'disk' }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods."],
+    ['a storage object without save()', { storage: { load: () => [] } }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods."],
     ['an unknown level name', { level: 'verbose' }, "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer."],
     ['a fractional level', { level: 2.5 }, "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer."],
     ['a tag that is not a string', { tags: { 20: 5 } }, 'koa-messages: invalid messages() options: option `tags.20`: expected string, received number.'],

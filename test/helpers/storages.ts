@@ -6,4 +6,6 @@ import type { MessagesOptions } from '../../src/index.js';
  */
 export const PERSISTENT_STORAGES: { name: string; options: MessagesOptions }[] = [
   { name: 'session', options: { storage: 'session' } },
+  { name: 'cookie', options: { storage: 'cookie' } },
+  { name: 'fallback', options: { storage: 'fallback' } },
 ];

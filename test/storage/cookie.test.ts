@@ -104,6 +104,15 @@ describe('cookie storage', () => {
       );
     });
 
+    it("encodes Django's RFC 6265 test strings with cookie-safe characters only and reads them back (Django test_message_rfc6265)", async () => {
+      const texts = ['\\te,st', ';m"e', '\u2019', '123"NOTRECEIVED"'];
+      const a = agent(cookieApp());
+      const added = await a.post('/add').query({ m: texts }).expect(303);
+      expect(cookieValue(added)).to.match(VALUE_FORMAT);
+      const listed = await a.get('/list').expect(200);
+      expect(listed.text).to.equal(JSON.stringify(texts));
+    });
+
     it('reads a cookie that holds ["test", "me"] (Django test_get)', async () => {
       const res = await request(cookieApp().callback())
         .get('/show')
@@ -516,12 +525,12 @@ describe('cookie storage', () => {
       [
         'a cookie.maxSize below the minimum',
         { storage: 'cookie', cookie: { maxSize: 100 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` Too small: expected number to be >=128.',
+        'koa-messages: invalid messages() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
       ],
       [
         'a cookie.maxSize browsers would not keep',
         { storage: 'cookie', cookie: { maxSize: 5000 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` Too big: expected number to be <=4096.',
+        'koa-messages: invalid messages() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
       ],
       [
         'a cookie.name that is not a token',
@@ -536,7 +545,7 @@ describe('cookie storage', () => {
       [
         "sameSite 'none' without secure",
         { storage: 'fallback', cookie: { sameSite: 'none', secure: false } },
-        "koa-messages: invalid messages() options: option `cookie.sameSite` `sameSite: 'none'` needs `secure`: browsers reject SameSite=None cookies that are not Secure.",
+        "koa-messages: invalid messages() options: option `cookie.sameSite` must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure.",
       ],
       [
         'an unknown storage name',
@@ -553,7 +562,7 @@ describe('cookie storage', () => {
     it('validates options given to cookieStorage() directly', () => {
       expect(() => cookieStorage({ maxSize: 1.5, path: 'app' })).to.throw(TypeError).with.property(
         'message',
-        "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` expected int, received number; option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
+        "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value); option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
       );
     });
 

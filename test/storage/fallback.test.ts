@@ -226,7 +226,7 @@ describe('fallback storage', () => {
     );
     expect(() => fallbackStorage({ cookie: { maxSize: 64 } })).to.throw(
       TypeError,
-      'koa-messages: invalid fallbackStorage() options: option `cookie.maxSize` Too small: expected number to be >=128.',
+      'koa-messages: invalid fallbackStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
     );
   });
 
