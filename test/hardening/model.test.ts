@@ -8,8 +8,8 @@ import { checkModel } from './model.js';
  * agent, compared answer by answer with a model of the delivery rules.
  * Sized for about 2-4 s per storage on a busy 2-core machine.
  */
-const RUNS = 20;
-const MAX_COMMANDS = 20;
+const RUNS = 30;
+const MAX_COMMANDS = 30;
 
 const KINDS: StorageKind[] = ['session-cookie', 'session-external', 'memory', 'cookie', 'fallback'];
 
@@ -24,6 +24,7 @@ describe('hardening: random request sequences against a model of the delivery ru
       expect(finals.reduce((n, m) => n + m.delivered.length, 0)).to.be.greaterThan(0);
       // The fallback's 128-byte cookie overflowed into the session in some runs.
       if (kind === 'fallback') expect(sessionWrites).to.be.greaterThan(0);
+      console.log(`      ${kind}: ${finals.reduce((n, m) => n + m.added.length, 0)} added, ${finals.reduce((n, m) => n + m.delivered.length, 0)} delivered, ${sessionWrites} session writes`);
     });
   }
 });

@@ -19,7 +19,8 @@ export interface Msg {
   html: boolean;
 }
 
-export type Step = { op: 'add'; messages: Msg[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' };
+/** `keep` is `ctx.messages.used = false`; `discard` is `ctx.messages.used = true` without reading (Django: drop the stored ones). */
+export type Step = { op: 'add'; messages: Msg[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' } | { op: 'discard' };
 export type End = 'ok' | 'ajax' | 'throw' | '503' | 'redirect';
 export type Via = 'GET' | 'HEAD' | 'OPTIONS' | 'prefetch';
 
@@ -124,8 +125,11 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
       consumeAll();
     } else if (step.op === 'size') {
       sizes.push(stored.length + added.length);
-    } else {
+    } else if (step.op === 'keep') {
       used = false;
+    } else {
+      used = true;
+      readStored = true;
     }
   }
   if (script.end === 'ajax') {
@@ -140,7 +144,11 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
   let next: Msg[] | null;
   if (consume && used) {
     next = [...(readStored ? [] : stored), ...added.slice(readAdded)];
-    model.delivered.push(...textsOf([...(readStored ? stored : []), ...added.slice(0, readAdded)]));
+    // Stored ones dropped by `used = true` without a read were discarded by the app, not shown.
+    const shownStored = reads.length > 0 || ajaxMessages.length > 0;
+    const gone = textsOf([...(readStored ? stored : []), ...added.slice(0, readAdded)]);
+    if (shownStored) model.delivered.push(...gone);
+    else model.discarded.push(...gone);
   } else if (added.length > 0) next = [...stored, ...added];
   else next = null;
   if (next !== null) {
@@ -197,7 +205,7 @@ function runScript(ctx: Context): void {
       for (const m of step.messages) ctx.messages.add(m.level, m.text, { extraTags: m.extraTags, html: m.html });
     } else if (step.op === 'read') out.reads.push(listedOf(ctx));
     else if (step.op === 'size') out.sizes.push(ctx.messages.size);
-    else ctx.messages.used = false;
+    else ctx.messages.used = step.op === 'discard';
   }
   switch (script.end) {
     case 'ok':
@@ -227,7 +235,7 @@ interface MsgSeed {
   html: boolean;
 }
 
-type StepSeed = { op: 'add'; messages: MsgSeed[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' };
+type StepSeed = { op: 'add'; messages: MsgSeed[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' } | { op: 'discard' };
 
 class RequestCommand implements fc.AsyncCommand<Model, Real> {
   constructor(
@@ -303,6 +311,7 @@ const stepArb: fc.Arbitrary<StepSeed> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<StepSeed>({ op: 'read' }) },
   { weight: 1, arbitrary: fc.constant<StepSeed>({ op: 'size' }) },
   { weight: 1, arbitrary: fc.constant<StepSeed>({ op: 'keep' }) },
+  { weight: 1, arbitrary: fc.constant<StepSeed>({ op: 'discard' }) },
 );
 const read: StepSeed = { op: 'read' };
 
@@ -341,7 +350,7 @@ export async function checkModel(kind: StorageKind, numRuns: number, maxCommands
   const finals: Model[] = [];
   let sessionWrites = 0;
   await fc.assert(
-    fc.asyncProperty(fc.commands(commandArbs, { maxCommands }), async (cmds) => {
+    fc.asyncProperty(fc.commands(commandArbs, { maxCommands, size: 'large' }), async (cmds) => {
       const { app, drops, store } = modelApp(kind);
       const agent = agentOf(app);
       await agent.get('/prime').expect(200);
