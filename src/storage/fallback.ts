@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
 import { type Seen, pendingOf } from './cookie.js';
+import { describe } from '../levels.js';
 import { sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';
 
@@ -40,6 +41,9 @@ interface FallbackSeen extends Seen {
  * app.use(messages({ storage: 'fallback' }));
  */
 export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`koa-messages: fallbackStorage(options) takes an options object, got ${describe(options)}.`);
+  }
   const { sessionKey = 'messages', cookie: cookieOptions, ...rest } = options;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
