@@ -3,7 +3,7 @@ import Koa from 'koa';
 import type { Context } from 'koa';
 import Router from '@koa/router';
 import request from 'supertest';
-import { escapeHtml, messages, sessionStorage } from '../../src/index.js';
+import { cookieStorage, escapeHtml, fallbackStorage, messages, sessionStorage } from '../../src/index.js';
 import { agentOf, caseApp } from './helpers.js';
 
 /**
@@ -135,6 +135,10 @@ const optionRows: [string, unknown, string][] = [
   ["maxMessages: '10'", { maxMessages: '10' }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
   ['maxMessages: Infinity', { maxMessages: Infinity }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
   ["onDrop: 'log'", { onDrop: 'log' }, `${INVALID} option \`onDrop\` must be a function.`],
+  ["cookie.sameSite: 'Lax'", { storage: 'cookie', cookie: { sameSite: 'Lax' } }, `${INVALID} option \`cookie.sameSite\` must be 'lax', 'strict', 'none' or false.`],
+  ['cookie.maxSize: 10', { storage: 'cookie', cookie: { maxSize: 10 } }, `${INVALID} option \`cookie.maxSize\` must be an integer from 128 to 4096 (bytes of cookie value).`],
+  ["cookie.name: 'a b'", { storage: 'cookie', cookie: { name: 'a b' } }, `${INVALID} option \`cookie.name\` must be a cookie name (an RFC 6265 token).`],
+  ['cookie.maxAge (not an option)', { storage: 'cookie', cookie: { maxAge: 1000 } }, `${INVALID} unknown option \`cookie.maxAge\`.`],
   ['two bad options at once', { escape: 1, nope: true }, `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`],
 ];
 
@@ -221,6 +225,21 @@ describe('hardening: bad input to every public function', () => {
       expect(Object.getPrototypeOf(options.tags)).to.equal(Object.prototype);
       expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
     });
+  });
+
+  describe('cookieStorage(options) and fallbackStorage(options)', () => {
+    const rows: [string, () => unknown, string][] = [
+      ['cookieStorage(5)', () => cookieStorage(5 as never), 'koa-messages: invalid cookieStorage() options: option `cookie`: expected object, received number.'],
+      ['cookieStorage({ maxSize: 1 })', () => cookieStorage({ maxSize: 1 }), 'koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).'],
+      ['fallbackStorage(null)', () => fallbackStorage(null as never), 'koa-messages: fallbackStorage(options) takes an options object, got null.'],
+      ["fallbackStorage({ sessionKey: '_m' })", () => fallbackStorage({ sessionKey: '_m' }), "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys)."],
+      ['fallbackStorage({ key: … })', () => fallbackStorage({ key: 'flash' } as never), 'koa-messages: unknown fallbackStorage() option `key`.'],
+    ];
+    for (const [what, call, message] of rows) {
+      it(`rejects ${what} with its exact TypeError`, () => {
+        expect(call).to.throw(TypeError).with.property('message', message);
+      });
+    }
   });
 
   describe('sessionStorage(key)', () => {
