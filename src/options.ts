@@ -5,7 +5,7 @@ import type { DropReason, MessageStorage, StoredMessage } from './storage/types.
 import type { Context } from 'koa';
 import { optionsError } from './errors.js';
 import { memoryStorage } from './storage/memory.js';
-import { sessionStorage } from './storage/session.js';
+import { sessionKeyProblem, sessionStorage } from './storage/session.js';
 import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
 import { fallbackStorage } from './storage/fallback.js';
 
@@ -41,8 +41,8 @@ export const optionsSchema = z.strictObject({
   sessionKey: z
     .string({ error: 'must be a non-empty string' })
     .min(1, { error: 'must be a non-empty string' })
-    .refine((key) => !key.startsWith('_'), {
-      message: "must not start with '_': koa-session does not save such keys",
+    .refine((key) => sessionKeyProblem(key) === undefined, {
+      error: (issue) => sessionKeyProblem(issue.input as string),
     })
     .default('messages'),
   /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
 import { type Seen, pendingOf } from './cookie.js';
 import { describe } from '../levels.js';
-import { sessionStorage } from './session.js';
+import { sessionKeyProblem, sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';
 
 /** Options of {@link fallbackStorage}. */
@@ -56,6 +56,8 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
         '(koa-session does not save such keys).',
     );
   }
+  const problem = sessionKeyProblem(sessionKey);
+  if (problem !== undefined) throw new TypeError(`koa-messages: fallbackStorage() option \`sessionKey\` ${problem}.`);
   const cookie = new MessagesCookie(parseCookieOptions(cookieOptions, 'fallbackStorage()'), 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);

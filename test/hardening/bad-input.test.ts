@@ -117,6 +117,10 @@ const optionRows: [string, unknown, string][] = [
   ["sessionKey: ''", { sessionKey: '' }, `${INVALID} option \`sessionKey\` must be a non-empty string.`],
   ["sessionKey: '_messages' (Django's key)", { sessionKey: '_messages' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
   ["sessionKey: '__proto__'", { sessionKey: '__proto__' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
+  ["sessionKey: 'length' (a koa-session Session getter: every save would throw)", { sessionKey: 'length' }, `${INVALID} option \`sessionKey\` must not be 'length', a name koa-session's session object already uses.`],
+  ["sessionKey: 'isNew' (koa-session never saves it)", { sessionKey: 'isNew' }, `${INVALID} option \`sessionKey\` must not be 'isNew', a name koa-session's session object already uses.`],
+  ["sessionKey: 'save' (would hide ctx.session.save())", { sessionKey: 'save' }, `${INVALID} option \`sessionKey\` must not be 'save', a name koa-session's session object already uses.`],
+  ["sessionKey: 'toString'", { sessionKey: 'toString' }, `${INVALID} option \`sessionKey\` must not be 'toString', a name koa-session's session object already uses.`],
   ['level: null', { level: null }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ["level: 'INFO'", { level: 'INFO' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ["level: '20'", { level: '20' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
@@ -233,6 +237,7 @@ describe('hardening: bad input to every public function', () => {
       ['cookieStorage({ maxSize: 1 })', () => cookieStorage({ maxSize: 1 }), 'koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).'],
       ['fallbackStorage(null)', () => fallbackStorage(null as never), 'koa-messages: fallbackStorage(options) takes an options object, got null.'],
       ["fallbackStorage({ sessionKey: '_m' })", () => fallbackStorage({ sessionKey: '_m' }), "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys)."],
+      ["fallbackStorage({ sessionKey: 'maxAge' })", () => fallbackStorage({ sessionKey: 'maxAge' }), "koa-messages: fallbackStorage() option `sessionKey` must not be 'maxAge', a name koa-session's session object already uses."],
       ['fallbackStorage({ key: … })', () => fallbackStorage({ key: 'flash' } as never), 'koa-messages: unknown fallbackStorage() option `key`.'],
     ];
     for (const [what, call, message] of rows) {
@@ -247,7 +252,8 @@ describe('hardening: bad input to every public function', () => {
       ['no key', undefined, 'koa-messages: sessionStorage(key) needs a non-empty string key, got undefined.'],
       ['an empty key', '', "koa-messages: sessionStorage(key) needs a non-empty string key, got ''."],
       ['a number', 5, 'koa-messages: sessionStorage(key) needs a non-empty string key, got number.'],
-      ["'_messages'", '_messages', "koa-messages: sessionStorage(key) key '_messages' must not start with '_': koa-session does not save such keys."],
+      ["'_messages'", '_messages', "koa-messages: sessionStorage(key) key must not start with '_': koa-session does not save such keys."],
+      ["'populated'", 'populated', "koa-messages: sessionStorage(key) key must not be 'populated', a name koa-session's session object already uses."],
     ];
     for (const [what, key, message] of rows) {
       it(`rejects ${what} with its exact TypeError`, () => {
