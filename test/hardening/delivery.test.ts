@@ -283,6 +283,26 @@ describe('hardening: delivery rules', () => {
       },
     };
 
+    it("gives the cookie up, never the app's error, when the error's headers cannot be set", async () => {
+      const seen: string[] = [];
+      const { app } = caseApp({
+        kind: 'cookie',
+        routes: {
+          '/add-throw-readonly': (ctx) => {
+            add(ctx);
+            const error = Object.assign(new Boom('read-only headers'), { status: 409, expose: true });
+            Object.defineProperty(error, 'headers', { get: () => ({ 'X-Reason': 'upstream' }) });
+            throw error;
+          },
+        },
+      });
+      app.on('error', (error: Error) => seen.push(`${error.name}: ${error.message}`));
+      const failed = await agentOf(app).get('/add-throw-readonly?m=A').expect(409, 'read-only headers');
+      expect(failed.headers['x-reason']).to.equal('upstream');
+      expect(setCookieOf(failed)).to.deep.equal([]);
+      expect(seen).to.deep.equal(['Boom: read-only headers']);
+    });
+
     it('reaches the browser through err.headers, so the added message is shown next', async () => {
       const { app } = caseApp({ kind: 'memory', options: { storage: cookieJarStorage }, routes: throwing });
       const a = agentOf(app);
