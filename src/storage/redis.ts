@@ -1,8 +1,10 @@
 import type { Context } from 'koa';
 import type { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { z } from 'zod';
 import { decodeMessage, encodeMessage } from './codec.js';
+import { ServerClock } from './redis-clock.js';
 import { CLAIM, SAVE, runScript } from './redis-scripts.js';
 import { type Visitor, addHint, clearHints, identify, newId, setIdCookie } from './redis-visitor.js';
 import type { DropReport, MessageStorage, StoredMessage } from './types.js';
@@ -55,19 +57,25 @@ function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   return parsed.data;
 }
 
-/** Resolve or reject within `ms`; the command itself goes on, and its late outcome is the caller's. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** A timer that rejects after `ms`; `giveUpAt` is when, on the performance.now() scale. */
+function budget(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>): Promise<T> } {
+  const giveUpAt = performance.now() + ms;
+  return {
+    giveUpAt,
+    within<T>(promise: Promise<T>): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        const left = Math.max(0, giveUpAt - performance.now());
+        timer = setTimeout(() => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)), left);
+        timer.unref();
+      });
+      return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    },
+  };
 }
 
 /** Raw list entries to messages. Redis contents are untrusted: anything malformed is dropped. */
-function decodeEntries(raw: unknown): StoredMessage[] {
-  if (!Array.isArray(raw)) return [];
+function decodeEntries(raw: readonly unknown[]): StoredMessage[] {
   const messages: StoredMessage[] = [];
   for (const entry of raw) {
     let message: StoredMessage | undefined;
@@ -84,10 +92,20 @@ function decodeEntries(raw: unknown): StoredMessage[] {
 
 const encode = (m: StoredMessage): string => JSON.stringify(encodeMessage(m));
 
+/** A script's answer: `done` false when it ran after its deadline and changed nothing. */
+interface Reply {
+  readonly done: boolean;
+  readonly rest: readonly unknown[];
+}
+
 interface RequestState {
   readonly visitor: Visitor;
   /** `done`: the claim certainly ran and its result is in hand; `unknown`: it failed or timed out. */
   claim: 'none' | 'done' | 'unknown';
+  /** A claim that timed out: what it took, if it ran before its deadline after all. */
+  late?: Promise<StoredMessage[]>;
+  /** `late`'s result once it is known. */
+  lateResult?: StoredMessage[];
 }
 
 /**
@@ -128,31 +146,56 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const config = Object.freeze(parse(options));
   const { client, prefix, ttl, timeout } = config;
   const states = new WeakMap<Context, RequestState>();
+  const clock = new ServerClock();
 
-  const store = (id: string, kept: readonly StoredMessage[], added: readonly StoredMessage[]) =>
-    runScript(client, SAVE, [prefix + id], [ttl, kept.length, ...kept.map(encode), ...added.map(encode)]);
+  /** Run a script with a deadline in server time (learning the server's clock first if needed). */
+  async function run(script: string, keys: readonly string[], args: readonly (string | number)[], giveUpAt: number): Promise<Reply> {
+    if (!clock.known) {
+      const [seconds, micros] = await client.time();
+      clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    }
+    const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
+    if (!Array.isArray(reply) || reply.length < 2) throw new Error('koa-messages: unexpected reply from the Redis script');
+    clock.observe(Number(reply[1]));
+    return { done: reply[0] === 1, rest: reply.slice(2) };
+  }
+
+  /** Put `kept` at the front and `added` at the end of `id`'s list; the error when it may not have. */
+  async function store(id: string, kept: readonly StoredMessage[], added: readonly StoredMessage[]): Promise<unknown> {
+    const { giveUpAt, within } = budget(timeout);
+    const command = run(SAVE, [prefix + id], [ttl, kept.length, ...kept.map(encode), ...added.map(encode)], giveUpAt);
+    command.catch(() => undefined); // its outcome is read below, or no longer matters after a timeout
+    try {
+      const reply = await within(command);
+      return reply.done ? undefined : new Error('koa-messages: Redis ran the save after its deadline and skipped it');
+    } catch (error) {
+      return error;
+    }
+  }
 
   async function claim(state: RequestState): Promise<StoredMessage[]> {
-    const command = runScript(client, CLAIM, state.visitor.claimIds.map((id) => prefix + id), []);
+    const { giveUpAt, within } = budget(timeout);
+    const command = run(CLAIM, state.visitor.claimIds.map((id) => prefix + id), [], giveUpAt);
     try {
-      const raw = await within(command, timeout);
+      const reply = await within(command);
+      if (!reply.done) {
+        // Ran too late (the server clock estimate was cautious): nothing was taken.
+        state.claim = 'unknown';
+        state.lateResult = [];
+        return [];
+      }
       state.claim = 'done';
-      return decodeEntries(raw);
+      return decodeEntries(reply.rest);
     } catch (error) {
       state.claim = 'unknown';
       debug('claim failed, going on with no stored messages: %s', error);
-      // If the claim still runs, its messages were taken from Redis but never shown: put them back.
-      command.then(
-        (late) => {
-          const messages = decodeEntries(late);
-          if (messages.length === 0) return;
-          store(state.visitor.id!, messages, []).then(
-            () => debug('gave back %d message(s) from a late claim', messages.length),
-            (giveBackError: unknown) => debug('lost %d message(s) of a late claim: %s', messages.length, giveBackError),
-          );
-        },
-        () => undefined,
+      // The script ran before its deadline only if its answer is merely late: save() gives back
+      // what it took.
+      state.late = command.then(
+        (reply) => (reply.done ? decodeEntries(reply.rest) : []),
+        () => [],
       );
+      void state.late.then((taken) => (state.lateResult = taken));
       return [];
     }
   }
@@ -174,31 +217,49 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         states.set(ctx, state);
       }
       const { visitor } = state;
+      // A late claim whose answer is already here goes back first, in the same script.
+      const front = state.lateResult ?? [];
+      const outstanding = state.late !== undefined && state.lateResult === undefined ? state.late : undefined;
+      const all = [...front, ...kept, ...added];
+
+      // Cookies first: they must reach the browser whatever Redis does with the commands below.
       // Hints this request carried are spent only when its claim certainly took their messages.
       if (state.claim === 'done') clearHints(ctx, config, visitor.hints);
-      if (kept.length === 0 && added.length === 0) {
-        // A late claim may still give messages back under this id: keep a hint for them.
-        if (state.claim === 'unknown') addHint(ctx, config, visitor.id!);
-        return;
-      }
       let id = visitor.id;
-      if (id === undefined) {
+      if (all.length > 0 && id === undefined) {
         if (config.key !== undefined) {
-          return { reason: 'storage-error', messages: [...kept, ...added], error: new Error('koa-messages: key(ctx) gave no key to store messages under') };
+          return { reason: 'storage-error', messages: all, error: new Error('koa-messages: key(ctx) gave no key to store messages under') };
         }
         id = newId();
       }
-      if (!visitor.settled) setIdCookie(ctx, config, id);
-      // Before the command: if it times out it may still run, so the hint must be there either way.
-      addHint(ctx, config, id);
-      const command = store(id, kept, added);
-      try {
-        await within(command, timeout);
-      } catch (error) {
-        command.catch(() => undefined);
-        debug('save failed: %s', error);
-        return { reason: 'storage-error', messages: [...kept, ...added], error };
+      if (id === undefined) return;
+      if (all.length > 0 && !visitor.settled) setIdCookie(ctx, config, id);
+      if (all.length > 0 || state.claim === 'unknown') addHint(ctx, config, id);
+
+      const dropped: StoredMessage[] = [];
+      let failure: unknown;
+      if (all.length > 0) {
+        failure = await store(id, [...front, ...kept], added);
+        if (failure !== undefined) dropped.push(...all);
       }
+      if (outstanding !== undefined) {
+        // Still waiting for a claim that timed out. Redis answers one connection in order, so it
+        // has answered by the time the save did; otherwise give it one more timeout.
+        const taken = await budget(timeout).within(outstanding).catch(() => undefined);
+        if (taken === undefined) {
+          const owner = id;
+          void outstanding.then((late) => (late.length > 0 ? store(owner, late, []) : undefined)).then((error) => {
+            if (error !== undefined) debug('lost the messages of a claim answered very late: %s', error);
+          });
+        } else if (taken.length > 0) {
+          const error = await store(id, taken, []);
+          if (error !== undefined) {
+            failure ??= error;
+            dropped.unshift(...taken);
+          }
+        }
+      }
+      if (dropped.length > 0) return { reason: 'storage-error', messages: dropped, error: failure };
     },
   };
 }
