@@ -3,8 +3,11 @@ import { LEVELS, LEVEL_NAMES } from './client/levels.js';
 import { DEFAULT_TAGS, toLevel } from './levels.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 import type { Context } from 'koa';
+import { optionsError } from './errors.js';
 import { memoryStorage } from './storage/memory.js';
 import { sessionStorage } from './storage/session.js';
+import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
+import { fallbackStorage } from './storage/fallback.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
 export interface DropEvent {
@@ -25,29 +28,29 @@ const levelSchema = z.custom<string | number>(
   { message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer` },
 );
 
-const tagKeySchema = z.custom<string>(
-  (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
-  { message: 'keys must be integer levels or level names' },
-);
+const tagKeySchema = z.custom<string>((key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)));
 
 /** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
 export const optionsSchema = z.strictObject({
   storage: z
-    .union([z.literal('session'), z.literal('memory'), z.custom<MessageStorage>(isStorage)], {
-      error: () => "must be 'session', 'memory', or an object with load() and save() methods",
-    })
+    .union(
+      [z.literal('session'), z.literal('cookie'), z.literal('fallback'), z.literal('memory'), z.custom<MessageStorage>(isStorage)],
+      { error: () => "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods" },
+    )
     .default('session'),
   sessionKey: z
-    .string()
-    .min(1)
+    .string({ error: 'must be a non-empty string' })
+    .min(1, { error: 'must be a non-empty string' })
     .refine((key) => !key.startsWith('_'), {
       message: "must not start with '_': koa-session does not save such keys",
     })
     .default('messages'),
+  /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
+  cookie: cookieOptionsSchema.optional(),
   level: levelSchema.default('info'),
   tags: z.record(tagKeySchema, z.string()).default({}),
   escape: z.boolean().default(true),
-  maxMessages: z.int().positive().default(100),
+  maxMessages: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).default(100),
   onDrop: z
     .custom<(event: DropEvent) => void>((value) => typeof value === 'function', { message: 'must be a function' })
     .optional(),
@@ -67,14 +70,6 @@ export interface Config {
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
-  }
-  const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `option \`${path}\` ${issue.message.replace(/^Invalid input: /, '')}`;
-}
-
 /**
  * Validate `messages()` options into a new frozen {@link Config}; the caller's object is not touched.
  *
@@ -87,7 +82,7 @@ export function parseOptions(options: unknown): Config {
   }
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new TypeError(`koa-messages: invalid messages() options: ${parsed.error.issues.map(formatIssue).join('; ')}.`);
+    throw optionsError('messages()', parsed.error);
   }
   const o = parsed.data;
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
@@ -106,6 +101,10 @@ function resolveStorage(storage: z.output<typeof optionsSchema>['storage'], o: z
   switch (storage) {
     case 'session':
       return sessionStorage(o.sessionKey);
+    case 'cookie':
+      return cookieStorage(o.cookie);
+    case 'fallback':
+      return fallbackStorage({ sessionKey: o.sessionKey, ...(o.cookie === undefined ? {} : { cookie: o.cookie }) });
     case 'memory':
       return memoryStorage();
     default:

@@ -10,3 +10,4 @@ export {
   type WireMessage,
   type AjaxResponse,
 } from './schemas.js';
+export { ajax, AjaxError, type AjaxResult, type AjaxErrorReason } from './ajax.js';

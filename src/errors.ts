@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+
+/**
+ * One Zod issue as a phrase that names the option in backticks, for `koa-messages: …` TypeErrors.
+ *
+ * @param prefix - the path of the object being parsed (`['cookie']` for the cookie options).
+ */
+export function formatIssue(issue: z.core.$ZodIssue, prefix: readonly string[] = []): string {
+  const path = [...prefix, ...issue.path.map(String)];
+  if (issue.code === 'unrecognized_keys') {
+    // Nested objects (`cookie: {…}`) name the full path: `cookie.maxAge`.
+    return `unknown option ${issue.keys.map((key) => `\`${[...path, key].join('.')}\``).join(', ')}`;
+  }
+  if (issue.code === 'invalid_key') {
+    const key = path.pop();
+    return `option \`${path.join('.')}\` has key \`${key}\`, which is not an integer level or a level name`;
+  }
+  const message = issue.message.replace(/^Invalid input: /, '');
+  const name = path.join('.');
+  // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
+  if (name === '') return message;
+  return message.startsWith('must') ? `option \`${name}\` ${message}` : `option \`${name}\`: ${message}`;
+}
+
+/** The TypeError for a failed options parse, listing every issue. */
+export function optionsError(caller: string, error: z.ZodError, prefix: readonly string[] = []): TypeError {
+  return new TypeError(`koa-messages: invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`);
+}

@@ -1,0 +1,65 @@
+import type { Context } from 'koa';
+import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
+import type { MessageStorage, StoredMessage } from './types.js';
+
+export { type CookieOptions, cookieOptionsSchema } from './cookie-jar.js';
+
+/** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
+export interface Seen {
+  readonly present: boolean;
+  readonly cleanup: boolean;
+}
+
+/** Join `kept` and `added` without copying when one side is empty (the common case). */
+export const pendingOf = (kept: readonly StoredMessage[], added: readonly StoredMessage[]): readonly StoredMessage[] =>
+  kept.length === 0 ? added : added.length === 0 ? kept : [...kept, ...added];
+
+/**
+ * `storage: 'cookie'` (Django's `CookieStorage`): messages in one signed cookie, no session needed,
+ * only `app.keys`.
+ *
+ * - The value is signed with HMAC-SHA256 (128-bit tag) using `app.keys[0]`; any key of `app.keys`
+ *   verifies, so keys can be rotated.
+ * - At most `maxSize` bytes of value (default 2048): when the pending messages do not fit, the newest
+ *   that fit are kept, the list ends with a not-finished marker, and the dropped ones are reported to
+ *   `onDrop` with reason `'cookie-size'`.
+ * - A cookie that fails any check (signature, size, encoding, shape) counts as no messages and is
+ *   deleted at the end of the request; it never raises.
+ * - Emptied, the cookie is deleted, and only if the request had one.
+ *
+ * @param options - the cookie: `name` (`'messages'`), `maxSize` (`2048`), `path` (`'/'`), `domain`,
+ *   `secure` (default: when the request is HTTPS), `httpOnly` (`true`), `sameSite` (`'lax'`).
+ * @throws {TypeError} `koa-messages: …` for bad options; at first use when `app.keys` is not set.
+ * @example
+ * app.keys = [process.env.COOKIE_SECRET];
+ * app.use(messages({ storage: cookieStorage({ maxSize: 1024 }) }));
+ * // same as: app.use(messages({ storage: 'cookie', cookie: { maxSize: 1024 } }));
+ */
+export function cookieStorage(options?: CookieOptions): MessageStorage {
+  const cookie = new MessagesCookie(parseCookieOptions(options, 'cookieStorage()'), 'cookie');
+  // What load() found, per request: save() needs to know whether a cookie came in, and whether it
+  // must go even though the core says nothing changed (`changed: false` when nothing was consumed
+  // or added): a bad cookie, or one holding no messages (only the not-finished marker).
+  const seen = new WeakMap<Context, Seen>();
+
+  return {
+    load(ctx) {
+      const read = cookie.read(ctx);
+      seen.set(ctx, { present: read.present, cleanup: read.bad || (read.present && read.messages.length === 0) });
+      return read.messages;
+    },
+
+    save(ctx, { kept, added, changed }) {
+      // The core may save without loading (`used = true` set by hand, then add): look at the header only.
+      const read = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false };
+      if (!changed && !read.cleanup) return;
+      const pending = pendingOf(kept, added);
+      if (pending.length === 0) {
+        if (read.present) cookie.clear(ctx);
+        return;
+      }
+      const dropped = cookie.write(ctx, pending, 'newest');
+      if (dropped.length > 0) return { reason: 'cookie-size', messages: dropped };
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { BUNDLE_FILE } from '../../example/app.js';
+import { bundleClient } from '../../example/bundle.js';
+
+describe('the demo page bundle', () => {
+  it('is built from the page script, the shipped koa-messages/client and zod only: no Koa, no Node module', async () => {
+    const meta = await bundleClient();
+    const inputs = Object.keys(meta.inputs);
+    const ours = inputs.filter((path) => !path.startsWith('node_modules/zod/')).sort();
+    // `npm test` builds dist/ first; the page imports the package by name, so it gets the built files.
+    expect(ours).to.deep.equal([
+      'dist/client/ajax.js',
+      'dist/client/index.js',
+      'dist/client/levels.js',
+      'dist/client/schemas.js',
+      'example/client/main.ts',
+    ]);
+    const external = Object.values(meta.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
+    expect(external).to.deep.equal([]);
+
+    const code = await readFile(BUNDLE_FILE, 'utf8');
+    expect(code).not.to.match(/\bnode:|\brequire\(|from\s*["']koa/);
+  });
+
+  it('stays small enough for a page: under 40 KB gzip (zod is most of it)', async () => {
+    await bundleClient();
+    const gzip = gzipSync(await readFile(BUNDLE_FILE), { level: 9 }).length;
+    // The measured size is in notes/demo.md; this only catches a regression such as zod's locales coming back.
+    expect(gzip).to.be.below(40_000);
+  });
+});

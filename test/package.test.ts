@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import Koa from 'koa';
+import session from 'koa-session';
+import request from 'supertest';
+import { z } from 'zod';
+import { TEST_KEYS } from './helpers/app.js';
+
+// Through the package name, as a user imports it: Node resolves these via package.json `exports`
+// to the built files in dist/ (`npm test` builds first). The specifiers are variables so that the
+// type-checker keeps reading src/ here; typings/ checks the built .d.ts.
+const entry = 'koa-messages';
+const clientEntry = 'koa-messages/client';
+
+describe('the published package', () => {
+  it('serves koa-messages and koa-messages/client from dist through the exports map', async () => {
+    const { resolve } = createRequire(import.meta.url);
+    expect(resolve(entry)).to.match(/\/dist\/index\.js$/);
+    expect(resolve(clientEntry)).to.match(/\/dist\/client\/index\.js$/);
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+    expect(Object.keys(pkg.exports)).to.include.members(['.', './client', './package.json']);
+  });
+
+  it('runs the seed example end to end from the built files', async () => {
+    const { messages, LEVELS } = (await import(entry)) as typeof import('../src/index.js');
+    const { ajaxResponseSchema } = (await import(clientEntry)) as typeof import('../src/client/index.js');
+    expect(LEVELS.success).to.equal(25);
+
+    const app = new Koa();
+    app.keys = TEST_KEYS;
+    app.use(session(app));
+    app.use(messages());
+    app.use((ctx) => {
+      if (ctx.path === '/vote') {
+        ctx.messages.success('Vote recorded.');
+        ctx.status = 303;
+        ctx.redirect('/result');
+      } else {
+        ctx.ajax({ votes: 3 }, true);
+      }
+    });
+    const a = request.agent(app.callback());
+    await a.post('/vote').expect(303);
+    const res = await a.get('/result').expect(200);
+    expect(res.text).to.equal('{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    expect(ajaxResponseSchema(z.object({ votes: z.number() })).parse(JSON.parse(res.text)).messages).to.have.length(1);
+    expect((await a.get('/result')).text).to.equal('{"votes":3,"success":true}');
+  });
+
+  it('ships declaration files for both entries', async () => {
+    const index = await readFile(new URL('../dist/index.d.ts', import.meta.url), 'utf8');
+    const context = await readFile(new URL('../dist/context.d.ts', import.meta.url), 'utf8');
+    const client = await readFile(new URL('../dist/client/index.d.ts', import.meta.url), 'utf8');
+    expect(index).to.contain('export { messages }');
+    expect(context).to.contain("declare module 'koa'");
+    expect(context).to.contain('interface BaseContext');
+    expect(client).to.contain('ajaxResponseSchema');
+  });
+
+  it('keeps the browser entry free of Node and Koa imports', async () => {
+    const files = (await readdir(new URL('../dist/client/', import.meta.url))).filter((f) => f.endsWith('.js')).sort();
+    expect(files).to.deep.equal(['ajax.js', 'index.js', 'levels.js', 'schemas.js']);
+    for (const file of files) {
+      const code = await readFile(new URL(`../dist/client/${file}`, import.meta.url), 'utf8');
+      const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      expect(imports.every((s) => s === 'zod' || s!.startsWith('./')), `${file} imports ${imports.join(', ')}`).to.equal(true);
+    }
+  });
+});

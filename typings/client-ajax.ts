@@ -1,0 +1,34 @@
+// ajax() from the built client entry: typed data once a failure is ruled out, typed errors.
+import * as z from 'zod';
+import { ajax, AjaxError, type AjaxErrorReason, type AjaxResult, type WireMessage } from 'koa-messages/client';
+import { assertType, type Equal } from './equal.js';
+
+export async function vote(): Promise<void> {
+  const result = await ajax('/choices/1/vote', { method: 'POST' }, z.object({ votes: z.number() }));
+  assertType<Equal<typeof result, AjaxResult<{ votes: number }>>>();
+  assertType<Equal<typeof result.messages, WireMessage[]>>();
+  assertType<Equal<typeof result.status, number>>();
+  if (result.success === false) {
+    assertType<Equal<typeof result.data, Record<string, unknown>>>();
+  } else {
+    assertType<Equal<typeof result.success, true | undefined>>();
+    assertType<Equal<typeof result.data, { votes: number }>>();
+  }
+
+  // Without a schema every data key is kept, unchecked.
+  const loose = await ajax('/anything');
+  assertType<Equal<typeof loose.data, Record<string, unknown>>>();
+
+  // @ts-expect-error: only z.object() data schemas
+  await ajax('/x', undefined, z.string());
+
+  try {
+    await ajax('/x');
+  } catch (error) {
+    if (error instanceof AjaxError) {
+      assertType<Equal<typeof error.reason, AjaxErrorReason>>();
+      assertType<Equal<AjaxErrorReason, 'network' | 'not-json' | 'invalid'>>();
+      assertType<Equal<typeof error.status, number | undefined>>();
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// The browser entry's schemas infer the types a page works with.
+import { z } from 'zod';
+import { ajaxResponseSchema, levelNameSchema, type AjaxResponse, type LevelName, type WireMessage } from 'koa-messages/client';
+import { assertType, type Equal } from './equal.js';
+
+const Vote = ajaxResponseSchema(z.object({ votes: z.number() }));
+type Vote = z.infer<typeof Vote>;
+assertType<Equal<Vote['votes'], number>>();
+assertType<Equal<Vote['success'], boolean | undefined>>();
+assertType<Equal<Vote['messages'], { message: string; tags: string }[] | undefined>>();
+
+const loose = ajaxResponseSchema().parse({});
+assertType<Equal<typeof loose.success, boolean | undefined>>();
+
+assertType<Equal<z.infer<typeof levelNameSchema>, LevelName>>();
+assertType<Equal<LevelName, 'debug' | 'info' | 'success' | 'warning' | 'error'>>();
+assertType<Equal<AjaxResponse<{ votes: number }>['messages'], WireMessage[] | undefined>>();
+
+// @ts-expect-error: only z.object() data schemas
+ajaxResponseSchema(z.string());
