@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { z } from 'zod';
+import { optionsError } from '../errors.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { ServerClock } from './redis-clock.js';
 import { CLAIM, SAVE, runScript } from './redis-scripts.js';
@@ -40,20 +41,12 @@ export const redisOptionsSchema = z.strictObject({
 /** Options of `redisStorage()`; only `client` is required. */
 export type RedisStorageOptions = z.input<typeof redisOptionsSchema>;
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown option ${issue.keys.map((key) => `\`${key}\``).join(', ')}`;
-  const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `option \`${path}\` ${issue.message.replace(/^Invalid input: /, '')}`;
-}
-
 function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError('koa-messages: redisStorage(options) takes an options object with a `client`.');
   }
   const parsed = redisOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new TypeError(`koa-messages: invalid redisStorage() options: ${parsed.error.issues.map(formatIssue).join('; ')}.`);
-  }
+  if (!parsed.success) throw optionsError('redisStorage()', parsed.error);
   return parsed.data;
 }
 

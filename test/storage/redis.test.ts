@@ -60,6 +60,19 @@ describe('redisStorage()', function () {
           readAll(ctx);
           ctx.throw(500, 'boom');
         },
+        '/count': (ctx) => {
+          ctx.body = String(ctx.messages.size);
+        },
+        '/read-keep': (ctx) => {
+          const text = readAll(ctx);
+          ctx.messages.used = false;
+          ctx.body = text;
+        },
+        '/dismiss': (ctx) => {
+          ctx.messages.used = true;
+          ctx.messages.info('Fresh.');
+          ctx.body = 'dismissed';
+        },
         '/add-then-fail': (ctx) => {
           ctx.messages.error('Not saved.');
           throw new Error('handler failed');
@@ -116,6 +129,21 @@ describe('redisStorage()', function () {
       await browser.go('post', '/add?text=Still%20here.');
       expect((await browser.go('head', '/show')).status).to.equal(200);
       expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Still here.","tags":"success"}]}');
+    });
+
+    it('counts pending messages with `size` without consuming them', async () => {
+      const browser = new Browser(app());
+      await browser.go('post', '/add-two?text=n');
+      expect((await browser.go('get', '/count')).text).to.equal('2');
+      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"n1","tags":"info"},{"message":"n2","tags":"sticky warning"}]}');
+    });
+
+    it('keeps everything read when `used` is set back to false, and drops stored ones when set to true', async () => {
+      const browser = new Browser(app());
+      await browser.go('post', '/add?text=Stale.');
+      expect((await browser.go('get', '/read-keep')).text).to.equal('25:success:Stale.');
+      expect((await browser.go('get', '/dismiss')).text).to.equal('dismissed');
+      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Fresh.","tags":"info"}]}');
     });
 
     it('stores nothing under the visitor key once everything was read', async () => {
@@ -298,7 +326,7 @@ describe('redisStorage()', function () {
       );
       expect(() => redisStorage({ client, timeout: 0 })).to.throw(
         TypeError,
-        'koa-messages: invalid redisStorage() options: option `timeout` Too small: expected number to be >0.',
+        'koa-messages: invalid redisStorage() options: option `timeout`: Too small: expected number to be >0.',
       );
       expect(() => redisStorage({ client, ttl: 1, colour: 'red' } as RedisStorageOptions)).to.throw(
         TypeError,
