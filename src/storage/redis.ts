@@ -114,8 +114,9 @@ interface RequestState {
  *   messages that could not be stored are reported to `onDrop` with reason `'storage-error'`.
  *   A claim that answers after its timeout gives its messages back as soon as the answer arrives.
  *
- * Pass a dedicated ioredis client made with `enableOfflineQueue: false` and no `commandTimeout`
- * (this storage times commands itself and needs late answers to give late claims back).
+ * Any ioredis client works (`maxRetriesPerRequest: 1` is a good choice); it must not have a
+ * `commandTimeout` at or below `timeout`: this storage times its commands itself and needs the
+ * late answer of a claim to give back what it took.
  *
  * @param options.client - an ioredis client (required).
  * @param options.prefix - key prefix (default `'koa-messages:'`); the key is prefix + visitor id.
@@ -127,17 +128,26 @@ interface RequestState {
  * @param options.cookie - name of the id cookie, and prefix of the hint cookies (default `'koa-messages'`).
  * @param options.hint - use hint cookies to skip Redis for visitors with nothing pending
  *   (default `true`); `false` claims on every request of a known visitor.
- * @throws {TypeError} `koa-messages: …` for missing or malformed options; on first use when
- *   cookie mode has no `app.keys`.
+ * @throws {TypeError} `koa-messages: …` for missing or malformed options, a client whose
+ *   `commandTimeout` is at or below `timeout`; on first use when cookie mode has no `app.keys`.
  * @example
  * import { Redis } from 'ioredis';
  * import { redisStorage } from 'koa-messages/redis';
- * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+ * const client = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
  * app.use(messages({ storage: redisStorage({ client }) }));
  */
 export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const config = Object.freeze(parse(options));
   const { client, prefix, ttl, timeout } = config;
+  const clientTimeout = (client as { options?: { commandTimeout?: unknown } }).options?.commandTimeout;
+  if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
+    // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
+    // it took, which then could not be given back.
+    throw new TypeError(
+      `koa-messages: redisStorage() option \`client\` has commandTimeout ${clientTimeout} ms; leave it unset or above ` +
+        `\`timeout\` (${timeout} ms): this storage times its commands itself and needs late answers.`,
+    );
+  }
   const states = new WeakMap<Context, RequestState>();
   const clock = new ServerClock();
 

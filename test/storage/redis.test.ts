@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Koa from 'koa';
 import type { Context } from 'koa';
-import type { Redis } from 'ioredis';
+import { Redis as RedisClient, type Redis } from 'ioredis';
 import { messages, type DropEvent } from '../../src/index.js';
 import { redisStorage, type RedisStorageOptions } from '../../src/redis.js';
 import { buildApp, readAll } from '../helpers/app.js';
@@ -332,6 +332,28 @@ describe('redisStorage()', function () {
         TypeError,
         'koa-messages: invalid redisStorage() options: unknown option `colour`.',
       );
+    });
+
+    it('works with a default ioredis client used before it has connected', async () => {
+      const fresh = new RedisClient(server.port, '127.0.0.1');
+      try {
+        const browser = new Browser(app({}, fresh));
+        await browser.go('post', '/add?text=Early.');
+        expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Early.","tags":"success"}]}');
+        expect(drops).to.deep.equal([]);
+      } finally {
+        fresh.disconnect();
+      }
+    });
+
+    it('refuses a client whose own command timeout would drop late answers', () => {
+      const impatient = new RedisClient(server.port, '127.0.0.1', { commandTimeout: 500, lazyConnect: true });
+      expect(() => redisStorage({ client: impatient, timeout: 1000 })).to.throw(
+        TypeError,
+        'koa-messages: redisStorage() option `client` has commandTimeout 500 ms; leave it unset or above `timeout` (1000 ms): ' +
+          'this storage times its commands itself and needs late answers.',
+      );
+      expect(redisStorage({ client: impatient, timeout: 400 })).to.have.property('preload');
     });
 
     it('throws a TypeError on first use when the app has no keys to sign the visitor cookie', async () => {
