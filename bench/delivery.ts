@@ -1,7 +1,7 @@
 /**
  * Lost and repeated messages per storage under parallel traffic: the workload of the Redis
  * concurrency test (two app processes, visitors each firing parallel mixed add/read requests with
- * one cookie jar), run against the `session`, `cookie` and Redis storages. Prints a Markdown table.
+ * one cookie jar), run against the `session`, `cookie`, `fallback` and Redis storages. Prints a Markdown table.
  *
  * Usage: npx tsx bench/delivery.ts [visitors=200] [parallel=20]
  * Needs redis-server (installed by the test harness if missing).
@@ -56,7 +56,7 @@ const redis = await startRedis();
 try {
   const rows = [];
   for (const warm of [false, true]) {
-    for (const storage of ['session', 'cookie', 'redis'] as const) rows.push(await measure(redis.port, storage, warm));
+    for (const storage of ['session', 'cookie', 'fallback', 'redis'] as const) rows.push(await measure(redis.port, storage, warm));
   }
   console.log(`${visitors} visitors x ${parallel} parallel requests, two app processes\n`);
   console.log('| storage | visitor | added | delivered | repeated | lost | lost % | onDrop | errors | seconds |');

@@ -112,7 +112,9 @@ interface RequestState {
  *   appends new ones at the end (skipped when there is nothing to store).
  * - Redis down or slower than `timeout`: the request goes on with no stored messages, and new
  *   messages that could not be stored are reported to `onDrop` with reason `'storage-error'`.
- *   A claim that answers after its timeout gives its messages back as soon as the answer arrives.
+ *   Each script carries a deadline in the server's clock (`redis-clock.ts`) and does nothing when
+ *   it reaches Redis after the app stopped waiting; a claim that ran in time but whose answer came
+ *   late is given back by the same request's save.
  *
  * Any ioredis client works (`maxRetriesPerRequest: 1` is a good choice); it must not have a
  * `commandTimeout` at or below `timeout`: this storage times its commands itself and needs the

@@ -19,8 +19,8 @@ export interface AppProcess {
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/redis-app.ts', import.meta.url));
 
-/** Which storage the app process uses: `redis` (default), or the built-in `session` and `cookie`. */
-export type FixtureStorage = 'redis' | 'session' | 'cookie';
+/** Which storage the app process uses: `redis` (default), or a built-in one. */
+export type FixtureStorage = 'redis' | 'session' | 'cookie' | 'fallback';
 
 export async function startApp(redisPort: number, timeout: number, storage: FixtureStorage = 'redis'): Promise<AppProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
