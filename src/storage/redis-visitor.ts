@@ -29,6 +29,13 @@ import type { Context } from 'koa';
  * with the same `ttl` as the Redis key, and every save renews the key, so a message never outlives
  * every hint that covers it.
  *
+ * The proof needs every Redis write of a request to happen before its response leaves ("the save
+ * of m completed" before h reached the browser). A command that timed out could break that by
+ * running later; it cannot, because each script carries a deadline in the server's clock and does
+ * nothing after the app stopped waiting (`redis-clock.ts`). The one exception is documented in
+ * `redis.ts`: a claim that ran in time but whose answer reached a blocked app more than two
+ * timeouts late is given back after the response, and then waits for the visitor's next hint.
+ *
  * Hints therefore only cost one claim too many (a request carries a hint whose messages a
  * parallel request already took), never a hidden message. A visitor with no hint cookie costs
  * no Redis command.
