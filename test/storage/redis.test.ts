@@ -244,6 +244,22 @@ describe('redisStorage()', function () {
       expect(await admin.keys('*')).to.deep.equal([]);
     });
 
+    it('with `key`, keeps one browser’s hints per key: another user neither reads nor spends them', async () => {
+      const browser = new Browser(app({ key: (ctx) => ctx.get('x-user') || undefined }));
+      const as = async (user: string, path: string) => {
+        const res = await browser.send('get', path).set('x-user', user);
+        browser.jar.apply(res.headers['set-cookie'] as unknown as string[] | undefined);
+        return res.text;
+      };
+      await as('alice', '/add?text=For%20Alice.');
+      const before = await commandsRun(admin);
+      expect(await as('bob', '/show')).to.equal('{}');
+      expect((await commandsRun(admin)).total - before.total).to.equal(0);
+      expect(await as('alice', '/show')).to.equal('{"messages":[{"message":"For Alice.","tags":"success"}]}');
+      expect(await as('alice', '/show')).to.equal('{}');
+      expect(browser.jar.names()).to.deep.equal([]);
+    });
+
     it('claims on every request of a known visitor when `hint` is false', async () => {
       const browser = new Browser(app({ hint: false }));
       await browser.go('post', '/add');
