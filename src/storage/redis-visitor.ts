@@ -63,6 +63,11 @@ export interface VisitorConfig {
 }
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
+/**
+ * Hint cookies looked at per request. Each may name another id (a key for the claim to read);
+ * the rest stay in the browser, untouched, for the next requests, so nothing is hidden.
+ */
+export const MAX_HINTS = 16;
 const TOKEN = /^[A-Za-z0-9_-]{8}$/;
 
 /** 128 random bits, base64url: the visitor id of cookie mode. */
@@ -111,7 +116,9 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
 export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const prefix = `${config.cookie}.p.`;
   const hintNames = config.hint
-    ? cookieNames(ctx).filter((name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)))
+    ? cookieNames(ctx)
+        .filter((name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)))
+        .slice(0, MAX_HINTS)
     : [];
 
   if (config.key !== undefined) {

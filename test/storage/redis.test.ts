@@ -260,6 +260,20 @@ describe('redisStorage()', function () {
       expect(browser.jar.names()).to.deep.equal([]);
     });
 
+    it('reads at most 16 hint cookies per request and leaves the others for the next one', async () => {
+      const browser = new Browser(app());
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.send('post', `/add?text=m${i}`)));
+      for (const res of answers) browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+      const shown = (text: string) => (JSON.parse(text) as { messages?: { message: string }[] }).messages?.map((m) => m.message) ?? [];
+      const first = shown((await browser.go('get', '/show')).text);
+      const second = shown((await browser.go('get', '/show')).text);
+      // 20 parallel first requests made 20 ids; the id cookie kept the last one (m19's). The first
+      // read claims the ids of the first 16 hints plus its own; the next read the remaining three.
+      expect([first.length, second.length]).to.deep.equal([17, 3]);
+      expect([...first, ...second].sort()).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+      expect((await browser.go('get', '/show')).text).to.equal('{}');
+    });
+
     it('claims on every request of a known visitor when `hint` is false', async () => {
       const browser = new Browser(app({ hint: false }));
       await browser.go('post', '/add');
