@@ -252,6 +252,10 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         // has answered by the time the save did; otherwise give it one more timeout.
         const taken = await budget(timeout).within(outstanding).catch(() => undefined);
         if (taken === undefined) {
+          // The one case the guarantee leaves open: the claim ran before its deadline but this
+          // process has not read the answer within two timeouts (its event loop is blocked, or
+          // the answer is stuck in the network). If it did take messages, they go back after the
+          // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
           const owner = id;
           void outstanding.then((late) => (late.length > 0 ? store(owner, late, []) : undefined)).then((error) => {
             if (error !== undefined) debug('lost the messages of a claim answered very late: %s', error);

@@ -83,7 +83,10 @@ describe('redisStorage() across two processes', function () {
   });
 
   describe('with Redis failing', () => {
-    const TIMEOUT = 300;
+    // Short enough that the 1.5 s stall below outlasts every command, long enough that a loaded
+    // 2-core machine does not keep the apps' event loops blocked for two timeouts in a row (the one
+    // case the storage documents as able to hold a message back, see src/storage/redis.ts).
+    const TIMEOUT = 500;
     const apps = appPair(TIMEOUT);
 
     it('answers every request while Redis stalls, and delivers each message at most once and never loses one unreported', async () => {
