@@ -51,11 +51,18 @@ export function redisServerBinary(): string {
     const apt = (...args: string[]) =>
       execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     try {
-      apt('install', '-y', '--no-install-recommends', 'redis-server');
-    } catch {
-      // Fresh images ship without package lists.
-      apt('update');
-      apt('install', '-y', '--no-install-recommends', 'redis-server');
+      try {
+        apt('install', '-y', '--no-install-recommends', 'redis-server');
+      } catch {
+        // Fresh images ship without package lists.
+        apt('update');
+        apt('install', '-y', '--no-install-recommends', 'redis-server');
+      }
+    } catch (error) {
+      throw new Error(
+        'redis-server is not installed and `apt-get install -y redis-server` failed (it needs root on Debian or ' +
+          `Ubuntu). Install Redis and put redis-server on PATH. ${String(error)}`,
+      );
     }
     binary = findBinary();
     if (binary === undefined) throw new Error('redis-server is still missing after apt-get install redis-server');
