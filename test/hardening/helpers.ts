@@ -46,9 +46,10 @@ export class MapStore {
 /**
  * How messages are stored in a storage case: the session storage on koa-session's cookie or on an
  * external store, the memory storage, the signed cookie storage (no koa-session at all), and the
- * fallback storage (cookie first, overflow into koa-session on an external store).
+ * fallback storage (cookie first, overflow into koa-session on an external store), and the Redis
+ * storage (its `storage` object comes in `options`, see redis.ts).
  */
-export type StorageKind = 'session-cookie' | 'session-external' | 'memory' | 'cookie' | 'fallback';
+export type StorageKind = 'session-cookie' | 'session-external' | 'memory' | 'cookie' | 'fallback' | 'redis';
 
 /** Whether a case runs koa-session, and on which store. */
 export const SESSION: Record<StorageKind, 'cookie' | 'external' | 'none'> = {
@@ -57,6 +58,7 @@ export const SESSION: Record<StorageKind, 'cookie' | 'external' | 'none'> = {
   memory: 'none',
   cookie: 'none',
   fallback: 'external',
+  redis: 'none',
 };
 
 const STORAGE: Record<StorageKind, MessagesOptions['storage']> = {
@@ -65,6 +67,7 @@ const STORAGE: Record<StorageKind, MessagesOptions['storage']> = {
   memory: 'memory',
   cookie: 'cookie',
   fallback: 'fallback',
+  redis: undefined,
 };
 
 export interface CaseApp {
@@ -97,6 +100,7 @@ export function caseApp({ kind, options = {}, routes, outer = [], sessionStore }
   const store = SESSION[kind] === 'external' && sessionStore !== 'cookie' ? new MapStore() : undefined;
   if (SESSION[kind] !== 'none') app.use(session(store === undefined ? {} : { store }, app));
   const drops: DropEvent[] = [];
+  if (STORAGE[kind] === undefined && options.storage === undefined) throw new Error(`${kind} needs its storage in options`);
   app.use(messages({ storage: STORAGE[kind], onDrop: (event) => drops.push(event), ...options }));
   const router = new Router();
   for (const [path, handler] of Object.entries(routes)) {

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import request from 'supertest';
 import { prng } from './fuzz.js';
 import { caseApp, type StorageKind } from './helpers.js';
+import { useRedis } from './redis.js';
 
 /**
  * Parallel requests from one visitor, 10 at a time sharing one cookie jar (as a browser's tabs do),
@@ -123,10 +124,12 @@ async function visit(base: string, visitor: string, seed: number, mix: Mix): Pro
 describe('hardening: parallel requests from one visitor (10 at a time, one cookie jar)', function () {
   this.timeout(120_000);
 
-  const kinds: StorageKind[] = ['session-cookie', 'session-external', 'cookie', 'fallback'];
+  const redis = useRedis();
+  const kinds: StorageKind[] = ['session-cookie', 'session-external', 'cookie', 'fallback', 'redis'];
   for (const kind of kinds) {
-    it(`raises no error and shows no message to the other visitor on ${kind} storage (and measures last-write-wins losses)`, async () => {
-      const { app } = caseApp({ kind, routes });
+    const what = kind === 'redis' ? 'and loses or repeats none' : '(and measures last-write-wins losses)';
+    it(`raises no error and shows no message to the other visitor on ${kind} storage ${what}`, async () => {
+      const { app } = caseApp({ kind, routes, ...(kind === 'redis' ? { options: redis.options() } : {}) });
       const server = http.createServer(app.callback());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -144,6 +147,8 @@ describe('hardening: parallel requests from one visitor (10 at a time, one cooki
             expect(o.errors).to.deep.equal([]);
             expect(o.leaks).to.deep.equal([]);
             expect(o.added).to.be.greaterThan(0);
+            // The atomic storage: every message shown exactly once, whatever the interleaving.
+            if (kind === 'redis') expect([o.lost, o.duplicates, o.deliveredOnce]).to.deep.equal([0, 0, o.added]);
           }
         }
       } finally {

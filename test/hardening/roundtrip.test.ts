@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { decodeMessages, encodeMessage, type MessagesOptions, type StoredMessage } from '../../src/index.js';
 import { anyMessage } from './arbitraries.js';
 import { agentOf, caseApp, type StorageKind } from './helpers.js';
+import { useRedis } from './redis.js';
 
 /** Read a JSON request body (the tests need no body-parser dependency for this). */
 async function jsonBody(ctx: Context): Promise<unknown> {
@@ -71,12 +72,15 @@ describe('hardening: any message list survives storage unchanged', function () {
     ['session-external', {}],
     ['cookie', { cookie: { maxSize: 4096 } }],
     ['fallback', { cookie: { maxSize: 128 } }],
+    ['redis', {}],
   ];
+  const redis = useRedis();
   for (const [kind, options] of persistent) {
     it(`shows any list exactly as added after a redirect, on ${kind} storage`, async () => {
       await fc.assert(
         fc.asyncProperty(anyList, async (list) => {
-          const { app, drops } = caseApp({ kind, options: { level: Number.MIN_SAFE_INTEGER, ...options }, routes });
+          const storage = kind === 'redis' ? redis.options() : {};
+          const { app, drops } = caseApp({ kind, options: { level: Number.MIN_SAFE_INTEGER, ...options, ...storage }, routes });
           const a = agentOf(app);
           await a.post('/add').send(list).expect(303);
           expectShown((await a.get('/show').expect(200)).text, list);
