@@ -25,6 +25,8 @@ export function useRedis(): { options(): MessagesOptions } {
     await server?.stop();
   });
   return {
-    options: () => ({ storage: redisStorage({ client: client!, prefix: `hardening:${apps++}:` }) }),
+    // A generous timeout: these tests check delivery, not Redis being slow (the Redis storage's own
+    // tests do that), and a loaded CI machine must not turn a slow answer into a dropped message.
+    options: () => ({ storage: redisStorage({ client: client!, prefix: `hardening:${apps++}:`, timeout: 10_000 }) }),
   };
 }
