@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Context, Middleware } from 'koa';
-import { decodeMessages, encodeMessage, type MessageStorage } from '../../src/index.js';
+import { decodeMessages, encodeMessage, type MessageStorage, type MessagesOptions } from '../../src/index.js';
 import { agentOf, caseApp, readJson, setCookieOf, type StorageKind } from './helpers.js';
+import { useRedis } from './redis.js';
 
 /** `?m=a&m=b` → ['a', 'b']. */
 function texts(ctx: Context): string[] {
@@ -102,16 +103,19 @@ const routes: Record<string, (ctx: Context) => unknown> = {
 
 const SESSION_KINDS: StorageKind[] = ['session-cookie', 'session-external'];
 /** Storages that keep messages between requests. */
-const PERSISTENT: StorageKind[] = [...SESSION_KINDS, 'cookie', 'fallback'];
+const PERSISTENT: StorageKind[] = [...SESSION_KINDS, 'cookie', 'fallback', 'redis'];
 
 const json = (list: string[]): string => JSON.stringify(list.map((text) => [25, 'success', text]));
 
 describe('hardening: delivery rules', () => {
+  const redis = useRedis();
+  const optionsFor = (kind: StorageKind): MessagesOptions => (kind === 'redis' ? redis.options() : {});
+
   describe('failed responses consume nothing', () => {
     for (const kind of PERSISTENT) {
       describe(`on ${kind} storage`, () => {
         it('keeps messages that a handler read before throwing, for the next request', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=A&m=B').expect(200);
           await a.get('/read-throw').expect(500, 'Internal Server Error');
@@ -120,7 +124,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('keeps messages that a handler read before a thrown 404', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=A').expect(200);
           await a.get('/read-404').expect(404, 'No such poll');
@@ -128,7 +132,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('keeps messages that ctx.ajax() sent before the handler threw', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=A').expect(200);
           await a.get('/ajax-throw').expect(500);
@@ -136,7 +140,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('keeps messages shown in a 503 answer the handler set itself', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=A').expect(200);
           await a.get('/read-503').expect(503, json(['A']));
@@ -166,6 +170,16 @@ describe('hardening: delivery rules', () => {
       expect(setCookieOf(first).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
       const second = await a.get('/read-add-throw?m=B').expect(500);
       expect(setCookieOf(second).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
+      await a.get('/read').expect(200, json(['A', 'B']));
+      await a.get('/read').expect(200, '[]');
+    });
+
+    it("keeps messages added before the handler threw, on redis storage, even on a visitor's first request (its id cookie rides on err.headers)", async () => {
+      const { app } = caseApp({ kind: 'redis', routes, options: optionsFor('redis') });
+      const a = agentOf(app);
+      const failed = await a.get('/add-throw?m=A').expect(500, 'Internal Server Error');
+      expect(setCookieOf(failed).length).to.be.greaterThan(0);
+      await a.get('/read-add-throw?m=B').expect(500);
       await a.get('/read').expect(200, json(['A', 'B']));
       await a.get('/read').expect(200, '[]');
     });
@@ -345,7 +359,7 @@ describe('hardening: delivery rules', () => {
     for (const kind of PERSISTENT) {
       for (const [what, probe] of probes) {
         it(`does not consume on ${what}, on ${kind} storage`, async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=A').expect(200);
           await probe(a);
@@ -408,7 +422,7 @@ describe('hardening: delivery rules', () => {
     for (const kind of SESSION_KINDS) {
       describe(`on ${kind} storage`, () => {
         it('shows "You have been logged out." after ctx.session = null, in a fresh session without the old data', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/login').expect(200);
           await a.get('/whoami').expect(200, 'user: ann');
@@ -420,7 +434,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('keeps the messages the request had already loaded before ctx.session = null', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=Saved').expect(200);
           await a.get('/size-then-logout').expect(200, 'size 1');
@@ -428,7 +442,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('drops messages pending in the old session on ctx.session = { user } when the request had not loaded them', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/add?m=Please%20log%20in.').expect(200);
           await a.get('/login').expect(200, 'logged in');
@@ -436,7 +450,7 @@ describe('hardening: delivery rules', () => {
         });
 
         it('writes messages added around ctx.session = { user } into the new session', async () => {
-          const { app } = caseApp({ kind, routes });
+          const { app } = caseApp({ kind, routes, options: optionsFor(kind) });
           const a = agentOf(app);
           await a.get('/login?m=Signed%20in.').expect(200, 'logged in');
           await a.get('/whoami').expect(200, 'user: ann');
@@ -479,6 +493,7 @@ describe('hardening: delivery rules', () => {
       it(`marks a page that iterated messages Cache-Control: private, no-store and Vary: Cookie, on ${kind} storage`, async () => {
         const { app } = caseApp({
           kind,
+          options: optionsFor(kind),
           routes: {
             '/add-read': (ctx) => {
               add(ctx);
