@@ -214,15 +214,15 @@ export interface Reply {
 }
 
 /** A real HTTP server for `app` on 127.0.0.1 and a keep-alive client for it. */
-export async function serve(app: Koa): Promise<{ send(cookie: string): Promise<Reply>; close(): Promise<void> }> {
+export async function serve(app: Koa): Promise<{ send(cookie: string, path?: string): Promise<Reply>; close(): Promise<void> }> {
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   return {
-    send(cookie) {
+    send(cookie, path = '/') {
       return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, path: '/', agent, headers: { cookie } }, (res) => {
+        const req = http.request({ host: '127.0.0.1', port, path, agent, headers: cookie === '' ? {} : { cookie } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
