@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { z } from 'zod';
 import type { AjaxResponse, WireMessage } from './client/schemas.js';
 import { escapeHtml } from './escape.js';
@@ -8,7 +9,10 @@ import { CONSUME, PENDING, type MessageStore } from './store.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */
 export interface AjaxInit {
-  /** Response status; default: leave `ctx.status` as it is (200 once a body is set). */
+  /**
+   * Response status, an integer from 200 to 599 other than 204, 205 and 304 (those carry no body);
+   * default: leave `ctx.status` as it is (200 once a body is set).
+   */
   status?: number;
   /** Extra response headers, set after koa-messages' own (so they can override them). */
   headers?: Record<string, string>;
@@ -34,18 +38,41 @@ export const plainObjectSchema = z.custom<PlainObject>((value) => {
   return proto === Object.prototype || proto === null;
 });
 
-const initSchema = z.strictObject({
-  status: z.int().min(100).max(599).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
+// Statuses whose responses carry no body: Koa would drop the JSON, and with it the messages it consumed.
+const BODILESS = new Set([204, 205, 304]);
 
+/**
+ * Check `init` completely before anything is consumed: a header Node would refuse (`ctx.set()`
+ * throws on a bad name or a CR/LF in a value) must fail here, not after the messages are gone.
+ */
 function parseInit(init: unknown): AjaxInit {
-  const parsed = initSchema.safeParse(init);
-  if (parsed.success) return parsed.data as AjaxInit;
-  const issue = parsed.error.issues[0]!;
-  const where =
-    issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => `\`${k}\``).join(', ')}` : issue.path.length > 0 ? `\`${issue.path.map(String).join('.')}\` ${issue.message.replace(/^Invalid input: /, '')}` : `must be an object, got ${describe(init)}`;
-  throw new TypeError(`koa-messages: ctx.ajax() init ${where}.`);
+  const fail = (what: string): never => {
+    throw new TypeError(`koa-messages: ctx.ajax() init ${what}.`);
+  };
+  if (typeof init !== 'object' || init === null || Array.isArray(init)) fail(`must be an object, got ${describe(init)}`);
+  const { status, headers, ...rest } = init as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail(`has unknown key ${unknown.map((k) => `\`${k}\``).join(', ')}; use \`status\` or \`headers\``);
+  if (status !== undefined && (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599 || BODILESS.has(status as number))) {
+    fail(`\`status\` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got ${typeof status === 'number' ? status : describe(status)}`);
+  }
+  if (headers !== undefined) {
+    if (!plainObjectSchema.safeParse(headers).success) fail(`\`headers\` must be a plain object of strings, got ${describe(headers)}`);
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if (typeof value !== 'string') fail(`\`headers\` value of \`${name}\` must be a string, got ${describe(value)}`);
+      try {
+        validateHeaderName(name);
+      } catch {
+        fail(`\`headers\` has an invalid header name ${JSON.stringify(name)}`);
+      }
+      try {
+        validateHeaderValue(name, value as string);
+      } catch {
+        fail(`\`headers\` value of \`${name}\` has a character a header cannot hold (such as CR, LF or NUL)`);
+      }
+    }
+  }
+  return init as AjaxInit;
 }
 
 /**
@@ -60,23 +87,27 @@ export function ajax(ctx: Context, store: MessageStore, config: Config, data: un
     );
   }
   const options = init === undefined ? undefined : parseInit(init);
+  if (options?.status === undefined && BODILESS.has(ctx.status)) {
+    throw new TypeError(
+      `koa-messages: ctx.ajax() cannot answer with status ${ctx.status}, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.`,
+    );
+  }
   const pending = store[PENDING]();
   const hasSuccess = success !== undefined && success !== null;
 
   let body = data as PlainObject;
-  if (hasSuccess || pending.length > 0) {
-    // Spread, never Object.assign: a JSON-parsed own `__proto__` key stays a plain key.
-    body = { ...body };
-    if (hasSuccess) body['success'] = Boolean(success);
-    if (pending.length > 0) {
-      body['messages'] = pending.map(
-        (m): WireMessage => ({ message: config.escape && !m.html ? escapeHtml(m.message) : m.message, tags: m.tags }),
-      );
-    }
-  }
-
   let json: string | undefined;
   try {
+    if (hasSuccess || pending.length > 0) {
+      // Spread, never Object.assign: a JSON-parsed own `__proto__` key stays a plain key.
+      body = { ...body };
+      if (hasSuccess) body['success'] = Boolean(success);
+      if (pending.length > 0) {
+        body['messages'] = pending.map(
+          (m): WireMessage => ({ message: config.escape && !m.html ? escapeHtml(m.message) : m.message, tags: m.tags }),
+        );
+      }
+    }
     json = JSON.stringify(body);
   } catch (error) {
     throw new TypeError(`koa-messages: ctx.ajax() body cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });

@@ -23,6 +23,9 @@ const NAME_LIST = LEVEL_NAMES.map((name) => `'${name}'`).join(', ');
 export function toLevel(level: unknown, what: string): number {
   if (typeof level === 'number') {
     if (Number.isSafeInteger(level)) return level;
+    if (Number.isInteger(level)) {
+      throw new TypeError(`koa-messages: ${what} must be a safe integer (at most 2^53 - 1 either side of 0), got ${level}.`);
+    }
     throw new TypeError(`koa-messages: ${what} must be an integer or a level name, got ${level}.`);
   }
   if (typeof level === 'string') {

@@ -94,7 +94,8 @@ async function finish(ctx: Internal, store: MessageStore, config: Config, failed
     throw error;
   }
   if (result) report(config, { ctx, ...result });
-  if (consume && store[DELIVERED] && !ctx.headerSent) {
+  // Whether or not they count as consumed: a prefetch, HEAD or 503 that showed messages is one visitor's too.
+  if (store[DELIVERED] && !ctx.headerSent) {
     ctx.set('Cache-Control', 'private, no-store');
     ctx.vary('Cookie');
   }
@@ -113,7 +114,9 @@ function carryCookies(error: unknown, before: string[], after: string[]): void {
   const existing = headers['set-cookie'] ?? headers['Set-Cookie'];
   delete headers['Set-Cookie'];
   headers['set-cookie'] = [...(Array.isArray(existing) ? existing : existing === undefined ? [] : [String(existing)]), ...added];
-  target.headers = headers;
+  // A frozen error, or one whose `headers` is a getter, cannot take them: the app's own error (and
+  // its status) must reach Koa unchanged, so the cookie is given up rather than the error replaced.
+  if (!Reflect.set(target, 'headers', headers)) debug('could not carry Set-Cookie onto a read-only error');
 }
 
 const setCookies = (ctx: Context): string[] => {

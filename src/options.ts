@@ -5,7 +5,7 @@ import type { DropReason, MessageStorage, StoredMessage } from './storage/types.
 import type { Context } from 'koa';
 import { optionsError } from './errors.js';
 import { memoryStorage } from './storage/memory.js';
-import { sessionStorage } from './storage/session.js';
+import { sessionKeyProblem, sessionStorage } from './storage/session.js';
 import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
 import { fallbackStorage } from './storage/fallback.js';
 
@@ -41,14 +41,14 @@ export const optionsSchema = z.strictObject({
   sessionKey: z
     .string({ error: 'must be a non-empty string' })
     .min(1, { error: 'must be a non-empty string' })
-    .refine((key) => !key.startsWith('_'), {
-      message: "must not start with '_': koa-session does not save such keys",
+    .refine((key) => sessionKeyProblem(key) === undefined, {
+      error: (issue) => sessionKeyProblem(issue.input as string),
     })
     .default('messages'),
   /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
   cookie: cookieOptionsSchema.optional(),
   level: levelSchema.default('info'),
-  tags: z.record(tagKeySchema, z.string()).default({}),
+  tags: z.record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' }).default({}),
   escape: z.boolean().default(true),
   maxMessages: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).default(100),
   onDrop: z

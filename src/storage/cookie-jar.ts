@@ -37,7 +37,11 @@ export const cookieOptionsSchema = z
     path: z.string().regex(PATH, { message: "must start with '/' and hold no space, ';' or '<'" }).default('/'),
     secure: z.boolean().optional(),
     httpOnly: z.boolean().default(true),
-    sameSite: z.union([z.literal('lax'), z.literal('strict'), z.literal('none'), z.literal(false)]).default('lax'),
+    sameSite: z
+      .union([z.literal('lax'), z.literal('strict'), z.literal('none'), z.literal(false)], {
+        error: "must be 'lax', 'strict', 'none' or false",
+      })
+      .default('lax'),
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
     message: "must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure",

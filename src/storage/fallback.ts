@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
 import { type Seen, pendingOf } from './cookie.js';
-import { sessionStorage } from './session.js';
+import { describe } from '../levels.js';
+import { sessionKeyProblem, sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';
 
 /** Options of {@link fallbackStorage}. */
@@ -40,6 +41,9 @@ interface FallbackSeen extends Seen {
  * app.use(messages({ storage: 'fallback' }));
  */
 export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`koa-messages: fallbackStorage(options) takes an options object, got ${describe(options)}.`);
+  }
   const { sessionKey = 'messages', cookie: cookieOptions, ...rest } = options;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
@@ -52,6 +56,8 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
         '(koa-session does not save such keys).',
     );
   }
+  const problem = sessionKeyProblem(sessionKey);
+  if (problem !== undefined) throw new TypeError(`koa-messages: fallbackStorage() option \`sessionKey\` ${problem}.`);
   const cookie = new MessagesCookie(parseCookieOptions(cookieOptions, 'fallbackStorage()'), 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);

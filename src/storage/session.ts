@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { decodeMessages, encodeMessages } from './codec.js';
+import { describe } from '../levels.js';
 import type { MessageStorage } from './types.js';
 
 type SessionData = Record<string, unknown>;
@@ -23,14 +24,42 @@ export function sessionOf(ctx: Context): SessionData | null {
 }
 
 /**
+ * Names a koa-session `Session` object already has (its members, and `Object.prototype`'s): messages
+ * stored under one of them would throw on every save (`length`, `maxAge`), vanish (`isNew`), or
+ * break the app's own `ctx.session.save()`.
+ */
+const SESSION_MEMBERS = new Set([
+  'isNew', 'length', 'populated', 'maxAge', 'externalKey', 'toJSON', 'inspect',
+  'save', 'regenerate', 'manuallyCommit', 'commit',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+/** Why `key` cannot be a session key, or `undefined` when it can. */
+export function sessionKeyProblem(key: string): string | undefined {
+  if (key.startsWith('_')) return "must not start with '_': koa-session does not save such keys";
+  if (SESSION_MEMBERS.has(key)) return `must not be '${key}', a name koa-session's session object already uses`;
+  return undefined;
+}
+
+/**
  * `storage: 'session'` (the default): messages in the koa-session session under `key`, as a
  * list of compact tuples (see `codec.ts`).
  *
  * The key is written only when the pending list changed, and removed when it becomes empty, so
  * koa-session (which saves only when the session's JSON changed) writes nothing on requests that
  * leave messages alone.
+ *
+ * @param key - the session key (`messages()` passes its `sessionKey` option, default `'messages'`).
+ * @throws {TypeError} when `key` is not a non-empty string, starts with `_`, or is a name the
+ *   session object already uses (`length`, `save`, `toString`, …).
  */
 export function sessionStorage(key: string): MessageStorage {
+  // messages() checks its `sessionKey` option; this factory is exported too, so it checks its own.
+  if (typeof key !== 'string' || key === '') {
+    throw new TypeError(`koa-messages: sessionStorage(key) needs a non-empty string key, got ${key === '' ? "''" : describe(key)}.`);
+  }
+  const problem = sessionKeyProblem(key);
+  if (problem !== undefined) throw new TypeError(`koa-messages: sessionStorage(key) key ${problem}.`);
   // Requests whose stored value held invalid entries: rewrite (clean) it even if nothing changed.
   const unclean = new WeakSet<Context>();
 

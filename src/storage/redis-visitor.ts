@@ -1,0 +1,176 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+
+/**
+ * Who a request belongs to, for the Redis storage, and the hint cookies that say whether a Redis
+ * command is needed at all.
+ *
+ * ## The hint, and why no interleaving of parallel responses can make it hide a message
+ *
+ * A browser applies the `Set-Cookie` headers of parallel responses in whatever order they arrive,
+ * last write wins. A single "nothing pending" cookie is therefore unsafe: request A reads (finds
+ * nothing) while request B adds; if B's "pending" cookie arrives first and A's "empty" cookie
+ * second, the message B added is hidden. So the hint is not one cookie but a set of them:
+ *
+ * 1. Every response whose request may have left messages in Redis (it added some, gave claimed ones
+ *    back, or could not tell whether its Redis commands ran) sets a NEW hint cookie with a fresh
+ *    random name, `<cookie>.p.<token>`. No other response ever writes that name.
+ * 2. A request claims (one atomic script that takes and deletes the list) when it carries at least
+ *    one hint cookie. A response deletes only the hint cookies its own request carried, and only
+ *    when its claim certainly ran.
+ *
+ * Claim: while a message m is in Redis, the hint h set by the response of the save that put it
+ * there is in the browser (or on its way there). Proof: h is deleted only by the response to a
+ * request R that carried h. R was sent after the browser stored h, so after the save of m
+ * completed, so R's claim ran after that save and took m out of Redis (R's claim takes the whole
+ * list) unless an earlier claim already had. A message taken out of Redis can come back only by a
+ * later save, whose response sets its own fresh hint (rule 1). Deletions of other names, and the
+ * order in which responses arrive, do not matter: nobody else ever writes h. The hint expires
+ * with the same `ttl` as the Redis key, and every save renews the key, so a message never outlives
+ * every hint that covers it.
+ *
+ * The proof needs every Redis write of a request to happen before its response leaves ("the save
+ * of m completed" before h reached the browser). A command that timed out could break that by
+ * running later; it cannot, because each script carries a deadline in the server's clock and does
+ * nothing after the app stopped waiting (`redis-clock.ts`). The one exception is documented in
+ * `redis.ts`: a claim that ran in time but whose answer reached a blocked app more than two
+ * timeouts late is given back after the response, and then waits for the visitor's next hint.
+ *
+ * Hints therefore only cost one claim too many (a request carries a hint whose messages a
+ * parallel request already took), never a hidden message. A visitor with no hint cookie costs
+ * no Redis command.
+ *
+ * In cookie mode the hint's value is the (signed) visitor id it was written for: the first
+ * parallel requests of a new browser may each create an id, and only one id cookie survives; the
+ * claim reads every id the hints name, so messages stored under a losing id are still found.
+ */
+export interface Visitor {
+  /** The id new messages are stored under; `undefined` while the visitor has none. */
+  id: string | undefined;
+  /** `id` came from a valid id cookie or from `key(ctx)`: no id cookie needs to be written. */
+  settled: boolean;
+  /** Visitor ids to claim from, the visitor's own last. */
+  claimIds: string[];
+  /** Names of the hint cookies this request carried and may delete after a certain claim. */
+  hints: string[];
+}
+
+export interface VisitorConfig {
+  readonly cookie: string;
+  readonly key?: ((ctx: Context) => string | null | undefined) | undefined;
+  readonly hint: boolean;
+  readonly ttl: number;
+}
+
+const ID = /^[A-Za-z0-9_-]{22}$/;
+/**
+ * Hint cookies looked at per request. Each may name another id (a key for the claim to read);
+ * the rest stay in the browser, untouched, for the next requests, so nothing is hidden.
+ */
+export const MAX_HINTS = 16;
+const TOKEN = /^[A-Za-z0-9_-]{8}$/;
+
+/** 128 random bits, base64url: the visitor id of cookie mode. */
+export const newId = (): string => randomBytes(16).toString('base64url');
+
+/** A short digest of a `key(ctx)` value: hints say whose they are without showing the key. */
+const tag = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+
+/** Cookie names in the request's Cookie header, in order. */
+function cookieNames(ctx: Context): string[] {
+  const header = ctx.get('Cookie');
+  if (header === '') return [];
+  const names: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) names.push(part.slice(0, eq).trim());
+  }
+  return names;
+}
+
+function checkKeys(ctx: Context): void {
+  const keys = ctx.app.keys as unknown;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError(
+      'koa-messages: redisStorage() signs its visitor cookie and needs app.keys (app.keys = [secret]), ' +
+        'or pass the `key` option to identify visitors yourself.',
+    );
+  }
+}
+
+function callKey(config: VisitorConfig, ctx: Context): string | undefined {
+  const value = config.key!(ctx);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new TypeError(`koa-messages: redisStorage() option \`key\` must return a string, null or undefined, got ${typeof value}.`);
+  }
+  return value;
+}
+
+/**
+ * Read the visitor from the request: id cookie (or `key(ctx)`) and hint cookies. Tampered or
+ * malformed cookies are ignored, never thrown on.
+ *
+ * @throws {TypeError} when cookie mode has no `app.keys`, or `key(ctx)` returns a non-string.
+ */
+export function identify(ctx: Context, config: VisitorConfig): Visitor {
+  const prefix = `${config.cookie}.p.`;
+  const hintNames = config.hint
+    ? cookieNames(ctx)
+        .filter((name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)))
+        .slice(0, MAX_HINTS)
+    : [];
+
+  if (config.key !== undefined) {
+    const id = callKey(config, ctx);
+    if (id === undefined) return { id, settled: true, claimIds: [], hints: [] };
+    // Only hints written for this key count: another user's hints on a shared browser stay put.
+    const mine = tag(id);
+    const hints = hintNames.filter((name) => ctx.cookies.get(name) === mine);
+    return { id, settled: true, claimIds: !config.hint || hints.length > 0 ? [id] : [], hints };
+  }
+
+  checkKeys(ctx);
+  const fromCookie = ctx.cookies.get(config.cookie, { signed: true });
+  let id = fromCookie !== undefined && ID.test(fromCookie) ? fromCookie : undefined;
+  const settled = id !== undefined;
+  const hints: string[] = [];
+  const claimIds: string[] = [];
+  for (const name of hintNames) {
+    const value = ctx.cookies.get(name, { signed: true });
+    if (value === undefined || !ID.test(value)) continue;
+    hints.push(name);
+    if (!claimIds.includes(value)) claimIds.push(value);
+  }
+  // No id cookie (yet) but hints: adopt an id the hints name, so messages stay in one place.
+  id ??= claimIds[0];
+  if (id !== undefined && (!config.hint || claimIds.length > 0)) {
+    const own = claimIds.indexOf(id);
+    if (own >= 0) claimIds.splice(own, 1);
+    claimIds.push(id);
+  }
+  return { id, settled, claimIds, hints };
+}
+
+const baseOptions = (ctx: Context, signed: boolean) =>
+  ({ signed, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true, path: '/' }) as const;
+const cookieOptions = (ctx: Context, maxAge: number, signed: boolean) => ({ ...baseOptions(ctx, signed), maxAge });
+
+/** Write the id cookie (cookie mode, for a new or adopted id). */
+export function setIdCookie(ctx: Context, config: VisitorConfig, id: string): void {
+  ctx.cookies.set(config.cookie, id, cookieOptions(ctx, config.ttl, true));
+}
+
+/** Set a fresh hint cookie: something may be pending under `id` (rule 1 above). */
+export function addHint(ctx: Context, config: VisitorConfig, id: string): void {
+  if (!config.hint) return;
+  const name = `${config.cookie}.p.${randomBytes(6).toString('base64url')}`;
+  if (config.key !== undefined) ctx.cookies.set(name, tag(id), cookieOptions(ctx, config.ttl, false));
+  else ctx.cookies.set(name, id, cookieOptions(ctx, config.ttl, true));
+}
+
+/** Delete the hint cookies this request carried (rule 2 above: only after a certain claim). */
+export function clearHints(ctx: Context, config: VisitorConfig, names: readonly string[]): void {
+  const signed = config.key === undefined;
+  for (const name of names) ctx.cookies.set(name, null, baseOptions(ctx, signed));
+}

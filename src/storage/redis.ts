@@ -1,0 +1,274 @@
+import type { Context } from 'koa';
+import type { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { debuglog } from 'node:util';
+import { z } from 'zod';
+import { optionsError } from '../errors.js';
+import { decodeMessage, encodeMessage } from './codec.js';
+import { ServerClock } from './redis-clock.js';
+import { CLAIM, SAVE, runScript } from './redis-scripts.js';
+import { type Visitor, addHint, clearHints, identify, newId, setIdCookie } from './redis-visitor.js';
+import type { DropReport, MessageStorage, StoredMessage } from './types.js';
+
+const debug = debuglog('koa-messages');
+
+const DAY = 86_400_000;
+
+const isClient = (value: unknown): value is Redis =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Redis).evalsha === 'function' &&
+  typeof (value as Redis).eval === 'function';
+
+/** The options of `redisStorage()`. The schema is the type: `z.input` for callers. */
+export const redisOptionsSchema = z.strictObject({
+  client: z.custom<Redis>(isClient, { message: 'must be an ioredis client (new Redis(...))' }),
+  prefix: z.string().default('koa-messages:'),
+  ttl: z.int().positive().default(14 * DAY),
+  timeout: z.int().positive().default(1000),
+  key: z
+    .custom<(ctx: Context) => string | null | undefined>((value) => typeof value === 'function', {
+      message: 'must be a function (ctx) => string | undefined',
+    })
+    .optional(),
+  cookie: z
+    .string()
+    .regex(/^[!#$%&'*+\-^_`|~0-9A-Za-z]+$/, { message: 'must be a cookie name (letters, digits, - and _; no dot)' })
+    .default('koa-messages'),
+  hint: z.boolean().default(true),
+});
+
+/** Options of `redisStorage()`; only `client` is required. */
+export type RedisStorageOptions = z.input<typeof redisOptionsSchema>;
+
+function parse(options: unknown): z.output<typeof redisOptionsSchema> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('koa-messages: redisStorage(options) takes an options object with a `client`.');
+  }
+  const parsed = redisOptionsSchema.safeParse(options);
+  if (!parsed.success) throw optionsError('redisStorage()', parsed.error);
+  return parsed.data;
+}
+
+/** A timer that rejects after `ms`; `giveUpAt` is when, on the performance.now() scale. */
+function budget(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>): Promise<T> } {
+  const giveUpAt = performance.now() + ms;
+  return {
+    giveUpAt,
+    within<T>(promise: Promise<T>): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        const left = Math.max(0, giveUpAt - performance.now());
+        timer = setTimeout(() => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)), left);
+        timer.unref();
+      });
+      return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    },
+  };
+}
+
+/** Raw list entries to messages. Redis contents are untrusted: anything malformed is dropped. */
+function decodeEntries(raw: readonly unknown[]): StoredMessage[] {
+  const messages: StoredMessage[] = [];
+  for (const entry of raw) {
+    let message: StoredMessage | undefined;
+    try {
+      message = typeof entry === 'string' ? decodeMessage(JSON.parse(entry)) : undefined;
+    } catch {
+      message = undefined;
+    }
+    if (message !== undefined) messages.push(message);
+    else debug('dropped a malformed entry from Redis');
+  }
+  return messages;
+}
+
+const encode = (m: StoredMessage): string => JSON.stringify(encodeMessage(m));
+
+/** A script's answer: `done` false when it ran after its deadline and changed nothing. */
+interface Reply {
+  readonly done: boolean;
+  readonly rest: readonly unknown[];
+}
+
+interface RequestState {
+  readonly visitor: Visitor;
+  /** `done`: the claim certainly ran and its result is in hand; `unknown`: it failed or timed out. */
+  claim: 'none' | 'done' | 'unknown';
+  /** A claim that timed out: what it took, if it ran before its deadline after all. */
+  late?: Promise<StoredMessage[]>;
+  /** `late`'s result once it is known. */
+  lateResult?: StoredMessage[];
+}
+
+/**
+ * `storage: redisStorage({ client })`: messages in Redis, delivered exactly once across parallel
+ * requests and any number of processes (see notes in `redis-visitor.ts` for the cookie hint).
+ *
+ * - Before the handler, one atomic claim (a Lua script that reads and deletes the visitor's list)
+ *   runs only when a hint cookie says something may be pending: a visitor with nothing pending
+ *   costs no Redis command.
+ * - After the handler, one atomic script puts unread claimed messages back at the front and
+ *   appends new ones at the end (skipped when there is nothing to store).
+ * - Redis down or slower than `timeout`: the request goes on with no stored messages, and new
+ *   messages that could not be stored are reported to `onDrop` with reason `'storage-error'`.
+ *   Each script carries a deadline in the server's clock (`redis-clock.ts`) and does nothing when
+ *   it reaches Redis after the app stopped waiting; a claim that ran in time but whose answer came
+ *   late is given back by the same request's save.
+ *
+ * Any ioredis client works (`maxRetriesPerRequest: 1` is a good choice); it must not have a
+ * `commandTimeout` at or below `timeout`: this storage times its commands itself and needs the
+ * late answer of a claim to give back what it took.
+ *
+ * @param options.client - an ioredis client (required).
+ * @param options.prefix - key prefix (default `'koa-messages:'`); the key is prefix + visitor id.
+ * @param options.ttl - milliseconds a visitor's messages and cookies live after the last save
+ *   (default 14 days).
+ * @param options.timeout - milliseconds to wait for each Redis command (default `1000`).
+ * @param options.key - `(ctx) => string | undefined`: identify visitors yourself (a user id, a
+ *   session id) instead of the signed random id cookie; `undefined` means "no visitor".
+ * @param options.cookie - name of the id cookie, and prefix of the hint cookies (default `'koa-messages'`).
+ * @param options.hint - use hint cookies to skip Redis for visitors with nothing pending
+ *   (default `true`); `false` claims on every request of a known visitor.
+ * @throws {TypeError} `koa-messages: …` for missing or malformed options, a client whose
+ *   `commandTimeout` is at or below `timeout`; on first use when cookie mode has no `app.keys`.
+ * @example
+ * import { Redis } from 'ioredis';
+ * import { redisStorage } from 'koa-messages/redis';
+ * const client = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+ * app.use(messages({ storage: redisStorage({ client }) }));
+ */
+export function redisStorage(options: RedisStorageOptions): MessageStorage {
+  const config = Object.freeze(parse(options));
+  const { client, prefix, ttl, timeout } = config;
+  const clientTimeout = (client as { options?: { commandTimeout?: unknown } }).options?.commandTimeout;
+  if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
+    // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
+    // it took, which then could not be given back.
+    throw new TypeError(
+      `koa-messages: redisStorage() option \`client\` has commandTimeout ${clientTimeout} ms; leave it unset or above ` +
+        `\`timeout\` (${timeout} ms): this storage times its commands itself and needs late answers.`,
+    );
+  }
+  const states = new WeakMap<Context, RequestState>();
+  const clock = new ServerClock();
+
+  /** Run a script with a deadline in server time (learning the server's clock first if needed). */
+  async function run(script: string, keys: readonly string[], args: readonly (string | number)[], giveUpAt: number): Promise<Reply> {
+    if (!clock.known) {
+      const [seconds, micros] = await client.time();
+      clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    }
+    const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
+    if (!Array.isArray(reply) || reply.length < 2) throw new Error('koa-messages: unexpected reply from the Redis script');
+    clock.observe(Number(reply[1]));
+    return { done: reply[0] === 1, rest: reply.slice(2) };
+  }
+
+  /** Put `kept` at the front and `added` at the end of `id`'s list; the error when it may not have. */
+  async function store(id: string, kept: readonly StoredMessage[], added: readonly StoredMessage[]): Promise<unknown> {
+    const { giveUpAt, within } = budget(timeout);
+    const command = run(SAVE, [prefix + id], [ttl, kept.length, ...kept.map(encode), ...added.map(encode)], giveUpAt);
+    command.catch(() => undefined); // its outcome is read below, or no longer matters after a timeout
+    try {
+      const reply = await within(command);
+      return reply.done ? undefined : new Error('koa-messages: Redis ran the save after its deadline and skipped it');
+    } catch (error) {
+      return error;
+    }
+  }
+
+  async function claim(state: RequestState): Promise<StoredMessage[]> {
+    const { giveUpAt, within } = budget(timeout);
+    const command = run(CLAIM, state.visitor.claimIds.map((id) => prefix + id), [], giveUpAt);
+    try {
+      const reply = await within(command);
+      if (!reply.done) {
+        // Ran too late (the server clock estimate was cautious): nothing was taken.
+        state.claim = 'unknown';
+        state.lateResult = [];
+        return [];
+      }
+      state.claim = 'done';
+      return decodeEntries(reply.rest);
+    } catch (error) {
+      state.claim = 'unknown';
+      debug('claim failed, going on with no stored messages: %s', error);
+      // The script ran before its deadline only if its answer is merely late: save() gives back
+      // what it took.
+      state.late = command.then(
+        (reply) => (reply.done ? decodeEntries(reply.rest) : []),
+        () => [],
+      );
+      void state.late.then((taken) => (state.lateResult = taken));
+      return [];
+    }
+  }
+
+  return {
+    preload(ctx) {
+      const state: RequestState = { visitor: identify(ctx, config), claim: 'none' };
+      states.set(ctx, state);
+      return state.visitor.claimIds.length === 0 ? null : claim(state);
+    },
+
+    // Everything pending was claimed in preload(); a request without a claim has nothing stored.
+    load: () => [],
+
+    async save(ctx, { kept, added }): Promise<DropReport | void> {
+      let state = states.get(ctx);
+      if (state === undefined) {
+        state = { visitor: identify(ctx, config), claim: 'none' };
+        states.set(ctx, state);
+      }
+      const { visitor } = state;
+      // A late claim whose answer is already here goes back first, in the same script.
+      const front = state.lateResult ?? [];
+      const outstanding = state.late !== undefined && state.lateResult === undefined ? state.late : undefined;
+      const all = [...front, ...kept, ...added];
+
+      // Cookies first: they must reach the browser whatever Redis does with the commands below.
+      // Hints this request carried are spent only when its claim certainly took their messages.
+      if (state.claim === 'done') clearHints(ctx, config, visitor.hints);
+      let id = visitor.id;
+      if (all.length > 0 && id === undefined) {
+        if (config.key !== undefined) {
+          return { reason: 'storage-error', messages: all, error: new Error('koa-messages: key(ctx) gave no key to store messages under') };
+        }
+        id = newId();
+      }
+      if (id === undefined) return;
+      if (all.length > 0 && !visitor.settled) setIdCookie(ctx, config, id);
+      if (all.length > 0 || state.claim === 'unknown') addHint(ctx, config, id);
+
+      const dropped: StoredMessage[] = [];
+      let failure: unknown;
+      if (all.length > 0) {
+        failure = await store(id, [...front, ...kept], added);
+        if (failure !== undefined) dropped.push(...all);
+      }
+      if (outstanding !== undefined) {
+        // Still waiting for a claim that timed out. Redis answers one connection in order, so it
+        // has answered by the time the save did; otherwise give it one more timeout.
+        const taken = await budget(timeout).within(outstanding).catch(() => undefined);
+        if (taken === undefined) {
+          // The one case the guarantee leaves open: the claim ran before its deadline but this
+          // process has not read the answer within two timeouts (its event loop is blocked, or
+          // the answer is stuck in the network). If it did take messages, they go back after the
+          // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
+          const owner = id;
+          void outstanding.then((late) => (late.length > 0 ? store(owner, late, []) : undefined)).then((error) => {
+            if (error !== undefined) debug('lost the messages of a claim answered very late: %s', error);
+          });
+        } else if (taken.length > 0) {
+          const error = await store(id, taken, []);
+          if (error !== undefined) {
+            failure ??= error;
+            dropped.unshift(...taken);
+          }
+        }
+      }
+      if (dropped.length > 0) return { reason: 'storage-error', messages: dropped, error: failure };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Context } from 'koa';
+import { decodeMessages, encodeMessage, type MessagesOptions, type StoredMessage } from '../../src/index.js';
+import { anyMessage } from './arbitraries.js';
+import { agentOf, caseApp, type StorageKind } from './helpers.js';
+import { useRedis } from './redis.js';
+
+/** Read a JSON request body (the tests need no body-parser dependency for this). */
+async function jsonBody(ctx: Context): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!);
+
+async function addAll(ctx: Context): Promise<void> {
+  for (const m of (await jsonBody(ctx)) as StoredMessage[]) {
+    ctx.messages.add(m.level, m.message, { extraTags: m.extraTags, html: m.html });
+  }
+}
+
+/** Iterate, then answer with ctx.ajax(): the stored fields and the wire form in one response. */
+function show(ctx: Context): void {
+  const list = [...ctx.messages].map((m) => ({ level: m.level, message: m.message, extraTags: m.extraTags, html: m.html }));
+  ctx.ajax({ list });
+}
+
+const routes = {
+  '/add': async (ctx: Context) => {
+    await addAll(ctx);
+    ctx.status = 303;
+    ctx.redirect('/show');
+  },
+  '/show': show,
+  '/add-show': async (ctx: Context) => {
+    await addAll(ctx);
+    show(ctx);
+  },
+};
+
+/** Any list of messages; every one is recorded (the threshold is the lowest safe integer). */
+const anyList = fc.array(anyMessage, { minLength: 1, maxLength: 8 });
+
+function expectShown(text: string, list: StoredMessage[]): void {
+  const body = JSON.parse(text) as { list: unknown; messages: { message: string; tags: string }[] };
+  expect(body.list).to.deep.equal(list);
+  expect(body.messages.map((m) => m.message)).to.deep.equal(list.map((m) => (m.html ? m.message : escapeHtml(m.message))));
+}
+
+describe('hardening: any message list survives storage unchanged', function () {
+  this.timeout(60_000);
+
+  it('decodes what the codec encodes, for any list (JSON in between)', () => {
+    fc.assert(
+      fc.property(anyList, (list) => {
+        const json = JSON.stringify(list.map(encodeMessage));
+        const { messages, clean } = decodeMessages(JSON.parse(json));
+        expect(clean).to.equal(true);
+        expect(messages).to.deep.equal(list);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  // The cookie gets the largest budget (8 worst-case messages fit); the fallback's the smallest, so
+  // that its lists are split between the cookie and the session and must come back in order.
+  const persistent: [StorageKind, MessagesOptions][] = [
+    ['session-cookie', {}],
+    ['session-external', {}],
+    ['cookie', { cookie: { maxSize: 4096 } }],
+    ['fallback', { cookie: { maxSize: 128 } }],
+    ['redis', {}],
+  ];
+  const redis = useRedis();
+  for (const [kind, options] of persistent) {
+    it(`shows any list exactly as added after a redirect, on ${kind} storage`, async () => {
+      await fc.assert(
+        fc.asyncProperty(anyList, async (list) => {
+          const storage = kind === 'redis' ? redis.options() : {};
+          const { app, drops } = caseApp({ kind, options: { level: Number.MIN_SAFE_INTEGER, ...options, ...storage }, routes });
+          const a = agentOf(app);
+          await a.post('/add').send(list).expect(303);
+          expectShown((await a.get('/show').expect(200)).text, list);
+          expect((await a.get('/show').expect(200)).text).to.equal('{"list":[]}');
+          expect(drops).to.deep.equal([]);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
+  it('shows any list exactly as added within the request, on memory storage', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyList, async (list) => {
+        const { app } = caseApp({ kind: 'memory', options: { level: Number.MIN_SAFE_INTEGER }, routes });
+        const a = agentOf(app);
+        expectShown((await a.post('/add-show').send(list).expect(200)).text, list);
+        // Memory keeps nothing past the response.
+        await a.post('/add').send(list).expect(303);
+        expect((await a.get('/show').expect(200)).text).to.equal('{"list":[]}');
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
