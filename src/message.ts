@@ -39,8 +39,11 @@ export class Message implements StoredMessage {
     return this.message;
   }
 
-  /** The fields a template or a log wants; `JSON.stringify(message)` uses it. */
-  toJSON(): { level: number; message: string; extraTags: string; tags: string; levelTag: string } {
-    return { level: this.level, message: this.message, extraTags: this.extraTags, tags: this.tags, levelTag: this.levelTag };
+  /**
+   * The fields a template or a log wants; `JSON.stringify(message)` uses it. It keeps every
+   * {@link StoredMessage} field (`html` too), so a custom storage that stringifies messages loses nothing.
+   */
+  toJSON(): { level: number; message: string; extraTags: string; html: boolean; tags: string; levelTag: string } {
+    return { level: this.level, message: this.message, extraTags: this.extraTags, html: this.html, tags: this.tags, levelTag: this.levelTag };
   }
 }

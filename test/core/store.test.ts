@@ -20,7 +20,7 @@ describe('ctx.messages within one request', () => {
       string: 'Vote recorded.',
       template: 'Vote recorded.',
       fields: { level: 25, message: 'Vote recorded.', extraTags: 'vote', tags: 'vote success', levelTag: 'success', html: false },
-      json: { level: 25, message: 'Vote recorded.', extraTags: 'vote', tags: 'vote success', levelTag: 'success' },
+      json: { level: 25, message: 'Vote recorded.', extraTags: 'vote', html: false, tags: 'vote success', levelTag: 'success' },
     });
   });
 

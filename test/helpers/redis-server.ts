@@ -1,6 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
+import { ensureDebianPackage } from './system.js';
 
 /**
  * A private `redis-server` for the tests: on a free loopback port, with persistence off, stopped
@@ -15,60 +16,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
-
-function which(name: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function findBinary(): string | undefined {
-  return which('redis-server') ?? CANDIDATES.find((path) => {
-    try {
-      execFileSync(path, ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-let installed: string | undefined;
-
 /**
- * The path of `redis-server`, installing Debian's package when it is missing. Debian's package
- * would start a system-wide server on 6379 from its post-install script; `RUNLEVEL=1` keeps
- * `invoke-rc.d` from doing that, since the tests start their own.
+ * The path of `redis-server`, installing Debian's package when it is missing (see system.ts).
+ * Debian's package would start a system-wide server on 6379 from its post-install script;
+ * `RUNLEVEL=1` keeps `invoke-rc.d` from doing that, since the tests start their own.
  */
-export function redisServerBinary(): string {
-  if (installed !== undefined) return installed;
-  let binary = findBinary();
-  if (binary === undefined) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', RUNLEVEL: '1' };
-    const apt = (...args: string[]) =>
-      execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    try {
-      try {
-        apt('install', '-y', '--no-install-recommends', 'redis-server');
-      } catch {
-        // Fresh images ship without package lists.
-        apt('update');
-        apt('install', '-y', '--no-install-recommends', 'redis-server');
-      }
-    } catch (error) {
-      throw new Error(
-        'redis-server is not installed and `apt-get install -y redis-server` failed (it needs root on Debian or ' +
-          `Ubuntu). Install Redis and put redis-server on PATH. ${String(error)}`,
-      );
-    }
-    binary = findBinary();
-    if (binary === undefined) throw new Error('redis-server is still missing after apt-get install redis-server');
-  }
-  installed = binary;
-  return binary;
+export function redisServerBinary(): Promise<string> {
+  return ensureDebianPackage('/usr/bin/redis-server', 'redis-server', { RUNLEVEL: '1' });
 }
 
 /** A port the kernel just handed out on 127.0.0.1 (free right now). */
@@ -107,7 +61,7 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
  * it answers PING.
  */
 export async function startRedis(port?: number): Promise<RedisServer> {
-  const binary = redisServerBinary();
+  const binary = await redisServerBinary();
   const chosen = port ?? (await freePort());
   const child = spawn(
     binary,

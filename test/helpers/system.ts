@@ -16,6 +16,8 @@ const APT = ['-o', 'DPkg::Lock::Timeout=600', '-o', 'Acquire::Retries=3'];
  *
  * @param binary - absolute path that must exist afterwards, e.g. `/usr/bin/chromium`.
  * @param pkg - the Debian package that provides it, e.g. `chromium`.
+ * @param extraEnv - environment for apt-get, e.g. `{ RUNLEVEL: '1' }` so a server package's install
+ *   script does not start a system-wide service the tests do not want.
  * @returns `binary`.
  * @throws when the program is missing and cannot be installed.
  * @example
@@ -24,14 +26,14 @@ const APT = ['-o', 'DPkg::Lock::Timeout=600', '-o', 'Acquire::Retries=3'];
  *   await ensureDebianPackage('/usr/bin/chromium', 'chromium');
  * });
  */
-export async function ensureDebianPackage(binary: string, pkg: string): Promise<string> {
+export async function ensureDebianPackage(binary: string, pkg: string, extraEnv: Record<string, string> = {}): Promise<string> {
   if (existsSync(binary)) return binary;
   const manual = `install it with \`apt-get update && apt-get install -y ${pkg}\``;
   if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
     throw new Error(`${binary} is missing and there is no apt-get to install it: install the ${pkg} package.`);
   }
   if (process.getuid?.() !== 0) throw new Error(`${binary} is missing and the tests do not run as root: ${manual} (as root).`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...extraEnv };
   const options = { env, maxBuffer: 64 * 1024 * 1024 };
   try {
     await run('apt-get', [...APT, 'update'], options);
