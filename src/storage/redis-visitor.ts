@@ -76,16 +76,37 @@ export const newId = (): string => randomBytes(16).toString('base64url');
 /** A short digest of a `key(ctx)` value: hints say whose they are without showing the key. */
 const tag = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
 
-/** Cookie names in the request's Cookie header, in order. */
-function cookieNames(ctx: Context): string[] {
+/** The request's cookies by name, in header order; the first of a repeated name wins, as `cookies` reads it. */
+function requestCookies(ctx: Context): Map<string, string> {
+  const jar = new Map<string, string>();
   const header = ctx.get('Cookie');
-  if (header === '') return [];
-  const names: string[] = [];
+  if (header === '') return jar;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) names.push(part.slice(0, eq).trim());
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (jar.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"')) value = value.slice(1, -1);
+    jar.set(name, value);
   }
-  return names;
+  return jar;
+}
+
+/**
+ * A hint cookie's value, verified as `ctx.cookies.get(name, { signed })` would (Koa's `.sig` companion,
+ * any key of `app.keys`), but without calling it: the `cookies` package caches one RegExp per cookie
+ * name it is asked for, forever, and hint names are random, so every hint read would grow that cache
+ * for the life of the process (the soak benchmark measured about 700 bytes a request), and a client
+ * could grow it at will with made-up names.
+ */
+function hintValue(ctx: Context, jar: Map<string, string>, name: string, signed: boolean): string | undefined {
+  const value = jar.get(name);
+  if (value === undefined || !signed) return value;
+  const signature = jar.get(`${name}.sig`);
+  if (signature === undefined || signature === '') return undefined;
+  const keys = (ctx.cookies as unknown as { keys?: { index(data: string, digest: string): number } }).keys;
+  return keys !== undefined && keys.index(`${name}=${value}`, signature) >= 0 ? value : undefined;
 }
 
 function checkKeys(ctx: Context): void {
@@ -115,8 +136,9 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
  */
 export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const prefix = `${config.cookie}.p.`;
+  const jar = requestCookies(ctx);
   const hintNames = config.hint
-    ? cookieNames(ctx)
+    ? [...jar.keys()]
         .filter((name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)))
         .slice(0, MAX_HINTS)
     : [];
@@ -126,7 +148,7 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
     if (id === undefined) return { id, settled: true, claimIds: [], hints: [] };
     // Only hints written for this key count: another user's hints on a shared browser stay put.
     const mine = tag(id);
-    const hints = hintNames.filter((name) => ctx.cookies.get(name) === mine);
+    const hints = hintNames.filter((name) => hintValue(ctx, jar, name, false) === mine);
     return { id, settled: true, claimIds: !config.hint || hints.length > 0 ? [id] : [], hints };
   }
 
@@ -137,7 +159,7 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const hints: string[] = [];
   const claimIds: string[] = [];
   for (const name of hintNames) {
-    const value = ctx.cookies.get(name, { signed: true });
+    const value = hintValue(ctx, jar, name, true);
     if (value === undefined || !ID.test(value)) continue;
     hints.push(name);
     if (!claimIds.includes(value)) claimIds.push(value);
