@@ -96,7 +96,7 @@ const base64Length = (bytes: number): number => Math.ceil((bytes * 4) / 3);
  *
  * JSON of the codec's tuples, `[[25,"Saved."],[30,"Low disk","sticky"]]`, base64url-encoded as
  * UTF-8: about 4/3 of the text plus 11 bytes per message, and 25 bytes per cookie (brackets and
- * the 22-character tag). No compression: see notes/cookie.md (typical payloads of one to three
+ * the 22-character tag). No compression: see README, "Encoding" (typical payloads of one to three
  * messages do not shrink, and compressing text an attacker partly chooses next to text the site
  * chose leaks the latter through the cookie's length, as in BREACH).
  */

@@ -27,7 +27,7 @@ describe('the demo page bundle', () => {
   it('stays small enough for a page: under 40 KB gzip (zod is most of it)', async () => {
     await bundleClient();
     const gzip = gzipSync(await readFile(BUNDLE_FILE), { level: 9 }).length;
-    // The measured size is in notes/demo.md; this only catches a regression such as zod's locales coming back.
+    // The measured size is in the README ("Bundle size"); this only catches a regression such as zod's locales coming back.
     expect(gzip).to.be.below(40_000);
   });
 });

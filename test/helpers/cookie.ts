@@ -5,7 +5,7 @@ import { TEST_KEYS } from './app.js';
 
 /**
  * Helpers that read and forge messages cookies the way the format is documented
- * (notes/cookie.md), computed here independently of src/: base64url(JSON) "." base64url of the first
+ * (README, "Cookie and fallback storage"), computed here independently of src/: base64url(JSON) "." base64url of the first
  * 16 bytes of HMAC-SHA256(key, "koa-messages\0" + name + "\0" + payload).
  */
 
