@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import type { MessageStorage, StoredMessage } from './types.js';
+import { pendingOf } from './pending.js';
+import type { MessageStorage } from './types.js';
 
 export { type CookieOptions, cookieOptionsSchema } from './cookie-jar.js';
 
@@ -9,10 +10,6 @@ export interface Seen {
   readonly present: boolean;
   readonly cleanup: boolean;
 }
-
-/** Join `kept` and `added` without copying when one side is empty (the common case). */
-export const pendingOf = (kept: readonly StoredMessage[], added: readonly StoredMessage[]): readonly StoredMessage[] =>
-  kept.length === 0 ? added : added.length === 0 ? kept : [...kept, ...added];
 
 /**
  * `storage: 'cookie'` (Django's `CookieStorage`): messages in one signed cookie, no session needed,

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import { type Seen, pendingOf } from './cookie.js';
+import type { Seen } from './cookie.js';
+import { pendingOf } from './pending.js';
 import { describe } from '../levels.js';
 import { sessionKeyProblem, sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';

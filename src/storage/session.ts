@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { decodeMessages, encodeMessages } from './codec.js';
+import { pendingOf } from './pending.js';
 import { describe } from '../levels.js';
 import type { MessageStorage } from './types.js';
 
@@ -74,7 +75,7 @@ export function sessionStorage(key: string): MessageStorage {
 
     save(ctx, { kept, added, changed }) {
       if (!changed && !unclean.has(ctx)) return;
-      const pending = kept.length === 0 ? added : added.length === 0 ? kept : [...kept, ...added];
+      const pending = pendingOf(kept, added);
       const session = sessionOf(ctx);
       if (session === null) {
         // The app logged the visitor out during this request: messages added for the next
