@@ -7,7 +7,7 @@ import { optionsError } from '../errors.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { ServerClock } from './redis-clock.js';
 import { CLAIM, SAVE, runScript } from './redis-scripts.js';
-import { type Visitor, addHint, clearHints, identify, newId, setIdCookie } from './redis-visitor.js';
+import { type Visitor, addHint, clearHints, identify, mayCarryHints, newId, setIdCookie } from './redis-visitor.js';
 import type { DropReport, MessageStorage, StoredMessage } from './types.js';
 
 const debug = debuglog('koa-messages');
@@ -207,6 +207,8 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
 
   return {
     preload(ctx) {
+      // No hint cookie, nothing pending: the visitor is identified only if this request saves.
+      if (config.hint && !mayCarryHints(ctx, config)) return null;
       const state: RequestState = { visitor: identify(ctx, config), claim: 'none' };
       states.set(ctx, state);
       return state.visitor.claimIds.length === 0 ? null : claim(state);
