@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
-import { decodeMessages, encodeMessage, type MessagesOptions, type StoredMessage } from '../../src/index.js';
+import { decodeMessage, decodeMessages, encodeMessage, encodedMessageSchema, type MessagesOptions, type StoredMessage } from '../../src/index.js';
 import { anyMessage } from './arbitraries.js';
 import { agentOf, caseApp, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
@@ -62,6 +62,36 @@ describe('hardening: any message list survives storage unchanged', function () {
         expect(messages).to.deep.equal(list);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  // decodeMessage() checks entries by hand for speed; the exported Zod schema is the definition.
+  it('decodeMessage() accepts exactly what encodedMessageSchema accepts, and reads the same fields', () => {
+    const value = fc.oneof(
+      fc.integer(), fc.double(), fc.constantFrom(0, -0, 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -(2 ** 53), NaN, Infinity),
+      fc.string({ maxLength: 3 }), fc.constant(''), fc.boolean(), fc.constant(null), fc.constant(undefined),
+      fc.constant(1), fc.constant('1'), fc.object({ maxDepth: 1 }),
+    );
+    const entry = fc.oneof(
+      fc.array(value, { maxLength: 6 }),
+      // Near misses of valid entries: each slot valid or not, trailing slots present or not.
+      fc.tuple(value, value), fc.tuple(value, value, value), fc.tuple(value, value, value, value),
+      fc.tuple(fc.integer(), fc.string(), fc.option(fc.string(), { nil: undefined }), fc.option(fc.constantFrom(1, 0, true, '1'), { nil: undefined })),
+      anyMessage.map(encodeMessage),
+      fc.tuple(anyMessage, fc.array(value, { minLength: 1, maxLength: 3 })).map(([m, more]) => [m.level, m.message, m.extraTags, 1, ...more]),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(entry, (input) => {
+        const parsed = encodedMessageSchema.safeParse(input);
+        const decoded = decodeMessage(input);
+        expect(decoded !== undefined, JSON.stringify(input)).to.equal(parsed.success);
+        if (parsed.success) {
+          const [level, message, extraTags = '', html] = parsed.data;
+          expect(decoded).to.deep.equal({ level, message, extraTags, html: html === 1 });
+        }
+      }),
+      { numRuns: 20_000 },
     );
   });
 
