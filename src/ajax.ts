@@ -3,6 +3,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { z } from 'zod';
 import type { AjaxResponse, WireMessage } from './client/schemas.js';
 import { escapeHtml } from './escape.js';
+import { markJson, markPrivate } from './headers.js';
 import { describe } from './levels.js';
 import type { Config } from './options.js';
 import { CONSUME, PENDING, type MessageStore } from './store.js';
@@ -116,14 +117,11 @@ export function ajax(ctx: Context, store: MessageStore, config: Config, data: un
 
   if (pending.length > 0) {
     store[CONSUME]();
-    // Messages are one visitor's: never let a shared cache keep them.
-    ctx.set('Cache-Control', 'private, no-store');
-    ctx.vary('Cookie');
+    markPrivate(ctx);
   }
   if (options?.status !== undefined) ctx.status = options.status;
+  markJson(ctx);
   ctx.body = json;
-  ctx.set('Content-Type', 'application/json; charset=utf-8');
-  ctx.set('X-Content-Type-Options', 'nosniff');
   if (options?.headers !== undefined) ctx.set(options.headers);
   return body;
 }

@@ -3,6 +3,7 @@ import { debuglog } from 'node:util';
 import { LEVELS } from './client/levels.js';
 import { ajax } from './ajax.js';
 import { type Config, type DropEvent, type MessagesOptions, parseOptions } from './options.js';
+import { markPrivate } from './headers.js';
 import { DELIVERED, FINISH, MessageStore } from './store.js';
 import type { DropReport, SaveRequest } from './storage/types.js';
 import './context.js';
@@ -95,10 +96,7 @@ async function finish(ctx: Internal, store: MessageStore, config: Config, failed
   }
   if (result) report(config, { ctx, ...result });
   // Whether or not they count as consumed: a prefetch, HEAD or 503 that showed messages is one visitor's too.
-  if (store[DELIVERED] && !ctx.headerSent) {
-    ctx.set('Cache-Control', 'private, no-store');
-    ctx.vary('Cookie');
-  }
+  if (store[DELIVERED]) markPrivate(ctx);
 }
 
 /**
