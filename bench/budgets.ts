@@ -2,7 +2,7 @@
  * The budgets of issue 7, as ratios between variants measured in the same run (CPU µs/request
  * medians). Checked and printed by the bench only: never by a unit test.
  */
-import { type BudgetResult, type Cell, pairedRatio } from './report.js';
+import { type BudgetResult, type Cell, pairedRatio, signTest } from './report.js';
 import type { ScenarioId } from './scenarios.js';
 import { LABELS, type VariantId } from './variants.js';
 
@@ -27,10 +27,13 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     // A miss smaller than the two cells' noise is reported as such, not hidden.
     const noise = (a.spread ?? 0) + (b.spread ?? 0);
     const within = !pass && r - max < noise ? ' — the miss is within this run\'s noise' : '';
+    const sign = signTest(a, b, max);
     results.push({
       name: name + within,
       pass,
-      detail: `paired ratio ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max}); medians ${a.median.cpuUs.toFixed(1)} vs ${b.median.cpuUs.toFixed(1)} µs/req, spread ±${((a.spread ?? 0) * 100).toFixed(1)}% / ±${((b.spread ?? 0) * 100).toFixed(1)}%`,
+      detail:
+        `paired ratio ${r.toFixed(3)} (${strict ? '<' : '≤'} ${max}); medians ${a.median.cpuUs.toFixed(1)} vs ${b.median.cpuUs.toFixed(1)} µs/req, spread ±${((a.spread ?? 0) * 100).toFixed(1)}% / ±${((b.spread ?? 0) * 100).toFixed(1)}%; ` +
+        `over the limit in ${sign.above} of ${sign.rounds} rounds (sign test p = ${sign.p.toFixed(3)})`,
     });
   };
 
@@ -69,6 +72,20 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
       info: true,
       detail: `paired ratio ${pairedRatio(a, b).toFixed(3)} (1 on a quiet machine): how far identical servers land apart in this run`,
     });
+  }
+
+  // What the headers koa-messages must send cost on the floor: the peers send none of them.
+  for (const s of ['c', 'd'] as const) {
+    const h = get(s, 'floor-headers');
+    const f = get(s, 'floor');
+    if (h?.median !== undefined && f?.median !== undefined) {
+      results.push({
+        name: `(${s}) what koa-messages' response headers cost the floor`,
+        pass: null,
+        info: true,
+        detail: `paired ratio ${pairedRatio(h, f).toFixed(3)}; medians ${h.median.cpuUs.toFixed(1)} vs ${f.median.cpuUs.toFixed(1)} µs/req (Cache-Control, Vary and nosniff, which no peer sends)`,
+      });
+    }
   }
 
   ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data (no cookie)', 'e', 'km-session', 'baseline', 1.05);

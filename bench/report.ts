@@ -43,6 +43,32 @@ export function pairedRatio(a: Cell, b: Cell): number {
   return ratios.length === 0 ? NaN : median(ratios);
 }
 
+/**
+ * How many rounds put `a / b` above `limit`, and the two-sided sign-test p-value of that count
+ * (binomial, p = 1/2, ties dropped): whether a miss, or a pass, is more than a coin flip. With 7
+ * rounds, 7 of 7 on one side gives p = 0.016, 6 of 7 gives p = 0.125.
+ */
+export function signTest(a: Cell, b: Cell, limit: number): { above: number; rounds: number; p: number } {
+  let above = 0;
+  let below = 0;
+  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) {
+    const r = a.runs[i]!.cpuUs / b.runs[i]!.cpuUs;
+    if (r > limit) above++;
+    else if (r < limit) below++;
+  }
+  const n = above + below;
+  const k = Math.min(above, below);
+  let tail = 0;
+  for (let i = 0; i <= k; i++) tail += binomial(n, i) / 2 ** n;
+  return { above, rounds: n, p: n === 0 ? 1 : Math.min(1, 2 * tail) };
+}
+
+function binomial(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return c;
+}
+
 export function summarize(cell: Cell): Cell {
   if (cell.status !== 'ok' || cell.runs.length === 0) return cell;
   const pick = (key: keyof Summary) => median(cell.runs.map((r) => r[key]));

@@ -127,7 +127,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'c',
     amount: 6000,
     title: '(c) read one pending message with ctx.ajax()',
-    variants: [...FLASHES, 'floor-2'],
+    variants: [...FLASHES, 'floor-headers', 'floor-2'],
     async prepare(server) {
       const jar = (await fetchWithJar(`${server.url}/add`, 'POST', await login(server))).jar;
       // The request is replayed with the same cookies: that only measures a read if the message
@@ -145,7 +145,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'd',
     amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
-    variants: FLASHES,
+    variants: [...FLASHES, 'floor-headers'],
     async prepare(server) {
       const start = await login(server);
       let jar = { ...start };

@@ -36,6 +36,7 @@ export const VARIANT_IDS = [
   'baseline',
   'floor',
   'floor-2',
+  'floor-headers',
   'koa-flash',
   'koa-better-flash',
   'km-session',
@@ -51,6 +52,7 @@ export const LABELS: Record<VariantId, string> = {
   baseline: '1 koa + koa-session (baseline)',
   floor: '3 hand-written flash (floor)',
   'floor-2': '3 the floor again, second process (A/A control)',
+  'floor-headers': "3 the floor + koa-messages' response headers",
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
@@ -114,6 +116,25 @@ const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Fl
       ctx.body = { ...data, messages: list };
     },
   }),
+
+  // The floor plus the headers koa-messages sends with every answer that shows messages
+  // (Cache-Control, Vary) and every ctx.ajax() answer (nosniff): what that required behaviour
+  // costs, which the peers do not pay.
+  'floor-headers': (env) => {
+    const floor = BUILDERS.floor(env) as Flash;
+    return {
+      ...floor,
+      read: (ctx, data) => {
+        const showing = sessionOf(ctx)['flash'] !== undefined;
+        void floor.read(ctx, data);
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        if (showing) {
+          ctx.set('Cache-Control', 'private, no-store');
+          ctx.vary('Cookie');
+        }
+      },
+    };
+  },
 
   // The same code in another process: how far two identical servers drift apart on this machine.
   'floor-2': (env) => BUILDERS.floor(env),
