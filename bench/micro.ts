@@ -3,6 +3,8 @@
  *
  *   npm run bench:micro               about a minute; writes bench/micro.json and a BENCHMARKS.md section
  *   npm run bench:micro -- --quick    a few seconds, writes nothing
+ *
+ * Whole requests, app against app, are `npm run bench:requests` (bench/requests.ts).
  */
 import Koa, { type Context } from 'koa';
 import Keygrip from 'keygrip';
@@ -18,10 +20,7 @@ import { parseOptions } from '../src/options.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
 import type { StoredMessage } from '../src/storage/types.js';
 import { MessageStore } from '../src/store.js';
-import type { AddressInfo } from 'node:net';
 import { BENCH_KEYS, bigData } from './data.js';
-import { type Jar, cookieHeader, fetchWithJar } from './harness.js';
-import { type Counters, Unavailable, type VariantId, buildApp } from './variants.js';
 import { describeMachine, machineLine } from './machine.js';
 import { writeSection } from './report.js';
 
@@ -94,7 +93,6 @@ bench
     await empty(freshContext(), next);
   });
 
-await addRequestTasks(bench);
 await addCookieTasks(bench);
 
 await bench.run();
@@ -128,59 +126,6 @@ if (!args.quick) {
   writeFileSync(here('./micro.json'), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
   writeSection(here('../BENCHMARKS.md'), 'micro', `## Micro-benchmarks (\`npm run bench:micro\`)\n\nMachine: ${machineLine(machine)}; ${machine.date}.\n\n${text}`);
   console.log('wrote bench/micro.json and BENCHMARKS.md (section "Micro-benchmarks")');
-}
-
-/**
- * Whole requests through a variant's Koa app in this process (`app.callback()` with Node's own
- * request/response objects, no socket, `res.end` caught): the same apps as `npm run bench`, without
- * the network, IPC and load generator, so the noise of a shared machine weighs less. The cookies are
- * made by real requests to the app listening on 127.0.0.1 first.
- */
-async function addRequestTasks(b: Bench): Promise<void> {
-  const cases: Array<{ name: string; variant: VariantId; path: string; jar: (url: string) => Promise<Jar> }> = [
-    { name: '(a) GET /plain, session cookie: baseline', variant: 'baseline', path: '/plain', jar: loginJar },
-    { name: "(a) GET /plain, session cookie: koa-messages 'session'", variant: 'km-session', path: '/plain', jar: loginJar },
-    { name: '(c) GET /read, one pending: floor', variant: 'floor', path: '/read', jar: pendingJar },
-    { name: "(c) GET /read, one pending: koa-messages 'session'", variant: 'km-session', path: '/read', jar: pendingJar },
-    { name: "(c) GET /read, one pending: koa-messages 'cookie'", variant: 'km-cookie', path: '/read', jar: pendingJar },
-  ];
-  for (const c of cases) {
-    const counters: Counters = { requests: 0, firstAt: 0, lastAt: 0, setCookieBytes: 0, errors: 0 };
-    let variantApp;
-    try {
-      variantApp = await buildApp(c.variant, counters, {});
-    } catch (error) {
-      if (error instanceof Unavailable) continue;
-      throw error;
-    }
-    const server = variantApp.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const jar = await c.jar(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    server.close();
-    const handle = variantApp.callback();
-    const cookie = cookieHeader(jar);
-    b.add(`request: ${c.name}`, () => new Promise<void>((resolve) => {
-      const req = new IncomingMessage(new Socket());
-      req.method = 'GET';
-      req.url = c.path;
-      req.headers = { host: '127.0.0.1', cookie };
-      const res = new ServerResponse(req);
-      res.end = ((body: unknown) => {
-        sink = body;
-        resolve();
-        return res;
-      }) as typeof res.end;
-      void handle(req, res);
-    }));
-  }
-}
-
-async function loginJar(url: string): Promise<Jar> {
-  return (await fetchWithJar(`${url}/login`, 'GET', {})).jar;
-}
-
-async function pendingJar(url: string): Promise<Jar> {
-  return (await fetchWithJar(`${url}/add`, 'POST', await loginJar(url))).jar;
 }
 
 /**

@@ -26,6 +26,11 @@ export interface Cell {
   spread?: number;
 }
 
+/** Anything with rounds of CPU µs/request: a bench cell, or a variant of `npm run bench:requests`. */
+export interface Timed {
+  runs: readonly { cpuUs: number }[];
+}
+
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -37,7 +42,7 @@ export const median = (values: number[]): number => {
  * next to each other in every round, so a pair shares the machine's state of that moment: this
  * cancels more of a shared machine's drift than the ratio of two medians.
  */
-export function pairedRatio(a: Cell, b: Cell): number {
+export function pairedRatio(a: Timed, b: Timed): number {
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) ratios.push(a.runs[i]!.cpuUs / b.runs[i]!.cpuUs);
   return ratios.length === 0 ? NaN : median(ratios);
@@ -48,7 +53,7 @@ export function pairedRatio(a: Cell, b: Cell): number {
  * (binomial, p = 1/2, ties dropped): whether a miss, or a pass, is more than a coin flip. With 7
  * rounds, 7 of 7 on one side gives p = 0.016, 6 of 7 gives p = 0.125.
  */
-export function signTest(a: Cell, b: Cell, limit: number): { above: number; rounds: number; p: number } {
+export function signTest(a: Timed, b: Timed, limit: number): { above: number; rounds: number; p: number } {
   let above = 0;
   let below = 0;
   for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) {
