@@ -5,6 +5,8 @@
  *
  *   npm run bench:requests               about 2 minutes; writes bench/requests.json and a BENCHMARKS.md section
  *   npm run bench:requests -- --quick    a few seconds, writes nothing
+ *   npm run bench:requests -- --only=c --variants=koa-better-flash,km-session --rounds=40
+ *                                        a partial run, printed only
  *
  * Each round runs a fixed number of requests per variant back to back and takes the process's CPU
  * time (`process.cpuUsage()`) for them; variants alternate within a round, the order reversed every
@@ -26,9 +28,17 @@ import { describeMachine, finishMachine, machineLine } from './machine.js';
 import { type Timed, median, pairedRatio, signTest, writeSection } from './report.js';
 import { type Counters, LABELS, Unavailable, type VariantId, buildApp } from './variants.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    // A partial run, printed only: `--only=c --variants=koa-better-flash,km-session --rounds=40`.
+    only: { type: 'string' },
+    variants: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const ROUNDS = args.quick ? 3 : 25;
+const ROUNDS = args.rounds !== undefined ? Number(args.rounds) : args.quick ? 3 : 25;
 const PER_ROUND = args.quick ? 200 : 2000;
 
 interface Case {
@@ -137,8 +147,12 @@ async function measure(c: Case): Promise<Result[]> {
 const machine = describeMachine();
 const sections: string[] = [];
 const results: Record<string, unknown> = {};
-for (const c of CASES) {
-  const cells = await measure(c);
+const partial = args.only !== undefined || args.variants !== undefined || args.rounds !== undefined;
+const picked = args.variants?.split(',');
+for (const c of CASES.filter((x) => args.only === undefined || args.only.split(',').includes(x.id))) {
+  const variants = picked === undefined ? c.variants : c.variants.filter((v) => picked.includes(v));
+  if (variants.length === 0) continue;
+  const cells = await measure({ ...c, variants });
   const ref = cells[0]!;
   const lines = [`### ${c.title}`, '', `| variant | CPU µs/req | × ${ref.variant} | slower than ${ref.variant} in | spread |`, '| --- | ---: | ---: | ---: | ---: |'];
   for (const cell of cells) {
@@ -161,7 +175,7 @@ const done = finishMachine(machine);
 const head = `Machine: ${machineLine(done)}; ${done.date}. ${ROUNDS} rounds of ${PER_ROUND} requests per variant after a warm-up round; CPU µs of this process per request; ratios are medians of same-round ratios.`;
 console.log(head);
 
-if (!args.quick) {
+if (!args.quick && !partial) {
   writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, rounds: ROUNDS, perRound: PER_ROUND, results }, null, 2)}\n`);
   writeSection(here('../BENCHMARKS.md'), 'requests', `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`);
   console.log('wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")');
