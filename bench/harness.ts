@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Request } from 'autocannon';
 import type { BenchCommand, ServerMessage } from './protocol.js';
@@ -12,6 +13,23 @@ import type { VariantId } from './variants.js';
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 type Reply<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+/**
+ * The CPUs servers and the load generator run on, when the machine has two or more and `taskset`
+ * (Linux, util-linux) is there: servers on the last CPU, this process (autocannon, its parsing
+ * and the checks of every answer) on the others. Without it the scheduler moves both across the
+ * same two cores and each round's CPU µs/request depends on whom the server shared a core with.
+ */
+export const PINNING: { server: string; loader: string } | null = (() => {
+  const cpus = availableParallelism();
+  if (cpus < 2 || process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0) return null;
+  return { server: String(cpus - 1), loader: cpus === 2 ? '0' : `0-${cpus - 2}` };
+})();
+
+/** Pin every thread of `pid` (threads created later inherit it) to `cpus`; false when it could not. */
+export function pin(pid: number, cpus: string): boolean {
+  return spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { stdio: 'ignore' }).status === 0;
+}
 
 /** A running variant server. `start()` resolves to one, or to the reason it is not available. */
 export class ServerProcess {
@@ -45,6 +63,7 @@ export class ServerProcess {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (PINNING !== null && child.pid !== undefined) pin(child.pid, PINNING.server);
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`bench: server ${id} exited with ${code} before it was ready`));
       child.once('exit', onExit);

@@ -155,13 +155,17 @@ export interface RunSettings {
   /** Multiplies each scenario's requests per round (1 for a full run). */
   scale: number;
   connections: number;
+  /** The CPUs the servers and the load generator were pinned to, when they were. */
+  pinning?: { server: string; loader: string };
 }
 
 export function headline(machine: Machine, settings: RunSettings, seconds: number): string {
   return [
     `Machine: ${machineLine(machine)}.`,
     `Run: ${machine.date}; per cell a warm-up round, then ${settings.runs} measured rounds of a fixed number of requests ` +
-      `(${settings.scale}× the scenario's count), ${settings.connections} connections; variants interleaved, order reversed every round; ` +
+      `(${settings.scale}× the scenario's count), ${settings.connections} connections; ` +
+      (settings.pinning === undefined ? 'not pinned to CPUs; ' : `servers on CPU ${settings.pinning.server}, the load generator on CPU ${settings.pinning.loader}; `) +
+      'variants interleaved, order reversed every round; ' +
       `medians over rounds, ratios are medians of same-round ratios, spread is the median absolute deviation; ${Math.round(seconds)} s in all.`,
   ].join('\n');
 }

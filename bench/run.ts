@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkBudgets } from './budgets.js';
-import { type Round, ServerProcess, load, startRedis } from './harness.js';
+import { PINNING, type Round, ServerProcess, load, pin, startRedis } from './harness.js';
 import { describeMachine, finishMachine } from './machine.js';
 import { type BudgetResult, type Cell, type RunSettings, budgetLines, headline, summarize, table, writeSection } from './report.js';
 import { type Check, NotApplicable, type Prepared, SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenarios.js';
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${here('./profiles')}`] : [];
   const env: Record<string, string> = redis === null ? {} : { BENCH_REDIS_URL: redis.url };
 
+  if (PINNING !== null && pin(process.pid, PINNING.loader)) settings.pinning = PINNING;
   const servers = new Map<VariantId, ServerProcess>();
   const unavailable = new Map<VariantId, string>();
   const stopAll = async () => {

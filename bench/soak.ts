@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ServerProcess, load, startRedis } from './harness.js';
+import { PINNING, ServerProcess, load, pin, startRedis } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
 import { writeSection } from './report.js';
 import { type Check, NotApplicable, SCENARIOS } from './scenarios.js';
@@ -86,6 +86,8 @@ const line = (r: SoakResult): string =>
 async function main(): Promise<void> {
   let machine = describeMachine();
   const redis = variants.includes('km-redis') ? await startRedis() : null;
+  // Servers are pinned by ServerProcess.start(); the load generator keeps off their CPU.
+  if (PINNING !== null) pin(process.pid, PINNING.loader);
   const results: SoakResult[] = [];
   try {
     for (const variant of variants) {
