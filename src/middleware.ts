@@ -65,10 +65,12 @@ function report(config: Config, event: DropEvent): void {
   else debug('dropped %d message(s): %s', event.messages.length, event.reason);
 }
 
+const NOTHING_DROPPED: SaveRequest['kept'] = Object.freeze([]);
+
 /** Keep at most `maxMessages`, dropping the oldest (stored ones first). */
 function bound(plan: SaveRequest, max: number): { plan: SaveRequest; dropped: SaveRequest['kept'] } {
   const excess = plan.kept.length + plan.added.length - max;
-  if (excess <= 0) return { plan, dropped: [] };
+  if (excess <= 0) return { plan, dropped: NOTHING_DROPPED };
   const all = [...plan.kept, ...plan.added];
   const fromKept = Math.min(excess, plan.kept.length);
   return {
@@ -86,7 +88,7 @@ async function finish(ctx: Internal, store: MessageStore, config: Config, failed
   const planned = store[FINISH](consume);
   if (planned === null) return;
   const { plan, dropped } = bound(planned, config.maxMessages);
-  report(config, { ctx, reason: 'max-messages', messages: dropped });
+  if (dropped.length > 0) report(config, { ctx, reason: 'max-messages', messages: dropped });
   let result: DropReport | void;
   try {
     result = await config.storage.save(ctx, plan);
