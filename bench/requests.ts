@@ -44,6 +44,7 @@ const PER_ROUND = args.quick ? 200 : 2000;
 interface Case {
   id: string;
   title: string;
+  method: string;
   path: string;
   /** The cookies each request replays, made by real requests to the app first. */
   jar: (url: string) => Promise<Jar>;
@@ -55,10 +56,19 @@ const login = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/l
 const pending = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
 
 const CASES: Case[] = [
-  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', path: '/plain', jar: login, variants: ['baseline', 'km-session'] },
+  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', jar: login, variants: ['baseline', 'km-session'] },
+  {
+    id: 'b',
+    title: '(b) POST /add with a session cookie: add one message, answer 303',
+    method: 'POST',
+    path: '/add',
+    jar: login,
+    variants: ['floor', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
+  },
   {
     id: 'c',
     title: '(c) GET /read, one message pending: read it and answer JSON',
+    method: 'GET',
     path: '/read',
     jar: pending,
     variants: ['floor', 'floor-headers', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
@@ -70,6 +80,7 @@ interface Target {
   variant: VariantId;
   handle: ReturnType<Koa['callback']>;
   cookie: string;
+  method: string;
   path: string;
 }
 
@@ -86,7 +97,7 @@ async function target(variant: VariantId, c: Case): Promise<Target | undefined> 
   await new Promise((resolve) => server.once('listening', resolve));
   const jar = await c.jar(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   server.close();
-  return { variant, handle: app.callback(), cookie: cookieHeader(jar), path: c.path };
+  return { variant, handle: app.callback(), cookie: cookieHeader(jar), method: c.method, path: c.path };
 }
 
 let lastBody: unknown;
@@ -95,7 +106,7 @@ let lastBody: unknown;
 function request(t: Target): Promise<void> {
   return new Promise((resolve) => {
     const req = new IncomingMessage(new Socket());
-    req.method = 'GET';
+    req.method = t.method;
     req.url = t.path;
     req.headers = { host: '127.0.0.1', cookie: t.cookie };
     const res = new ServerResponse(req);
