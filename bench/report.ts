@@ -151,6 +151,8 @@ export function writeSection(path: string, name: string, body: string): void {
 
 export interface RunSettings {
   quick: boolean;
+  /** How many times every server is started afresh; each set runs `runs` rounds per cell. */
+  sets: number;
   runs: number;
   /** Multiplies each scenario's requests per round (1 for a full run). */
   scale: number;
@@ -162,7 +164,7 @@ export interface RunSettings {
 export function headline(machine: Machine, settings: RunSettings, seconds: number): string {
   return [
     `Machine: ${machineLine(machine)}.`,
-    `Run: ${machine.date}; per cell a warm-up round, then ${settings.runs} measured rounds of a fixed number of requests ` +
+    `Run: ${machine.date}; ${settings.sets} set(s) of fresh server processes, in each per cell a warm-up round, then ${settings.runs} measured rounds of a fixed number of requests ` +
       `(${settings.scale}× the scenario's count), ${settings.connections} connections; ` +
       (settings.pinning === undefined ? 'not pinned to CPUs; ' : `servers on CPU ${settings.pinning.server}, the load generator on CPU ${settings.pinning.loader}; `) +
       'variants interleaved, order reversed every round; ' +

@@ -5,7 +5,7 @@
  *
  *   npm run bench                      full run (about 6–8 minutes on 2 cores)
  *   npm run bench -- --quick           smoke run (under a minute); writes bench/results.quick.json only
- *   npm run bench -- --only=b,d --variants=floor,km-session --runs=3 --scale=2 --cpu-prof
+ *   npm run bench -- --only=b,d --variants=floor,km-session --sets=2 --runs=3 --scale=2 --cpu-prof
  *                                      a partial run (written to bench/results.partial.json);
  *                                      --cpu-prof writes server profiles to bench/profiles/
  */
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     variants: { type: 'string' },
     runs: { type: 'string' },
+    sets: { type: 'string' },
     scale: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
   },
@@ -39,7 +40,13 @@ const list = <T extends string>(value: string | undefined, all: readonly T[], wh
   return picked as T[];
 };
 
-const settings: RunSettings = args.quick ? { quick: true, runs: 1, scale: 0.1, connections: 8 } : { quick: false, runs: 7, scale: 1, connections: 8 };
+// `sets` × `runs` rounds per cell: each set starts fresh server processes, because two processes of
+// the same code land up to ±5 % apart for their whole life (the A/A control), which rounds in one
+// process cannot average out.
+const settings: RunSettings = args.quick
+  ? { quick: true, sets: 1, runs: 1, scale: 0.1, connections: 8 }
+  : { quick: false, sets: 3, runs: 2, scale: 1, connections: 8 };
+if (args.sets !== undefined) settings.sets = Number(args.sets);
 if (args.runs !== undefined) settings.runs = Number(args.runs);
 if (args.scale !== undefined) settings.scale = Number(args.scale);
 /** Warm-up before later rounds, as a share of a round: the server is warm, but the other variants just ran. */
@@ -47,7 +54,7 @@ const REWARM = 0.1;
 
 const scenarioIds = list(args.only, SCENARIO_IDS, 'scenario');
 const variantFilter = list(args.variants, VARIANT_IDS, 'variant');
-const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.scale !== undefined || args['cpu-prof'];
+const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.sets !== undefined || args.scale !== undefined || args['cpu-prof'];
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -63,36 +70,61 @@ async function main(): Promise<void> {
   if (PINNING !== null && pin(process.pid, PINNING.loader)) settings.pinning = PINNING;
   const servers = new Map<VariantId, ServerProcess>();
   const unavailable = new Map<VariantId, string>();
-  const stopAll = async () => {
+  const stopServers = async () => {
     await Promise.all([...servers.values()].map((s) => s.stop()));
-    await redis?.stop();
+    servers.clear();
   };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.once('SIGINT', () => void stopServers().then(() => redis?.stop()).then(() => process.exit(130)));
 
   try {
-    // In parallel: each is a Node process loading tsx, Koa and the variant.
-    const started = await Promise.all(needed.map((id) => ServerProcess.start(id, { execArgv, env })));
-    needed.forEach((id, i) => {
-      const s = started[i]!;
-      if (s instanceof ServerProcess) servers.set(id, s);
-      else unavailable.set(id, s.unavailable);
-    });
-    console.log(`${servers.size} servers up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-    for (const [id, reason] of unavailable) console.log(`not available: ${LABELS[id]}: ${reason}`);
-
-    const cells: Cell[] = [];
-    for (const scenario of scenarios) {
-      cells.push(...(await runScenario(scenario.id, servers, unavailable)));
-      console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(cells, scenario.id)}`);
+    const cells = new Map<string, Cell>();
+    for (let set = 0; set < settings.sets; set++) {
+      // In parallel: each is a Node process loading tsx, Koa and the variant.
+      const startedAt = Date.now();
+      const started = await Promise.all(needed.map((id) => ServerProcess.start(id, { execArgv, env })));
+      needed.forEach((id, i) => {
+        const s = started[i]!;
+        if (s instanceof ServerProcess) servers.set(id, s);
+        else unavailable.set(id, s.unavailable);
+      });
+      console.log(`set ${set + 1} of ${settings.sets}: ${servers.size} servers up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      if (set === 0) for (const [id, reason] of unavailable) console.log(`not available: ${LABELS[id]}: ${reason}`);
+      for (const scenario of scenarios) {
+        for (const cell of await runScenario(scenario.id, servers, unavailable)) merge(cells, cell);
+        if (set === settings.sets - 1) {
+          const done = [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : c));
+          console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(done, scenario.id)}`);
+        } else {
+          console.log(`set ${set + 1}: ${scenario.title} done at ${((Date.now() - began) / 1000).toFixed(0)} s`);
+        }
+      }
+      await stopServers();
     }
-    const budgets = checkBudgets(cells);
+    const summarized = [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : c));
+    const budgets = checkBudgets(summarized);
     console.log(`\n## Budgets\n\n${budgetLines(budgets)}`);
     machine = finishMachine(machine);
     const seconds = (Date.now() - began) / 1000;
     console.log(`\n${headline(machine, settings, seconds)}`);
-    write(cells, budgets, machine, seconds, Object.fromEntries(unavailable));
+    write(summarized, budgets, machine, seconds, Object.fromEntries(unavailable));
   } finally {
-    await stopAll();
+    await stopServers();
+    await redis?.stop();
+  }
+}
+
+/** Add one set's rounds of a cell to the run's; a cell that was n/a in any set stays n/a. */
+function merge(cells: Map<string, Cell>, cell: Cell): void {
+  const key = `${cell.scenario} ${cell.variant}`;
+  const known = cells.get(key);
+  if (known === undefined) {
+    cells.set(key, cell);
+    return;
+  }
+  known.runs.push(...cell.runs);
+  if (cell.status === 'n/a' && known.status === 'ok') {
+    known.status = 'n/a';
+    if (cell.reason !== undefined) known.reason = cell.reason;
   }
 }
 
@@ -125,7 +157,7 @@ async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess
       const connections = settings.connections;
       // Multiples of 3 × connections, so that every connection ends on a whole (d) cycle.
       const amount = (share: number) => Math.max(1, Math.round((scenario.amount * settings.scale * share) / (3 * connections))) * 3 * connections;
-      // The first round's warm-up is a full round: the JIT and the heap settle by requests, not seconds.
+      // A fresh server's first warm-up is a full round: the JIT and the heap settle by requests, not seconds.
       await load(server, p.requests(warm), p.context, { connections, amount: amount(round === 0 ? 1 : REWARM), measure: false }, warm);
       const check: Check = { wrong: 0 };
       const result: Round = await load(server, p.requests(check), p.context, { connections, amount: amount(1), measure: true }, check);
@@ -138,7 +170,7 @@ async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess
       cell.runs.push(result);
     }
   }
-  return [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : { ...c, runs: c.runs }));
+  return [...cells.values()];
 }
 
 function write(cells: Cell[], budgets: BudgetResult[], machine: ReturnType<typeof describeMachine>, seconds: number, unavailable: Record<string, string>): void {
