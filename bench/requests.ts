@@ -22,6 +22,8 @@ import { type AddressInfo, Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type Koa from 'koa';
 import { type Jar, cookieHeader, fetchWithJar } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
@@ -39,13 +41,17 @@ const { values: args } = parseArgs({
 });
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const ROUNDS = args.rounds !== undefined ? Number(args.rounds) : args.quick ? 3 : 25;
-const PER_ROUND = args.quick ? 200 : 2000;
+// Requests per block: enough for about a quarter of a second, because the kernel accounts CPU time
+// in ticks of a few milliseconds, which would be a large share of a shorter block.
+const perRound = (c: Case): number => Math.round(c.perRound * (args.quick ? 0.1 : 1));
 
 interface Case {
   id: string;
   title: string;
   method: string;
   path: string;
+  /** Requests per variant and round in a full run. */
+  perRound: number;
   /** The cookies each request replays, made by real requests to the app first. */
   jar: (url: string) => Promise<Jar>;
   /** The first variant is the reference of the ratios. */
@@ -56,12 +62,13 @@ const login = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/l
 const pending = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
 
 const CASES: Case[] = [
-  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', jar: login, variants: ['baseline', 'km-session'] },
+  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perRound: 10_000, jar: login, variants: ['baseline', 'km-session'] },
   {
     id: 'b',
     title: '(b) POST /add with a session cookie: add one message, answer 303',
     method: 'POST',
     path: '/add',
+    perRound: 2000,
     jar: login,
     variants: ['floor', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -70,6 +77,7 @@ const CASES: Case[] = [
     title: '(c) GET /read, one message pending: read it and answer JSON',
     method: 'GET',
     path: '/read',
+    perRound: 2000,
     jar: pending,
     variants: ['floor', 'floor-headers', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -99,6 +107,10 @@ async function target(variant: VariantId, c: Case): Promise<Target | undefined> 
   server.close();
   return { variant, handle: app.callback(), cookie: cookieHeader(jar), method: c.method, path: c.path };
 }
+
+// A full GC between blocks, not timed. `gc` is exposed without a command-line flag.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 let lastBody: unknown;
 
@@ -141,11 +153,15 @@ async function measure(c: Case): Promise<Result[]> {
   for (let round = -1; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const t of order) {
+      // Each block starts from an empty young generation: otherwise the garbage one app left
+      // behind is collected, and billed, while the next one runs.
+      collect();
+      const n = perRound(c);
       const before = process.cpuUsage();
-      for (let i = 0; i < PER_ROUND; i++) await request(t);
+      for (let i = 0; i < n; i++) await request(t);
       const used = process.cpuUsage(before);
       // Round -1 warms every app up and is not kept.
-      if (round >= 0) runs.get(t.variant)!.push({ cpuUs: (used.user + used.system) / PER_ROUND });
+      if (round >= 0) runs.get(t.variant)!.push({ cpuUs: (used.user + used.system) / n });
     }
   }
   return targets.map((t) => {
@@ -183,11 +199,11 @@ for (const c of CASES.filter((x) => args.only === undefined || args.only.split('
   console.log(`${lines.join('\n')}\n`);
 }
 const done = finishMachine(machine);
-const head = `Machine: ${machineLine(done)}; ${done.date}. ${ROUNDS} rounds of ${PER_ROUND} requests per variant after a warm-up round; CPU µs of this process per request; ratios are medians of same-round ratios.`;
+const head = `Machine: ${machineLine(done)}; ${done.date}. ${ROUNDS} rounds per variant after a warm-up round, each a block of ${CASES.map((c) => `${perRound(c)} (${c.id})`).join(', ')} requests after a full GC; CPU µs of this process per request; ratios are medians of same-round ratios.`;
 console.log(head);
 
 if (!args.quick && !partial) {
-  writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, rounds: ROUNDS, perRound: PER_ROUND, results }, null, 2)}\n`);
+  writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, rounds: ROUNDS, perRound: Object.fromEntries(CASES.map((c) => [c.id, perRound(c)])), results }, null, 2)}\n`);
   writeSection(here('../BENCHMARKS.md'), 'requests', `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`);
   console.log('wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")');
 }
