@@ -1,24 +1,26 @@
 /**
- * `npm run bench:requests`: whole requests through the variants' Koa apps in this process, without
- * sockets, load generator or IPC, interleaved and paired like `npm run bench`. It resolves
- * differences of a few percent that HTTP rounds on a shared 2-core machine cannot.
+ * `npm run bench:requests`: whole requests through the variants' Koa apps without sockets, load
+ * generator or IPC, each variant alone in a fresh process.
  *
- *   npm run bench:requests               about 2 minutes; writes bench/requests.json and a BENCHMARKS.md section
- *   npm run bench:requests -- --quick    a few seconds, writes nothing
- *   npm run bench:requests -- --only=c --variants=koa-better-flash,km-session --rounds=40
+ *   npm run bench:requests               about 4 minutes; writes bench/requests.json and a BENCHMARKS.md section
+ *   npm run bench:requests -- --quick    a smoke run, writes nothing
+ *   npm run bench:requests -- --only=c --variants=koa-better-flash,km-session --sets=10
  *                                        a partial run, printed only
  *
- * Each round runs a fixed number of requests per variant back to back and takes the process's CPU
- * time (`process.cpuUsage()`) for them; variants alternate within a round, the order reversed every
- * round. Ratios are medians of same-round ratios, with a sign test over the rounds.
+ * A set starts one child process per variant, one after the other (the order reversed every set);
+ * the child warms its app up, then times blocks of requests with `process.cpuUsage()`, a full GC
+ * before each, and reports the median block. Each set is one round of the paired ratios and the
+ * sign test, as in `npm run bench`.
  *
- * Why not tinybench (as `bench:micro` does for single operations): it runs each task for its whole
- * time slot before the next, so two apps are never measured next to each other, and a whole request
- * allocates enough that when the GC falls decides the result. Earlier versions of bench:micro put
- * koa-messages at 1.2–1.8× the floor for the same read that HTTP put at 0.92–1.21×.
+ * One process per variant, because apps that share a process share its JIT and heap and disturb
+ * each other: with every app in one process, `messages()` on a route that ignores messages measured
+ * 3.2 µs (11 %) over the bare app, against 0.6 µs with each app in its own process. And not
+ * tinybench (as `bench:micro` for single operations): its whole-request rows had put koa-messages
+ * at 1.2–1.8× the floor for a read that HTTP put near 1.0×.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,25 +35,28 @@ import { type Counters, LABELS, Unavailable, type VariantId, buildApp } from './
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    // A partial run, printed only: `--only=c --variants=koa-better-flash,km-session --rounds=40`.
     only: { type: 'string' },
     variants: { type: 'string' },
-    rounds: { type: 'string' },
+    sets: { type: 'string' },
+    // Internal: run one case × variant in this process and print its result as JSON.
+    child: { type: 'string' },
   },
 });
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const ROUNDS = args.rounds !== undefined ? Number(args.rounds) : args.quick ? 3 : 25;
+const SETS = args.sets !== undefined ? Number(args.sets) : args.quick ? 1 : 6;
+/** Timed blocks per child, after as many untimed ones for the warm-up. */
+const BLOCKS = args.quick ? 1 : 5;
 // Requests per block: enough for about a quarter of a second, because the kernel accounts CPU time
 // in ticks of a few milliseconds, which would be a large share of a shorter block.
-const perRound = (c: Case): number => Math.round(c.perRound * (args.quick ? 0.1 : 1));
+const perBlock = (c: Case): number => Math.round(c.perBlock * (args.quick ? 0.1 : 1));
 
 interface Case {
   id: string;
   title: string;
   method: string;
   path: string;
-  /** Requests per variant and round in a full run. */
-  perRound: number;
+  /** Requests per timed block in a full run. */
+  perBlock: number;
   /** The cookies each request replays, made by real requests to the app first. */
   jar: (url: string) => Promise<Jar>;
   /** The first variant is the reference of the ratios. */
@@ -62,13 +67,13 @@ const login = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/l
 const pending = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
 
 const CASES: Case[] = [
-  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perRound: 10_000, jar: login, variants: ['baseline', 'km-session'] },
+  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perBlock: 10_000, jar: login, variants: ['baseline', 'km-session'] },
   {
     id: 'b',
     title: '(b) POST /add with a session cookie: add one message, answer 303',
     method: 'POST',
     path: '/add',
-    perRound: 2000,
+    perBlock: 2000,
     jar: login,
     variants: ['floor', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -77,7 +82,7 @@ const CASES: Case[] = [
     title: '(c) GET /read, one message pending: read it and answer JSON',
     method: 'GET',
     path: '/read',
-    perRound: 2000,
+    perBlock: 2000,
     jar: pending,
     variants: ['floor', 'floor-headers', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -131,79 +136,111 @@ function request(t: Target): Promise<void> {
   });
 }
 
-/** A variant's rounds in one case. */
+/** What a child reports. */
+interface ChildResult {
+  cpuUs: number;
+  body: string;
+}
+
+/** The child: one case × variant, warmed up, then the median of its timed blocks. */
+async function child(spec: string): Promise<ChildResult | null> {
+  const [id, variant] = spec.split(':') as [string, VariantId];
+  const c = CASES.find((x) => x.id === id)!;
+  const t = await target(variant, c);
+  if (t === undefined) return null;
+  await request(t);
+  const body = String(lastBody);
+  const n = perBlock(c);
+  const blocks: number[] = [];
+  for (let block = -BLOCKS; block < BLOCKS; block++) {
+    // Each block starts from an empty young generation, so no block pays for the last one's garbage.
+    collect();
+    const before = process.cpuUsage();
+    for (let i = 0; i < n; i++) await request(t);
+    const used = process.cpuUsage(before);
+    if (block >= 0) blocks.push((used.user + used.system) / n);
+  }
+  return { cpuUs: median(blocks), body };
+}
+
+function runChild(c: Case, variant: VariantId): ChildResult | null {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${c.id}:${variant}`, ...(args.quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out) as ChildResult | null;
+}
+
+/** A variant's sets in one case. */
 interface Result extends Timed {
   variant: VariantId;
   cpuUs: number;
-  /** Median absolute deviation over the rounds, relative to the median. */
+  /** Median absolute deviation over the sets, relative to the median. */
   spread: number;
 }
 
-async function measure(c: Case): Promise<Result[]> {
-  const targets = (await Promise.all(c.variants.map((v) => target(v, c)))).filter((t) => t !== undefined);
-  // Every variant must give the same answer before it is timed.
-  const answers = new Set<string>();
-  for (const t of targets) {
-    await request(t);
-    answers.add(String(lastBody));
-  }
-  if (answers.size !== 1) throw new Error(`bench:requests: ${c.id} variants answer differently: ${[...answers].join(' | ')}`);
-
-  const runs = new Map<VariantId, { cpuUs: number }[]>(targets.map((t) => [t.variant, []]));
-  for (let round = -1; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
-    for (const t of order) {
-      // Each block starts from an empty young generation: otherwise the garbage one app left
-      // behind is collected, and billed, while the next one runs.
-      collect();
-      const n = perRound(c);
-      const before = process.cpuUsage();
-      for (let i = 0; i < n; i++) await request(t);
-      const used = process.cpuUsage(before);
-      // Round -1 warms every app up and is not kept.
-      if (round >= 0) runs.get(t.variant)!.push({ cpuUs: (used.user + used.system) / n });
+function measure(c: Case): Result[] {
+  const runs = new Map<VariantId, { cpuUs: number }[]>();
+  const answers = new Map<VariantId, string>();
+  for (let set = 0; set < SETS; set++) {
+    for (const variant of set % 2 === 0 ? c.variants : [...c.variants].reverse()) {
+      const result = runChild(c, variant);
+      if (result === null) continue; // not available here (Unavailable)
+      answers.set(variant, result.body);
+      (runs.get(variant) ?? runs.set(variant, []).get(variant)!).push({ cpuUs: result.cpuUs });
     }
   }
-  return targets.map((t) => {
-    const r = runs.get(t.variant)!;
-    const cpuUs = median(r.map((x) => x.cpuUs));
-    return { variant: t.variant, runs: r, cpuUs, spread: median(r.map((x) => Math.abs(x.cpuUs - cpuUs))) / cpuUs };
-  });
+  // A fast wrong answer is not a result: every variant must answer as the first one did.
+  const bodies = new Set(answers.values());
+  if (bodies.size > 1) throw new Error(`bench:requests: ${c.id} variants answer differently: ${[...bodies].join(' | ')}`);
+  return c.variants
+    .filter((v) => runs.has(v))
+    .map((variant) => {
+      const r = runs.get(variant)!;
+      const cpuUs = median(r.map((x) => x.cpuUs));
+      return { variant, runs: r, cpuUs, spread: median(r.map((x) => Math.abs(x.cpuUs - cpuUs))) / cpuUs };
+    });
 }
 
-const machine = describeMachine();
-const sections: string[] = [];
-const results: Record<string, unknown> = {};
-const partial = args.only !== undefined || args.variants !== undefined || args.rounds !== undefined;
-const picked = args.variants?.split(',');
-for (const c of CASES.filter((x) => args.only === undefined || args.only.split(',').includes(x.id))) {
-  const variants = picked === undefined ? c.variants : c.variants.filter((v) => picked.includes(v));
-  if (variants.length === 0) continue;
-  const cells = await measure({ ...c, variants });
-  const ref = cells[0]!;
-  const lines = [`### ${c.title}`, '', `| variant | CPU µs/req | × ${ref.variant} | slower than ${ref.variant} in | spread |`, '| --- | ---: | ---: | ---: | ---: |'];
-  for (const cell of cells) {
-    const sign = signTest(cell, ref, 1);
-    lines.push(
-      `| ${LABELS[cell.variant]} | ${cell.cpuUs.toFixed(1)} | ${pairedRatio(cell, ref).toFixed(3)} | ${cell === ref ? '–' : `${sign.above} of ${sign.rounds} rounds (p = ${sign.p.toFixed(3)})`} | ±${(cell.spread * 100).toFixed(1)}% |`,
-    );
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const sections: string[] = [];
+  const results: Record<string, unknown> = {};
+  const partial = args.only !== undefined || args.variants !== undefined || args.sets !== undefined;
+  const picked = args.variants?.split(',');
+  for (const c of CASES.filter((x) => args.only === undefined || args.only.split(',').includes(x.id))) {
+    const variants = picked === undefined ? c.variants : c.variants.filter((v) => picked.includes(v));
+    if (variants.length === 0) continue;
+    const cells = measure({ ...c, variants });
+    const ref = cells[0]!;
+    const lines = [`### ${c.title}`, '', `| variant | CPU µs/req | × ${ref.variant} | over ${ref.variant} in | spread |`, '| --- | ---: | ---: | ---: | ---: |'];
+    for (const cell of cells) {
+      const sign = signTest(cell, ref, 1);
+      lines.push(
+        `| ${LABELS[cell.variant]} | ${cell.cpuUs.toFixed(1)} | ${pairedRatio(cell, ref).toFixed(3)} | ${cell === ref ? '–' : `${sign.above} of ${sign.rounds} sets (p = ${sign.p.toFixed(3)})`} | ±${(cell.spread * 100).toFixed(1)}% |`,
+      );
+    }
+    const km = cells.find((x) => x.variant === 'km-session');
+    for (const peer of cells.filter((x) => x.variant === 'koa-better-flash' || x.variant === 'koa-flash')) {
+      if (km === undefined) continue;
+      const sign = signTest(km, peer, 1);
+      lines.push('', `koa-messages 'session' / ${peer.variant}: ${pairedRatio(km, peer).toFixed(3)}, over 1 in ${sign.above} of ${sign.rounds} sets (sign test p = ${sign.p.toFixed(3)}).`);
+    }
+    sections.push(lines.join('\n'));
+    results[c.id] = cells.map((x) => ({ variant: x.variant, cpuUs: x.cpuUs, spread: x.spread, ratio: pairedRatio(x, ref), runs: x.runs.map((r) => r.cpuUs) }));
+    console.log(`${lines.join('\n')}\n`);
   }
-  const km = cells.find((x) => x.variant === 'km-session');
-  for (const peer of cells.filter((x) => x.variant === 'koa-better-flash' || x.variant === 'koa-flash')) {
-    if (km === undefined) continue;
-    const sign = signTest(km, peer, 1);
-    lines.push('', `koa-messages 'session' / ${peer.variant}: ${pairedRatio(km, peer).toFixed(3)}, slower in ${sign.above} of ${sign.rounds} rounds (sign test p = ${sign.p.toFixed(3)}).`);
+  const done = finishMachine(machine);
+  const head =
+    `Machine: ${machineLine(done)}; ${done.date}. ${SETS} sets; in each, every variant in a fresh process: ${BLOCKS} warm-up blocks, then ${BLOCKS} timed ` +
+    `blocks of ${CASES.map((c) => `${perBlock(c)} (${c.id})`).join(', ')} requests, a full GC before each; CPU µs per request of the median block; ratios are medians of same-set ratios.`;
+  console.log(head);
+  if (!args.quick && !partial) {
+    writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, sets: SETS, blocks: BLOCKS, results }, null, 2)}\n`);
+    writeSection(here('../BENCHMARKS.md'), 'requests', `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`);
+    console.log('wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")');
   }
-  sections.push(lines.join('\n'));
-  results[c.id] = cells.map((x) => ({ variant: x.variant, cpuUs: x.cpuUs, spread: x.spread, ratio: pairedRatio(x, ref), runs: x.runs.map((r) => r.cpuUs) }));
-  console.log(`${lines.join('\n')}\n`);
 }
-const done = finishMachine(machine);
-const head = `Machine: ${machineLine(done)}; ${done.date}. ${ROUNDS} rounds per variant after a warm-up round, each a block of ${CASES.map((c) => `${perRound(c)} (${c.id})`).join(', ')} requests after a full GC; CPU µs of this process per request; ratios are medians of same-round ratios.`;
-console.log(head);
 
-if (!args.quick && !partial) {
-  writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, rounds: ROUNDS, perRound: Object.fromEntries(CASES.map((c) => [c.id, perRound(c)])), results }, null, 2)}\n`);
-  writeSection(here('../BENCHMARKS.md'), 'requests', `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`);
-  console.log('wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")');
-}
+if (args.child !== undefined) console.log(JSON.stringify(await child(args.child)));
+else await main();
