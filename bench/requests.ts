@@ -8,15 +8,16 @@
  *                                        a partial run, printed only
  *
  * A set starts one child process per variant, one after the other (the order reversed every set);
- * the child warms its app up, then times blocks of requests with `process.cpuUsage()`, a full GC
- * before each, and reports the median block. Each set is one round of the paired ratios and the
- * sign test, as in `npm run bench`.
+ * the child warms its app up, then times blocks of requests with `process.cpuUsage()` and reports
+ * the median block. Each set is one round of the paired ratios and the sign test, as in
+ * `npm run bench`. One app per process, as in production: apps in one process share a JIT and a heap.
  *
- * One process per variant, because apps that share a process share its JIT and heap and disturb
- * each other: with every app in one process, `messages()` on a route that ignores messages measured
- * 3.2 µs (11 %) over the bare app, against 0.6 µs with each app in its own process. And not
- * tinybench (as `bench:micro` for single operations): its whole-request rows had put koa-messages
- * at 1.2–1.8× the floor for a read that HTTP put near 1.0×.
+ * Three ways this went wrong before, each measured: tinybench rows (one app per 1-second slot) put
+ * koa-messages at 1.2–1.8× the floor for a read that HTTP put near 1.0×; catching `res.end` instead
+ * of finishing the response left every response open with its listeners and made a GET /plain cost
+ * 38 µs instead of 8; and a forced full GC before each block made the block after it about 40 %
+ * dearer, and `messages()` on a route that ignores messages 3.9 µs dearer than the bare app
+ * instead of 0.6 µs.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
@@ -24,8 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { Writable } from 'node:stream';
 import type Koa from 'koa';
 import { type Jar, cookieHeader, fetchWithJar } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
@@ -44,8 +44,9 @@ const { values: args } = parseArgs({
 });
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const SETS = args.sets !== undefined ? Number(args.sets) : args.quick ? 1 : 6;
-/** Timed blocks per child, after as many untimed ones for the warm-up. */
+/** Timed blocks per child, after `WARM_BLOCKS` untimed ones. */
 const BLOCKS = args.quick ? 1 : 5;
+const WARM_BLOCKS = args.quick ? 1 : 3;
 // Requests per block: enough for about a quarter of a second, because the kernel accounts CPU time
 // in ticks of a few milliseconds, which would be a large share of a shorter block.
 const perBlock = (c: Case): number => Math.round(c.perBlock * (args.quick ? 0.1 : 1));
@@ -67,13 +68,13 @@ const login = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/l
 const pending = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
 
 const CASES: Case[] = [
-  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perBlock: 10_000, jar: login, variants: ['baseline', 'km-session'] },
+  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perBlock: 30_000, jar: login, variants: ['baseline', 'km-session'] },
   {
     id: 'b',
     title: '(b) POST /add with a session cookie: add one message, answer 303',
     method: 'POST',
     path: '/add',
-    perBlock: 2000,
+    perBlock: 4000,
     jar: login,
     variants: ['floor', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -82,7 +83,7 @@ const CASES: Case[] = [
     title: '(c) GET /read, one message pending: read it and answer JSON',
     method: 'GET',
     path: '/read',
-    perBlock: 2000,
+    perBlock: 4000,
     jar: pending,
     variants: ['floor', 'floor-headers', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
   },
@@ -113,13 +114,25 @@ async function target(variant: VariantId, c: Case): Promise<Target | undefined> 
   return { variant, handle: app.callback(), cookie: cookieHeader(jar), method: c.method, path: c.path };
 }
 
-// A full GC between blocks, not timed. `gc` is exposed without a command-line flag.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
 let lastBody: unknown;
 
-/** One request: Node's own request and response objects, `res.end` caught. */
+/** A socket that takes the response's bytes and drops them. */
+class Discard extends Writable {
+  override _write(_chunk: unknown, _encoding: string, done: () => void): void {
+    done();
+  }
+
+  override _writev(_chunks: unknown, done: () => void): void {
+    done();
+  }
+}
+
+/**
+ * One request: Node's own request and response objects, the response written in full (status line,
+ * headers, body) to a socket that drops it, and finished. An earlier version caught `res.end`
+ * instead: every response stayed unfinished, with its listeners, and that cost about 30 µs a
+ * request (a GET /plain took 38 µs instead of 8), more for some apps than for others.
+ */
 function request(t: Target): Promise<void> {
   return new Promise((resolve) => {
     const req = new IncomingMessage(new Socket());
@@ -127,11 +140,17 @@ function request(t: Target): Promise<void> {
     req.url = t.path;
     req.headers = { host: '127.0.0.1', cookie: t.cookie };
     const res = new ServerResponse(req);
-    res.end = ((body: unknown) => {
+    const socket = new Discard() as unknown as Socket;
+    res.assignSocket(socket);
+    const end = res.end.bind(res);
+    res.end = ((body?: unknown, ...rest: unknown[]) => {
       lastBody = body;
-      resolve();
-      return res;
+      return (end as (...a: unknown[]) => ServerResponse)(body, ...rest);
     }) as typeof res.end;
+    res.once('finish', () => {
+      res.detachSocket(socket);
+      resolve();
+    });
     void t.handle(req, res);
   });
 }
@@ -152,9 +171,7 @@ async function child(spec: string): Promise<ChildResult | null> {
   const body = String(lastBody);
   const n = perBlock(c);
   const blocks: number[] = [];
-  for (let block = -BLOCKS; block < BLOCKS; block++) {
-    // Each block starts from an empty young generation, so no block pays for the last one's garbage.
-    collect();
+  for (let block = -WARM_BLOCKS; block < BLOCKS; block++) {
     const before = process.cpuUsage();
     for (let i = 0; i < n; i++) await request(t);
     const used = process.cpuUsage(before);
@@ -232,8 +249,8 @@ async function main(): Promise<void> {
   }
   const done = finishMachine(machine);
   const head =
-    `Machine: ${machineLine(done)}; ${done.date}. ${SETS} sets; in each, every variant in a fresh process: ${BLOCKS} warm-up blocks, then ${BLOCKS} timed ` +
-    `blocks of ${CASES.map((c) => `${perBlock(c)} (${c.id})`).join(', ')} requests, a full GC before each; CPU µs per request of the median block; ratios are medians of same-set ratios.`;
+    `Machine: ${machineLine(done)}; ${done.date}. ${SETS} sets; in each, every variant in a fresh process: ${WARM_BLOCKS} warm-up blocks, then ${BLOCKS} timed ` +
+    `blocks of ${CASES.map((c) => `${perBlock(c)} (${c.id})`).join(', ')} requests; CPU µs per request of the median block; ratios are medians of same-set ratios.`;
   console.log(head);
   if (!args.quick && !partial) {
     writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, sets: SETS, blocks: BLOCKS, results }, null, 2)}\n`);
