@@ -2,7 +2,7 @@
  * `npm run bench:requests`: whole requests through the variants' Koa apps without sockets, load
  * generator or IPC, each variant alone in a fresh process.
  *
- *   npm run bench:requests               about 4 minutes; writes bench/requests.json and a BENCHMARKS.md section
+ *   npm run bench:requests               about 5 minutes; writes bench/requests.json and a BENCHMARKS.md section
  *   npm run bench:requests -- --quick    a smoke run, writes nothing
  *   npm run bench:requests -- --only=c --variants=koa-better-flash,km-session --sets=10
  *                                        a partial run, printed only
