@@ -117,6 +117,8 @@ export function ajax(ctx: Context, store: MessageStore, config: Config, data: un
 
   if (pending.length > 0) {
     store[CONSUME]();
+    // Now, not only at the end of the request: middleware between messages() and this handler
+    // (a response cache, an ETag) sees the answer before messages() finishes.
     markPrivate(ctx);
   }
   if (options?.status !== undefined) ctx.status = options.status;
