@@ -3,7 +3,7 @@
  * scenario by scenario, variants interleaved; prints the tables and the budgets, writes
  * bench/results.json and the latest table into BENCHMARKS.md.
  *
- *   npm run bench                      full run (about 6–8 minutes on 2 cores)
+ *   npm run bench                      full run (about 5–6 minutes on 2 cores)
  *   npm run bench -- --quick           smoke run (under a minute); writes bench/results.quick.json only
  *   npm run bench -- --only=b,d --variants=floor,km-session --sets=2 --runs=3 --scale=2 --cpu-prof
  *                                      a partial run (written to bench/results.partial.json);
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
 
   try {
     const cells = new Map<string, Cell>();
+    const summarized = () => [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : c));
     for (let set = 0; set < settings.sets; set++) {
       // In parallel: each is a Node process loading tsx, Koa and the variant.
       const startedAt = Date.now();
@@ -92,21 +93,20 @@ async function main(): Promise<void> {
       for (const scenario of scenarios) {
         for (const cell of await runScenario(scenario.id, servers, unavailable)) merge(cells, cell);
         if (set === settings.sets - 1) {
-          const done = [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : c));
-          console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(done, scenario.id)}`);
+          console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(summarized(), scenario.id)}`);
         } else {
           console.log(`set ${set + 1}: ${scenario.title} done at ${((Date.now() - began) / 1000).toFixed(0)} s`);
         }
       }
       await stopServers();
     }
-    const summarized = [...cells.values()].map((c) => (c.status === 'ok' ? summarize(c) : c));
-    const budgets = checkBudgets(summarized);
+    const results = summarized();
+    const budgets = checkBudgets(results);
     console.log(`\n## Budgets\n\n${budgetLines(budgets)}`);
     machine = finishMachine(machine);
     const seconds = (Date.now() - began) / 1000;
     console.log(`\n${headline(machine, settings, seconds)}`);
-    write(summarized, budgets, machine, seconds, Object.fromEntries(unavailable));
+    write(results, budgets, machine, seconds, Object.fromEntries(unavailable));
   } finally {
     await stopServers();
     await redis?.stop();
