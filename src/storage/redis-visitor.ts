@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
+import { isKeygrip } from './signing.js';
 
 /**
  * Who a request belongs to, for the Redis storage, and the hint cookies that say whether a Redis
@@ -110,8 +111,9 @@ function hintValue(ctx: Context, jar: Map<string, string>, name: string, signed:
 }
 
 function checkKeys(ctx: Context): void {
+  // Koa's cookies take either form: a list of keys or a Keygrip instance (as Koa documents).
   const keys = ctx.app.keys as unknown;
-  if (!Array.isArray(keys) || keys.length === 0) {
+  if (!isKeygrip(keys) && (!Array.isArray(keys) || keys.length === 0)) {
     throw new TypeError(
       'koa-messages: redisStorage() signs its visitor cookie and needs app.keys (app.keys = [secret]), ' +
         'or pass the `key` option to identify visitors yourself.',

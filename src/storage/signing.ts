@@ -39,7 +39,7 @@ interface KeygripLike {
   index(data: string, digest: string): number;
 }
 
-const isKeygrip = (keys: unknown): keys is KeygripLike =>
+export const isKeygrip = (keys: unknown): keys is KeygripLike =>
   typeof keys === 'object' &&
   keys !== null &&
   typeof (keys as KeygripLike).sign === 'function' &&

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import Keygrip from 'keygrip';
 import Koa from 'koa';
 import type { Context } from 'koa';
 import { Redis as RedisClient, type Redis } from 'ioredis';
@@ -384,6 +385,22 @@ describe('redisStorage()', function () {
           'this storage times its commands itself and needs late answers.',
       );
       expect(redisStorage({ client: impatient, timeout: 400 })).to.have.property('preload');
+    });
+
+    it('signs its cookies with a Keygrip instance given as app.keys, as Koa documents', async () => {
+      const grip = new Keygrip(['grip-key-example-only'], 'sha256');
+      const keyed = app();
+      keyed.keys = grip;
+      const browser = new Browser(keyed);
+      const added = await browser.go('get', '/add?text=Gripped.');
+      expect(added.status).to.equal(303);
+      const id = browser.jar.get('koa-messages');
+      expect(id).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(browser.jar.get('koa-messages.sig')).to.equal(grip.sign(`koa-messages=${id}`));
+      const shown = await browser.go('get', '/show');
+      expect(shown.text).to.equal('{"messages":[{"message":"Gripped.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal('{}');
+      expect(drops).to.deep.equal([]);
     });
 
     it('throws a TypeError on first use when the app has no keys to sign the visitor cookie', async () => {
