@@ -9,24 +9,36 @@ import { LABELS, type VariantId } from './variants.js';
 const PEERS: readonly VariantId[] = ['koa-flash', 'koa-better-flash'];
 
 export function checkBudgets(cells: Cell[]): BudgetResult[] {
-  const get = (scenario: ScenarioId, variant: VariantId) => cells.find((c) => c.scenario === scenario && c.variant === variant);
+  const get = (scenario: ScenarioId, variant: VariantId) =>
+    cells.find((c) => c.scenario === scenario && c.variant === variant);
   const results: BudgetResult[] = [];
 
-  const ratio = (name: string, scenario: ScenarioId, variant: VariantId, against: VariantId, max: number, strict = false) => {
+  const ratio = (
+    name: string,
+    scenario: ScenarioId,
+    variant: VariantId,
+    against: VariantId,
+    max: number,
+    strict = false,
+  ) => {
     const a = get(scenario, variant);
     const b = get(scenario, against);
     // Not part of this (partial) run: nothing to say.
     if (a === undefined || b === undefined) return;
     if (a.median === undefined || b.median === undefined) {
       const missing = a.median === undefined ? a : b;
-      results.push({ name, pass: null, detail: `${LABELS[missing.variant]} not measured: ${missing.reason ?? 'no runs'}` });
+      results.push({
+        name,
+        pass: null,
+        detail: `${LABELS[missing.variant]} not measured: ${missing.reason ?? 'no runs'}`,
+      });
       return;
     }
     const r = pairedRatio(a, b);
     const pass = strict ? r < max : r <= max;
     // A miss smaller than the two cells' noise is reported as such, not hidden.
     const noise = (a.spread ?? 0) + (b.spread ?? 0);
-    const within = !pass && r - max < noise ? ' — the miss is within this run\'s noise' : '';
+    const within = !pass && r - max < noise ? " — the miss is within this run's noise" : '';
     const sign = signTest(a, b, max);
     results.push({
       name: name + within,
@@ -38,7 +50,13 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
   };
 
   for (const s of ['a-fresh', 'a-session'] as const) {
-    ratio(`(${s}) messages() installed within 2% of bare koa-session`, s, 'km-session', 'baseline', 1.02);
+    ratio(
+      `(${s}) messages() installed within 2% of bare koa-session`,
+      s,
+      'km-session',
+      'baseline',
+      1.02,
+    );
     const a = get(s, 'km-session')?.median;
     const b = get(s, 'baseline')?.median;
     if (a !== undefined && b !== undefined) {
@@ -55,7 +73,11 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     for (const peer of PEERS) {
       if (get(s, peer) === undefined || get(s, 'km-session') === undefined) continue;
       if (get(s, peer)?.median === undefined) {
-        results.push({ name: `(${s}) 'session' at least as fast as ${peer}`, pass: null, detail: `${peer} not measured: ${get(s, peer)?.reason ?? 'no runs'}` });
+        results.push({
+          name: `(${s}) 'session' at least as fast as ${peer}`,
+          pass: null,
+          detail: `${peer} not measured: ${get(s, peer)?.reason ?? 'no runs'}`,
+        });
       } else {
         ratio(`(${s}) 'session' at least as fast as ${peer}`, s, 'km-session', peer, 1);
       }
@@ -88,6 +110,12 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     }
   }
 
-  ratio('(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data (no cookie)', 'e', 'km-session', 'baseline', 1.05);
+  ratio(
+    '(e) ctx.ajax(100 KB) within 1.05x of ctx.body = data (no cookie)',
+    'e',
+    'km-session',
+    'baseline',
+    1.05,
+  );
   return results;
 }

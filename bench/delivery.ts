@@ -9,8 +9,8 @@
 import { CookieJar } from '../test/helpers/cookie-jar.js';
 import {
   type AppProcess,
-  type FixtureStorage,
   crowd,
+  type FixtureStorage,
   newTally,
   random,
   send,
@@ -29,7 +29,10 @@ const parallel = Number(process.argv[3] ?? 20);
  *   something pending) before its parallel burst: a returning visitor. Otherwise a new one.
  */
 async function measure(redisPort: number, storage: FixtureStorage, warm: boolean) {
-  const apps: AppProcess[] = await Promise.all([startApp(redisPort, 5000, storage), startApp(redisPort, 5000, storage)]);
+  const apps: AppProcess[] = await Promise.all([
+    startApp(redisPort, 5000, storage),
+    startApp(redisPort, 5000, storage),
+  ]);
   try {
     const tally = newTally();
     const rng = random(2026);
@@ -46,7 +49,17 @@ async function measure(redisPort: number, storage: FixtureStorage, warm: boolean
     const distinct = new Set(delivered);
     const lost = tally.added.filter((id) => !distinct.has(id)).length;
     const { errors, dropped } = await stats(apps);
-    return { storage, visitor: warm ? 'returning' : 'new', added: tally.added.length, once: distinct.size, repeated: delivered.length - distinct.size, lost, dropped: dropped.length, errors: errors.length + tally.problems.length, seconds };
+    return {
+      storage,
+      visitor: warm ? 'returning' : 'new',
+      added: tally.added.length,
+      once: distinct.size,
+      repeated: delivered.length - distinct.size,
+      lost,
+      dropped: dropped.length,
+      errors: errors.length + tally.problems.length,
+      seconds,
+    };
   } finally {
     await Promise.all(apps.map(stopApp));
   }
@@ -56,14 +69,19 @@ const redis = await startRedis();
 try {
   const rows = [];
   for (const warm of [false, true]) {
-    for (const storage of ['session', 'cookie', 'fallback', 'redis'] as const) rows.push(await measure(redis.port, storage, warm));
+    for (const storage of ['session', 'cookie', 'fallback', 'redis'] as const)
+      rows.push(await measure(redis.port, storage, warm));
   }
   console.log(`${visitors} visitors x ${parallel} parallel requests, two app processes\n`);
-  console.log('| storage | visitor | added | delivered | repeated | lost | lost % | onDrop | errors | seconds |');
+  console.log(
+    '| storage | visitor | added | delivered | repeated | lost | lost % | onDrop | errors | seconds |',
+  );
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const pct = ((100 * r.lost) / r.added).toFixed(1);
-    console.log(`| ${r.storage} | ${r.visitor} | ${r.added} | ${r.once} | ${r.repeated} | ${r.lost} | ${pct} | ${r.dropped} | ${r.errors} | ${r.seconds.toFixed(1)} |`);
+    console.log(
+      `| ${r.storage} | ${r.visitor} | ${r.added} | ${r.once} | ${r.repeated} | ${r.lost} | ${pct} | ${r.dropped} | ${r.errors} | ${r.seconds.toFixed(1)} |`,
+    );
   }
 } finally {
   await redis.stop();

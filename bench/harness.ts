@@ -6,7 +6,9 @@ import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+
 import autocannon, { type Request } from 'autocannon';
+
 import type { BenchCommand, ServerMessage } from './protocol.js';
 import type { VariantId } from './variants.js';
 
@@ -22,13 +24,18 @@ type Reply<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }
  */
 export const PINNING: { server: string; loader: string } | null = (() => {
   const cpus = availableParallelism();
-  if (cpus < 2 || process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0) return null;
+  if (cpus < 2 || process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0)
+    return null;
   return { server: String(cpus - 1), loader: cpus === 2 ? '0' : `0-${cpus - 2}` };
 })();
 
 /** Pin every thread of `pid` (threads created later inherit it) to `cpus`; false when it could not. */
 export function pin(pid: number, cpus: string): boolean {
-  return spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], {
+      stdio: 'ignore',
+    }).status === 0
+  );
 }
 
 /** A running variant server. `start()` resolves to one, or to the reason it is not available. */
@@ -65,7 +72,8 @@ export class ServerProcess {
     });
     if (PINNING !== null && child.pid !== undefined) pin(child.pid, PINNING.server);
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`bench: server ${id} exited with ${code} before it was ready`));
+      const onExit = (code: number | null) =>
+        reject(new Error(`bench: server ${id} exited with ${code} before it was ready`));
       child.once('exit', onExit);
       child.once('message', (message: ServerMessage) => {
         child.off('exit', onExit);
@@ -80,7 +88,8 @@ export class ServerProcess {
     return new Promise((resolve, reject) => {
       this.#waiting.push((message) => {
         if (message.type === expect) resolve(message as Reply<T>);
-        else reject(new Error(`bench: server ${this.id} answered ${message.type} to ${command.type}`));
+        else
+          reject(new Error(`bench: server ${this.id} answered ${message.type} to ${command.type}`));
       });
       this.#child.send(command);
     });
@@ -143,10 +152,22 @@ export function applySetCookie(jar: Jar, setCookie: string | string[] | undefine
 }
 
 /** One real request outside the load (to prepare cookies), following no redirect. */
-export async function fetchWithJar(url: string, method: string, jar: Jar): Promise<{ status: number; body: string; jar: Jar }> {
-  const response = await fetch(url, { method, headers: { cookie: cookieHeader(jar) }, redirect: 'manual' });
+export async function fetchWithJar(
+  url: string,
+  method: string,
+  jar: Jar,
+): Promise<{ status: number; body: string; jar: Jar }> {
+  const response = await fetch(url, {
+    method,
+    headers: { cookie: cookieHeader(jar) },
+    redirect: 'manual',
+  });
   const body = await response.text();
-  return { status: response.status, body, jar: applySetCookie({ ...jar }, response.headers.getSetCookie()) };
+  return {
+    status: response.status,
+    body,
+    jar: applySetCookie({ ...jar }, response.headers.getSetCookie()),
+  };
 }
 
 /** What one measured round gave. */
@@ -199,11 +220,15 @@ export async function load(
   const n = counted?.requests ?? result.requests.total;
   return {
     cpuUs: counted === undefined ? NaN : counted.cpuUs / Math.max(1, counted.requests),
-    reqPerSec: counted === undefined ? NaN : ((counted.requests - 1) * 1000) / Math.max(1e-3, counted.busyMs),
+    reqPerSec:
+      counted === undefined
+        ? NaN
+        : ((counted.requests - 1) * 1000) / Math.max(1e-3, counted.busyMs),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: n,
-    setCookieBytes: counted === undefined ? NaN : counted.setCookieBytes / Math.max(1, counted.requests),
+    setCookieBytes:
+      counted === undefined ? NaN : counted.setCookieBytes / Math.max(1, counted.requests),
     wrong: check.wrong + result.errors + result.timeouts,
     serverErrors: counted?.errors ?? 0,
   };
@@ -229,9 +254,13 @@ export function freePort(): Promise<number> {
 export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> } | null> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return null;
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 5000;
   while (!(await redisPing(port))) {

@@ -6,14 +6,16 @@
  *
  * Whole requests, app against app, are `npm run bench:requests` (bench/requests.ts).
  */
-import Koa, { type Context } from 'koa';
-import Keygrip from 'keygrip';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { Bench } from 'tinybench';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import Keygrip from 'keygrip';
+import Koa, { type Context } from 'koa';
+import { Bench } from 'tinybench';
+
 import { plainObjectSchema } from '../src/ajax.js';
 import { messages } from '../src/index.js';
 import { parseOptions } from '../src/options.js';
@@ -111,20 +113,33 @@ interface Row {
 const rows: Row[] = bench.tasks.map((task) => {
   const r = task.result;
   if (r.state !== 'completed') throw new Error(`bench:micro: ${task.name} ${r.state}`);
-  return { task: task.name, medianNs: r.latency.p50 * 1e6, opsPerSec: r.throughput.mean, rme: r.latency.rme, samples: r.latency.samples?.length ?? 0 };
+  return {
+    task: task.name,
+    medianNs: r.latency.p50 * 1e6,
+    opsPerSec: r.throughput.mean,
+    rme: r.latency.rme,
+    samples: r.latency.samples?.length ?? 0,
+  };
 });
 
 const text = [
   '| operation | median ns/op | ops/s | ± |',
   '| --- | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.task} | ${r.medianNs.toFixed(0)} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${r.rme.toFixed(1)}% |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.task} | ${r.medianNs.toFixed(0)} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${r.rme.toFixed(1)}% |`,
+  ),
 ].join('\n');
 const machine = describeMachine();
 console.log(`${text}\n\nMachine: ${machineLine(machine)}.`);
 
 if (!args.quick) {
   writeFileSync(here('./micro.json'), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
-  writeSection(here('../BENCHMARKS.md'), 'micro', `## Micro-benchmarks (\`npm run bench:micro\`)\n\nMachine: ${machineLine(machine)}; ${machine.date}.\n\n${text}`);
+  writeSection(
+    here('../BENCHMARKS.md'),
+    'micro',
+    `## Micro-benchmarks (\`npm run bench:micro\`)\n\nMachine: ${machineLine(machine)}; ${machine.date}.\n\n${text}`,
+  );
   console.log('wrote bench/micro.json and BENCHMARKS.md (section "Micro-benchmarks")');
 }
 
@@ -136,7 +151,10 @@ if (!args.quick) {
 async function addCookieTasks(b: Bench): Promise<void> {
   let signing: Record<string, unknown>;
   try {
-    signing = (await import(['..', 'src', 'storage', 'signing.js'].join('/'))) as Record<string, unknown>;
+    signing = (await import(['..', 'src', 'storage', 'signing.js'].join('/'))) as Record<
+      string,
+      unknown
+    >;
   } catch {
     console.log('note: src/storage/signing.ts is not merged yet: no cookie sign/verify benchmark');
     return;
@@ -150,7 +168,8 @@ async function addCookieTasks(b: Bench): Promise<void> {
   const signer = (signing['signerFor'] as (app: Koa, storage: string) => Signer)(app, 'cookie');
   const payload = Buffer.from(encodedJson).toString('base64url');
   const signed = signer.sign('messages', payload);
-  if (signer.unsign('messages', signed) !== payload) throw new Error('bench:micro: the signer does not round-trip');
+  if (signer.unsign('messages', signed) !== payload)
+    throw new Error('bench:micro: the signer does not round-trip');
   const keygrip = new Keygrip(BENCH_KEYS);
   const digest = keygrip.sign(`koa.sess=${payload}`);
   b.add('cookie: sign (HMAC-SHA256)', () => {

@@ -19,7 +19,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
 const top = Number(values.top);
 
 const short = (url: string): string => {
@@ -34,9 +37,13 @@ for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+  );
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const busy = [...self.entries()].filter(([id]) => byId.get(id)?.callFrame.functionName !== '(idle)').reduce((a, [, t]) => a + t, 0);
+  const busy = [...self.entries()]
+    .filter(([id]) => byId.get(id)?.callFrame.functionName !== '(idle)')
+    .reduce((a, [, t]) => a + t, 0);
   const byFile = new Map<string, number>();
   const byFn = new Map<string, number>();
   for (const [id, t] of self) {
@@ -48,9 +55,13 @@ for (const file of positionals) {
     byFn.set(fn, (byFn.get(fn) ?? 0) + t);
   }
   const pct = (t: number) => `${((t / busy) * 100).toFixed(1).padStart(5)}%`;
-  console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy`);
+  console.log(
+    `\n${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy`,
+  );
   console.log('  by file:');
-  for (const [f, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(t)}  ${f}`);
+  for (const [f, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(t)}  ${f}`);
   console.log('  by function:');
-  for (const [f, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(t)}  ${f}`);
+  for (const [f, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(t)}  ${f}`);
 }

@@ -1,6 +1,7 @@
 /** IPC messages between the bench (parent) and a variant's server (child). */
 
-export type BenchCommand = { type: 'start' } | { type: 'stop' } | { type: 'heap' } | { type: 'exit' };
+export type BenchCommand =
+  { type: 'start' } | { type: 'stop' } | { type: 'heap' } | { type: 'exit' };
 
 export type ServerMessage =
   | { type: 'ready'; port: number }

@@ -1,5 +1,6 @@
 /** Medians, tables and the BENCHMARKS.md section. */
 import { readFileSync, writeFileSync } from 'node:fs';
+
 import type { Round } from './harness.js';
 import { type Machine, machineLine } from './machine.js';
 import type { ScenarioId } from './scenarios.js';
@@ -44,7 +45,8 @@ export const median = (values: number[]): number => {
  */
 export function pairedRatio(a: Timed, b: Timed): number {
   const ratios: number[] = [];
-  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) ratios.push(a.runs[i]!.cpuUs / b.runs[i]!.cpuUs);
+  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++)
+    ratios.push(a.runs[i]!.cpuUs / b.runs[i]!.cpuUs);
   return ratios.length === 0 ? NaN : median(ratios);
 }
 
@@ -53,7 +55,11 @@ export function pairedRatio(a: Timed, b: Timed): number {
  * (binomial, p = 1/2, ties dropped): whether a miss, or a pass, is more than a coin flip. With 7
  * rounds, 7 of 7 on one side gives p = 0.016, 6 of 7 gives p = 0.125.
  */
-export function signTest(a: Timed, b: Timed, limit: number): { above: number; rounds: number; p: number } {
+export function signTest(
+  a: Timed,
+  b: Timed,
+  limit: number,
+): { above: number; rounds: number; p: number } {
   let above = 0;
   let below = 0;
   for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) {
@@ -77,8 +83,18 @@ function binomial(n: number, k: number): number {
 export function summarize(cell: Cell): Cell {
   if (cell.status !== 'ok' || cell.runs.length === 0) return cell;
   const pick = (key: keyof Summary) => median(cell.runs.map((r) => r[key]));
-  const m: Summary = { cpuUs: pick('cpuUs'), reqPerSec: pick('reqPerSec'), p50: pick('p50'), p99: pick('p99'), setCookieBytes: pick('setCookieBytes') };
-  return { ...cell, median: m, spread: median(cell.runs.map((r) => Math.abs(r.cpuUs - m.cpuUs))) / m.cpuUs };
+  const m: Summary = {
+    cpuUs: pick('cpuUs'),
+    reqPerSec: pick('reqPerSec'),
+    p50: pick('p50'),
+    p99: pick('p99'),
+    setCookieBytes: pick('setCookieBytes'),
+  };
+  return {
+    ...cell,
+    median: m,
+    spread: median(cell.runs.map((r) => Math.abs(r.cpuUs - m.cpuUs))) / m.cpuUs,
+  };
 }
 
 /** The variant each scenario's ratios are taken against. */
@@ -99,7 +115,9 @@ export function table(cells: Cell[], scenario: ScenarioId): string {
   const rows = cells.filter((c) => c.scenario === scenario);
   const ref = rows.find((c) => c.variant === REFERENCE[scenario] && c.median !== undefined);
   const lines = [
-    '| variant | CPU µs/req | × ' + REFERENCE[scenario] + ' | req/s | p50 ms | p99 ms | Set-Cookie B/req | spread |',
+    '| variant | CPU µs/req | × ' +
+      REFERENCE[scenario] +
+      ' | req/s | p50 ms | p99 ms | Set-Cookie B/req | spread |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const c of rows) {
@@ -126,7 +144,12 @@ export interface BudgetResult {
 }
 
 export function budgetLines(budgets: BudgetResult[]): string {
-  return budgets.map((b) => `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`).join('\n');
+  return budgets
+    .map(
+      (b) =>
+        `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`,
+    )
+    .join('\n');
 }
 
 /**
@@ -134,7 +157,7 @@ export function budgetLines(budgets: BudgetResult[]): string {
  * (appending the block when missing), leaving the hand-written notes around it alone.
  */
 export function writeSection(path: string, name: string, body: string): void {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
@@ -145,7 +168,10 @@ export function writeSection(path: string, name: string, body: string): void {
   const block = `${start}\n${body.trim()}\n${end}`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  text =
+    i >= 0 && j > i
+      ? text.slice(0, i) + block + text.slice(j + end.length)
+      : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(path, text);
 }
 
@@ -166,7 +192,9 @@ export function headline(machine: Machine, settings: RunSettings, seconds: numbe
     `Machine: ${machineLine(machine)}.`,
     `Run: ${machine.date}; ${settings.sets} set(s) of fresh server processes, in each per cell a warm-up round, then ${settings.runs} measured rounds of a fixed number of requests ` +
       `(${settings.scale}× the scenario's count), ${settings.connections} connections; ` +
-      (settings.pinning === undefined ? 'not pinned to CPUs; ' : `servers on CPU ${settings.pinning.server}, the load generator on CPU ${settings.pinning.loader}; `) +
+      (settings.pinning === undefined
+        ? 'not pinned to CPUs; '
+        : `servers on CPU ${settings.pinning.server}, the load generator on CPU ${settings.pinning.loader}; `) +
       'variants interleaved, order reversed every round; ' +
       `medians over rounds, ratios are medians of same-round ratios, spread is the median absolute deviation; ${Math.round(seconds)} s in all.`,
   ].join('\n');

@@ -19,18 +19,20 @@
  * dearer, and `messages()` on a route that ignores messages 3.9 µs dearer than the bare app
  * instead of 0.6 µs.
  */
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { type AddressInfo, Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { type AddressInfo, Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Writable } from 'node:stream';
+
 import type Koa from 'koa';
-import { type Jar, cookieHeader, fetchWithJar } from './harness.js';
+
+import { cookieHeader, fetchWithJar, type Jar } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
-import { type Timed, median, pairedRatio, signTest, writeSection } from './report.js';
-import { type Counters, LABELS, Unavailable, type VariantId, buildApp } from './variants.js';
+import { median, pairedRatio, signTest, type Timed, writeSection } from './report.js';
+import { buildApp, type Counters, LABELS, Unavailable, type VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,11 +66,21 @@ interface Case {
   variants: VariantId[];
 }
 
-const login = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/login`, 'GET', {})).jar;
-const pending = async (url: string): Promise<Jar> => (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
+const login = async (url: string): Promise<Jar> =>
+  (await fetchWithJar(`${url}/login`, 'GET', {})).jar;
+const pending = async (url: string): Promise<Jar> =>
+  (await fetchWithJar(`${url}/add`, 'POST', await login(url))).jar;
 
 const CASES: Case[] = [
-  { id: 'a', title: '(a) GET /plain with a session cookie: the route ignores messages', method: 'GET', path: '/plain', perBlock: 30_000, jar: login, variants: ['baseline', 'km-session'] },
+  {
+    id: 'a',
+    title: '(a) GET /plain with a session cookie: the route ignores messages',
+    method: 'GET',
+    path: '/plain',
+    perBlock: 30_000,
+    jar: login,
+    variants: ['baseline', 'km-session'],
+  },
   {
     id: 'b',
     title: '(b) POST /add with a session cookie: add one message, answer 303',
@@ -85,7 +97,14 @@ const CASES: Case[] = [
     path: '/read',
     perBlock: 4000,
     jar: pending,
-    variants: ['floor', 'floor-headers', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie'],
+    variants: [
+      'floor',
+      'floor-headers',
+      'koa-flash',
+      'koa-better-flash',
+      'km-session',
+      'km-cookie',
+    ],
   },
 ];
 
@@ -111,7 +130,13 @@ async function target(variant: VariantId, c: Case): Promise<Target | undefined> 
   await new Promise((resolve) => server.once('listening', resolve));
   const jar = await c.jar(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   server.close();
-  return { variant, handle: app.callback(), cookie: cookieHeader(jar), method: c.method, path: c.path };
+  return {
+    variant,
+    handle: app.callback(),
+    cookie: cookieHeader(jar),
+    method: c.method,
+    path: c.path,
+  };
 }
 
 let lastBody: unknown;
@@ -181,10 +206,20 @@ async function child(spec: string): Promise<ChildResult | null> {
 }
 
 function runChild(c: Case, variant: VariantId): ChildResult | null {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${c.id}:${variant}`, ...(args.quick ? ['--quick'] : [])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      `--child=${c.id}:${variant}`,
+      ...(args.quick ? ['--quick'] : []),
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return JSON.parse(out) as ChildResult | null;
 }
 
@@ -209,13 +244,21 @@ function measure(c: Case): Result[] {
   }
   // A fast wrong answer is not a result: every variant must answer as the first one did.
   const bodies = new Set(answers.values());
-  if (bodies.size > 1) throw new Error(`bench:requests: ${c.id} variants answer differently: ${[...bodies].join(' | ')}`);
+  if (bodies.size > 1)
+    throw new Error(
+      `bench:requests: ${c.id} variants answer differently: ${[...bodies].join(' | ')}`,
+    );
   return c.variants
     .filter((v) => runs.has(v))
     .map((variant) => {
       const r = runs.get(variant)!;
       const cpuUs = median(r.map((x) => x.cpuUs));
-      return { variant, runs: r, cpuUs, spread: median(r.map((x) => Math.abs(x.cpuUs - cpuUs))) / cpuUs };
+      return {
+        variant,
+        runs: r,
+        cpuUs,
+        spread: median(r.map((x) => Math.abs(x.cpuUs - cpuUs))) / cpuUs,
+      };
     });
 }
 
@@ -225,12 +268,20 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   const partial = args.only !== undefined || args.variants !== undefined || args.sets !== undefined;
   const picked = args.variants?.split(',');
-  for (const c of CASES.filter((x) => args.only === undefined || args.only.split(',').includes(x.id))) {
-    const variants = picked === undefined ? c.variants : c.variants.filter((v) => picked.includes(v));
+  for (const c of CASES.filter(
+    (x) => args.only === undefined || args.only.split(',').includes(x.id),
+  )) {
+    const variants =
+      picked === undefined ? c.variants : c.variants.filter((v) => picked.includes(v));
     if (variants.length === 0) continue;
     const cells = measure({ ...c, variants });
     const ref = cells[0]!;
-    const lines = [`### ${c.title}`, '', `| variant | CPU µs/req | × ${ref.variant} | over ${ref.variant} in | spread |`, '| --- | ---: | ---: | ---: | ---: |'];
+    const lines = [
+      `### ${c.title}`,
+      '',
+      `| variant | CPU µs/req | × ${ref.variant} | over ${ref.variant} in | spread |`,
+      '| --- | ---: | ---: | ---: | ---: |',
+    ];
     for (const cell of cells) {
       const sign = signTest(cell, ref, 1);
       lines.push(
@@ -238,13 +289,24 @@ async function main(): Promise<void> {
       );
     }
     const km = cells.find((x) => x.variant === 'km-session');
-    for (const peer of cells.filter((x) => x.variant === 'koa-better-flash' || x.variant === 'koa-flash')) {
+    for (const peer of cells.filter(
+      (x) => x.variant === 'koa-better-flash' || x.variant === 'koa-flash',
+    )) {
       if (km === undefined) continue;
       const sign = signTest(km, peer, 1);
-      lines.push('', `koa-messages 'session' / ${peer.variant}: ${pairedRatio(km, peer).toFixed(3)}, over 1 in ${sign.above} of ${sign.rounds} sets (sign test p = ${sign.p.toFixed(3)}).`);
+      lines.push(
+        '',
+        `koa-messages 'session' / ${peer.variant}: ${pairedRatio(km, peer).toFixed(3)}, over 1 in ${sign.above} of ${sign.rounds} sets (sign test p = ${sign.p.toFixed(3)}).`,
+      );
     }
     sections.push(lines.join('\n'));
-    results[c.id] = cells.map((x) => ({ variant: x.variant, cpuUs: x.cpuUs, spread: x.spread, ratio: pairedRatio(x, ref), runs: x.runs.map((r) => r.cpuUs) }));
+    results[c.id] = cells.map((x) => ({
+      variant: x.variant,
+      cpuUs: x.cpuUs,
+      spread: x.spread,
+      ratio: pairedRatio(x, ref),
+      runs: x.runs.map((r) => r.cpuUs),
+    }));
     console.log(`${lines.join('\n')}\n`);
   }
   const done = finishMachine(machine);
@@ -253,9 +315,18 @@ async function main(): Promise<void> {
     `blocks of ${CASES.map((c) => `${perBlock(c)} (${c.id})`).join(', ')} requests; CPU µs per request of the median block; ratios are medians of same-set ratios.`;
   console.log(head);
   if (!args.quick && !partial) {
-    writeFileSync(here('./requests.json'), `${JSON.stringify({ machine: done, sets: SETS, blocks: BLOCKS, results }, null, 2)}\n`);
-    writeSection(here('../BENCHMARKS.md'), 'requests', `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`);
-    console.log('wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")');
+    writeFileSync(
+      here('./requests.json'),
+      `${JSON.stringify({ machine: done, sets: SETS, blocks: BLOCKS, results }, null, 2)}\n`,
+    );
+    writeSection(
+      here('../BENCHMARKS.md'),
+      'requests',
+      `## Whole requests in process (\`npm run bench:requests\`)\n\n${head}\n\n${sections.join('\n\n')}`,
+    );
+    console.log(
+      'wrote bench/requests.json and BENCHMARKS.md (section "Whole requests in process")',
+    );
   }
 }
 

@@ -12,11 +12,28 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
 import { checkBudgets } from './budgets.js';
-import { PINNING, type Round, ServerProcess, load, pin, startRedis } from './harness.js';
+import { load, pin, PINNING, type Round, ServerProcess, startRedis } from './harness.js';
 import { describeMachine, finishMachine } from './machine.js';
-import { type BudgetResult, type Cell, type RunSettings, budgetLines, headline, summarize, table, writeSection } from './report.js';
-import { type Check, NotApplicable, type Prepared, SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenarios.js';
+import {
+  budgetLines,
+  type BudgetResult,
+  type Cell,
+  headline,
+  type RunSettings,
+  summarize,
+  table,
+  writeSection,
+} from './report.js';
+import {
+  type Check,
+  NotApplicable,
+  type Prepared,
+  SCENARIO_IDS,
+  type ScenarioId,
+  SCENARIOS,
+} from './scenarios.js';
 import { LABELS, VARIANT_IDS, type VariantId } from './variants.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -33,10 +50,16 @@ const { values: args } = parseArgs({
   },
 });
 
-const list = <T extends string>(value: string | undefined, all: readonly T[], what: string): readonly T[] => {
+const list = <T extends string>(
+  value: string | undefined,
+  all: readonly T[],
+  what: string,
+): readonly T[] => {
   if (value === undefined) return all;
   const picked = value.split(',').map((s) => s.trim());
-  for (const p of picked) if (!all.includes(p as T)) throw new Error(`bench: unknown ${what} ${p}; known: ${all.join(', ')}`);
+  for (const p of picked)
+    if (!all.includes(p as T))
+      throw new Error(`bench: unknown ${what} ${p}; known: ${all.join(', ')}`);
   return picked as T[];
 };
 
@@ -54,16 +77,25 @@ const REWARM = 0.1;
 
 const scenarioIds = list(args.only, SCENARIO_IDS, 'scenario');
 const variantFilter = list(args.variants, VARIANT_IDS, 'variant');
-const partial = args.only !== undefined || args.variants !== undefined || args.runs !== undefined || args.sets !== undefined || args.scale !== undefined || args['cpu-prof'];
+const partial =
+  args.only !== undefined ||
+  args.variants !== undefined ||
+  args.runs !== undefined ||
+  args.sets !== undefined ||
+  args.scale !== undefined ||
+  args['cpu-prof'];
 
 async function main(): Promise<void> {
   const began = Date.now();
   let machine = describeMachine();
   const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id));
-  const needed = VARIANT_IDS.filter((v) => variantFilter.includes(v) && scenarios.some((s) => s.variants.includes(v)));
+  const needed = VARIANT_IDS.filter(
+    (v) => variantFilter.includes(v) && scenarios.some((s) => s.variants.includes(v)),
+  );
 
   const redis = needed.includes('km-redis') ? await startRedis() : null;
-  if (needed.includes('km-redis') && redis === null) console.log('note: no redis-server on PATH, the redis variant is skipped');
+  if (needed.includes('km-redis') && redis === null)
+    console.log('note: no redis-server on PATH, the redis variant is skipped');
   const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${here('./profiles')}`] : [];
   const env: Record<string, string> = redis === null ? {} : { BENCH_REDIS_URL: redis.url };
 
@@ -74,7 +106,13 @@ async function main(): Promise<void> {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     servers.clear();
   };
-  process.once('SIGINT', () => void stopServers().then(() => redis?.stop()).then(() => process.exit(130)));
+  process.once(
+    'SIGINT',
+    () =>
+      void stopServers()
+        .then(() => redis?.stop())
+        .then(() => process.exit(130)),
+  );
 
   try {
     const cells = new Map<string, Cell>();
@@ -82,20 +120,30 @@ async function main(): Promise<void> {
     for (let set = 0; set < settings.sets; set++) {
       // In parallel: each is a Node process loading tsx, Koa and the variant.
       const startedAt = Date.now();
-      const started = await Promise.all(needed.map((id) => ServerProcess.start(id, { execArgv, env })));
+      const started = await Promise.all(
+        needed.map((id) => ServerProcess.start(id, { execArgv, env })),
+      );
       needed.forEach((id, i) => {
         const s = started[i]!;
         if (s instanceof ServerProcess) servers.set(id, s);
         else unavailable.set(id, s.unavailable);
       });
-      console.log(`set ${set + 1} of ${settings.sets}: ${servers.size} servers up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-      if (set === 0) for (const [id, reason] of unavailable) console.log(`not available: ${LABELS[id]}: ${reason}`);
+      console.log(
+        `set ${set + 1} of ${settings.sets}: ${servers.size} servers up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+      );
+      if (set === 0)
+        for (const [id, reason] of unavailable)
+          console.log(`not available: ${LABELS[id]}: ${reason}`);
       for (const scenario of scenarios) {
         for (const cell of await runScenario(scenario.id, servers, unavailable)) merge(cells, cell);
         if (set === settings.sets - 1) {
-          console.log(`\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(summarized(), scenario.id)}`);
+          console.log(
+            `\n## ${scenario.title} (at ${((Date.now() - began) / 1000).toFixed(0)} s)\n\n${table(summarized(), scenario.id)}`,
+          );
         } else {
-          console.log(`set ${set + 1}: ${scenario.title} done at ${((Date.now() - began) / 1000).toFixed(0)} s`);
+          console.log(
+            `set ${set + 1}: ${scenario.title} done at ${((Date.now() - began) / 1000).toFixed(0)} s`,
+          );
         }
       }
       await stopServers();
@@ -128,14 +176,24 @@ function merge(cells: Map<string, Cell>, cell: Cell): void {
   }
 }
 
-async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess>, unavailable: Map<VariantId, string>): Promise<Cell[]> {
+async function runScenario(
+  id: ScenarioId,
+  servers: Map<VariantId, ServerProcess>,
+  unavailable: Map<VariantId, string>,
+): Promise<Cell[]> {
   const scenario = SCENARIOS.find((s) => s.id === id)!;
   const cells = new Map<VariantId, Cell>();
   const prepared = new Map<VariantId, Prepared>();
   for (const variant of scenario.variants.filter((v) => variantFilter.includes(v))) {
     const server = servers.get(variant);
     if (server === undefined) {
-      cells.set(variant, { scenario: id, variant, status: 'n/a', reason: unavailable.get(variant) ?? 'not started', runs: [] });
+      cells.set(variant, {
+        scenario: id,
+        variant,
+        status: 'n/a',
+        reason: unavailable.get(variant) ?? 'not started',
+        runs: [],
+      });
       continue;
     }
     try {
@@ -156,11 +214,26 @@ async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess
       const warm: Check = { wrong: 0 };
       const connections = settings.connections;
       // Multiples of 3 × connections, so that every connection ends on a whole (d) cycle.
-      const amount = (share: number) => Math.max(1, Math.round((scenario.amount * settings.scale * share) / (3 * connections))) * 3 * connections;
+      const amount = (share: number) =>
+        Math.max(1, Math.round((scenario.amount * settings.scale * share) / (3 * connections))) *
+        3 *
+        connections;
       // A fresh server's first warm-up is a full round: the JIT and the heap settle by requests, not seconds.
-      await load(server, p.requests(warm), p.context, { connections, amount: amount(round === 0 ? 1 : REWARM), measure: false }, warm);
+      await load(
+        server,
+        p.requests(warm),
+        p.context,
+        { connections, amount: amount(round === 0 ? 1 : REWARM), measure: false },
+        warm,
+      );
       const check: Check = { wrong: 0 };
-      const result: Round = await load(server, p.requests(check), p.context, { connections, amount: amount(1), measure: true }, check);
+      const result: Round = await load(
+        server,
+        p.requests(check),
+        p.context,
+        { connections, amount: amount(1), measure: true },
+        check,
+      );
       const cell = cells.get(variant)!;
       if (result.wrong > 0 || result.serverErrors > 0 || warm.wrong > 0) {
         // A variant that answers wrongly under load is no result: say so instead of timing it.
@@ -173,9 +246,19 @@ async function runScenario(id: ScenarioId, servers: Map<VariantId, ServerProcess
   return [...cells.values()];
 }
 
-function write(cells: Cell[], budgets: BudgetResult[], machine: ReturnType<typeof describeMachine>, seconds: number, unavailable: Record<string, string>): void {
+function write(
+  cells: Cell[],
+  budgets: BudgetResult[],
+  machine: ReturnType<typeof describeMachine>,
+  seconds: number,
+  unavailable: Record<string, string>,
+): void {
   const results = { machine, settings, seconds: Math.round(seconds), unavailable, budgets, cells };
-  const file = settings.quick ? 'results.quick.json' : partial ? 'results.partial.json' : 'results.json';
+  const file = settings.quick
+    ? 'results.quick.json'
+    : partial
+      ? 'results.partial.json'
+      : 'results.json';
   writeFileSync(here(`./${file}`), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote bench/${file}`);
   if (settings.quick || partial) return;

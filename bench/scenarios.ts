@@ -4,11 +4,21 @@
  * never timed: a fast wrong answer is not a result.
  */
 import type { Request } from 'autocannon';
-import { MESSAGE_TEXT, SMALL_DATA, bigData } from './data.js';
-import { type Jar, type ServerProcess, applySetCookie, cookieHeader, fetchWithJar } from './harness.js';
+
+import { bigData, MESSAGE_TEXT, SMALL_DATA } from './data.js';
+import {
+  applySetCookie,
+  cookieHeader,
+  fetchWithJar,
+  type Jar,
+  type ServerProcess,
+} from './harness.js';
 import type { VariantId } from './variants.js';
 
-export const WITH_MESSAGE = JSON.stringify({ ...SMALL_DATA, messages: [{ message: MESSAGE_TEXT, tags: 'success' }] });
+export const WITH_MESSAGE = JSON.stringify({
+  ...SMALL_DATA,
+  messages: [{ message: MESSAGE_TEXT, tags: 'success' }],
+});
 export const WITHOUT_MESSAGE = JSON.stringify(SMALL_DATA);
 const PLAIN = '{"ok":true}';
 const BIG = JSON.stringify(bigData());
@@ -44,12 +54,30 @@ export interface Scenario {
 /** The variant answers this flow wrongly (or cannot do it): listed as n/a with the reason. */
 export class NotApplicable extends Error {}
 
-const FLASHES: readonly VariantId[] = ['floor', 'koa-flash', 'koa-better-flash', 'km-session', 'km-cookie', 'km-fallback', 'km-redis'];
-const UNTOUCHED: readonly VariantId[] = ['baseline', 'km-session', 'km-cookie', 'km-fallback', 'km-redis', 'koa-flash', 'koa-better-flash'];
+const FLASHES: readonly VariantId[] = [
+  'floor',
+  'koa-flash',
+  'koa-better-flash',
+  'km-session',
+  'km-cookie',
+  'km-fallback',
+  'km-redis',
+];
+const UNTOUCHED: readonly VariantId[] = [
+  'baseline',
+  'km-session',
+  'km-cookie',
+  'km-fallback',
+  'km-redis',
+  'koa-flash',
+  'koa-better-flash',
+];
 
 function expectBody(expected: string, body: string, what: string): void {
   if (body !== expected) {
-    throw new NotApplicable(`${what} answered ${body.length > 120 ? `${body.slice(0, 120)}…` : body}, expected ${expected.length > 120 ? `${expected.slice(0, 60)}…` : expected}`);
+    throw new NotApplicable(
+      `${what} answered ${body.length > 120 ? `${body.slice(0, 120)}…` : body}, expected ${expected.length > 120 ? `${expected.slice(0, 60)}…` : expected}`,
+    );
   }
 }
 
@@ -62,12 +90,18 @@ function setCookieOf(headers: Record<string, string | string[]>): string | strin
 /** A logged-in visitor's cookies: a session that holds a user and no messages. */
 async function login(server: ServerProcess): Promise<Jar> {
   const { status, jar } = await fetchWithJar(`${server.url}/login`, 'GET', {});
-  if (status !== 200 || Object.keys(jar).length === 0) throw new Error(`bench: ${server.id} /login gave ${status} and no cookie`);
+  if (status !== 200 || Object.keys(jar).length === 0)
+    throw new Error(`bench: ${server.id} /login gave ${status} and no cookie`);
   return jar;
 }
 
 /** The same request again and again with fixed cookies; every answer must be `expected`. */
-function fixed(method: string, path: string, jar: Jar, expected: { status: number; body?: string }): Prepared {
+function fixed(
+  method: string,
+  path: string,
+  jar: Jar,
+  expected: { status: number; body?: string },
+): Prepared {
   const headers = Object.keys(jar).length === 0 ? {} : { cookie: cookieHeader(jar) };
   return {
     context: {},
@@ -77,7 +111,8 @@ function fixed(method: string, path: string, jar: Jar, expected: { status: numbe
         path,
         headers,
         onResponse: (status, body) => {
-          if (status !== expected.status || (expected.body !== undefined && body !== expected.body)) check.wrong++;
+          if (status !== expected.status || (expected.body !== undefined && body !== expected.body))
+            check.wrong++;
         },
       },
     ],
@@ -135,7 +170,9 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const attempt of ['first', 'replayed']) {
         const read = await fetchWithJar(`${server.url}/read`, 'GET', jar);
         if (read.body !== WITH_MESSAGE) {
-          throw new NotApplicable(`the ${attempt} read answered ${read.body} (state is server-side; see (d))`);
+          throw new NotApplicable(
+            `the ${attempt} read answered ${read.body} (state is server-side; see (d))`,
+          );
         }
       }
       return fixed('GET', '/read', jar, { status: 200, body: WITH_MESSAGE });
@@ -148,12 +185,11 @@ export const SCENARIOS: readonly Scenario[] = [
     variants: [...FLASHES, 'floor-headers'],
     async prepare(server) {
       const start = await login(server);
-      let jar = { ...start };
-      const add = await fetchWithJar(`${server.url}/add`, 'POST', jar);
+      const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });
       if (add.status !== 303) throw new NotApplicable(`POST /add answered ${add.status}`);
-      const first = await fetchWithJar(`${server.url}/read`, 'GET', (jar = add.jar));
+      const first = await fetchWithJar(`${server.url}/read`, 'GET', add.jar);
       expectBody(WITH_MESSAGE, first.body, 'the first GET /read');
-      const second = await fetchWithJar(`${server.url}/read`, 'GET', (jar = first.jar));
+      const second = await fetchWithJar(`${server.url}/read`, 'GET', first.jar);
       expectBody(WITHOUT_MESSAGE, second.body, 'the second GET /read');
 
       type Ctx = { jar: Jar };

@@ -10,8 +10,9 @@
  * Usage (by the bench only): node --import tsx bench/server.ts <variant-id>
  */
 import type { AddressInfo } from 'node:net';
+
+import type { BenchCommand, ServerMessage } from './protocol.js';
 import { buildApp, type Counters, Unavailable, VARIANT_IDS, type VariantId } from './variants.js';
-import type { ServerMessage, BenchCommand } from './protocol.js';
 
 const id = process.argv[2] as VariantId;
 const send = (message: ServerMessage): void => {
@@ -57,7 +58,15 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(cpu);
         const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
         const { requests, setCookieBytes, errors, firstAt, lastAt } = counters;
-        send({ type: 'stopped', cpuUs: used.user + used.system, elapsedMs, busyMs: lastAt - firstAt, requests, setCookieBytes, errors });
+        send({
+          type: 'stopped',
+          cpuUs: used.user + used.system,
+          elapsedMs,
+          busyMs: lastAt - firstAt,
+          requests,
+          setCookieBytes,
+          errors,
+        });
         break;
       }
       case 'heap': {

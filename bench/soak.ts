@@ -10,7 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PINNING, ServerProcess, load, pin, startRedis } from './harness.js';
+
+import { load, pin, PINNING, ServerProcess, startRedis } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
 import { writeSection } from './report.js';
 import { type Check, NotApplicable, SCENARIOS } from './scenarios.js';
@@ -43,8 +44,12 @@ interface SoakResult {
 }
 
 async function soak(variant: VariantId, redisUrl: string | undefined): Promise<SoakResult> {
-  const started = await ServerProcess.start(variant, { execArgv: ['--expose-gc'], env: redisUrl === undefined ? {} : { BENCH_REDIS_URL: redisUrl } });
-  if (!(started instanceof ServerProcess)) return { variant, status: 'n/a', reason: started.unavailable };
+  const started = await ServerProcess.start(variant, {
+    execArgv: ['--expose-gc'],
+    env: redisUrl === undefined ? {} : { BENCH_REDIS_URL: redisUrl },
+  });
+  if (!(started instanceof ServerProcess))
+    return { variant, status: 'n/a', reason: started.unavailable };
   const server = started;
   try {
     const scenario = SCENARIOS.find((s) => s.id === 'd')!;
@@ -58,18 +63,33 @@ async function soak(variant: VariantId, redisUrl: string | undefined): Promise<S
     const check: Check = { wrong: 0 };
     const options = { connections: 8, measure: false };
     // Long enough for the JIT and V8's heap sizing to settle: growth after that is what a leak looks like.
-    await load(server, prepared.requests(check), prepared.context, { ...options, duration: args.quick ? 5 : 20 }, check);
+    await load(
+      server,
+      prepared.requests(check),
+      prepared.context,
+      { ...options, duration: args.quick ? 5 : 20 },
+      check,
+    );
     const heap = [await server.heapAfterGc()];
     let requests = 0;
-    for (let done = 0; done < seconds; ) {
+    for (let done = 0; done < seconds;) {
       const duration = Math.min(chunk, seconds - done);
-      const round = await load(server, prepared.requests(check), prepared.context, { ...options, duration }, check);
+      const round = await load(
+        server,
+        prepared.requests(check),
+        prepared.context,
+        { ...options, duration },
+        check,
+      );
       done += duration;
       requests += round.requests;
       heap.push(await server.heapAfterGc());
-      process.stdout.write(`  ${LABELS[variant]}: ${done} s, ${requests} requests, heap ${(heap.at(-1)! / 2 ** 20).toFixed(2)} MiB\n`);
+      process.stdout.write(
+        `  ${LABELS[variant]}: ${done} s, ${requests} requests, heap ${(heap.at(-1)! / 2 ** 20).toFixed(2)} MiB\n`,
+      );
     }
-    if (check.wrong > 0) return { variant, status: 'n/a', reason: `${check.wrong} wrong answers under load` };
+    if (check.wrong > 0)
+      return { variant, status: 'n/a', reason: `${check.wrong} wrong answers under load` };
     const growth = heap.at(-1)! / heap[0]! - 1;
     return { variant, status: 'ok', requests, heap, growth, pass: growth < LIMIT };
   } finally {
@@ -106,7 +126,10 @@ async function main(): Promise<void> {
   console.log(`\n${text}\n\nMachine: ${machineLine(machine)}.`);
   // Only the default soak (every storage, 120 s) is recorded.
   if (!args.quick && args.seconds === undefined && args.variants === undefined) {
-    writeFileSync(here('./soak.json'), `${JSON.stringify({ machine, seconds, results }, null, 2)}\n`);
+    writeFileSync(
+      here('./soak.json'),
+      `${JSON.stringify({ machine, seconds, results }, null, 2)}\n`,
+    );
     writeSection(
       here('../BENCHMARKS.md'),
       'soak',

@@ -3,14 +3,15 @@
  * implementation behind `add` and `read` differs. A variant that cannot be built here (a storage not
  * merged yet, no redis-server) throws {@link Unavailable} and the bench lists it as "not available".
  */
-import Koa from 'koa';
 import type { Context, Middleware } from 'koa';
-import session from 'koa-session';
+import Koa from 'koa';
+import koaBetterFlash from 'koa-better-flash';
 import convert from 'koa-convert';
 import koaFlash from 'koa-flash';
-import koaBetterFlash from 'koa-better-flash';
+import session from 'koa-session';
+
 import { messages, type MessagesOptions } from '../src/index.js';
-import { BENCH_KEYS, MESSAGE_TEXT, SMALL_DATA, bigData } from './data.js';
+import { BENCH_KEYS, bigData, MESSAGE_TEXT, SMALL_DATA } from './data.js';
 
 /** A message as every variant sends it in JSON: the shape `ctx.ajax()` uses. */
 interface WireMessage {
@@ -70,7 +71,8 @@ function koaMessages(options: Record<string, unknown>): Flash {
   try {
     middleware = messages(options as MessagesOptions);
   } catch (error) {
-    if (error instanceof TypeError && /`storage`/.test(error.message)) throw new Unavailable(error.message);
+    if (error instanceof TypeError && /`storage`/.test(error.message))
+      throw new Unavailable(error.message);
     throw error;
   }
   return {
@@ -86,7 +88,10 @@ function koaMessages(options: Record<string, unknown>): Flash {
  * Builders. `redisUrl` comes from the bench when it started a redis-server. Each returns a fresh
  * Flash; the app around it is {@link buildApp}.
  */
-const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Flash | Promise<Flash>> = {
+const BUILDERS: Record<
+  VariantId,
+  (env: { redisUrl?: string | undefined }) => Flash | Promise<Flash>
+> = {
   baseline: () => ({
     middleware: [],
     add: () => {
@@ -143,7 +148,9 @@ const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Fl
   'koa-flash': () => ({
     middleware: [convert(koaFlash() as never) as Middleware],
     add: (ctx, text) => {
-      (ctx as unknown as { flash: unknown }).flash = { messages: [{ message: text, tags: 'success' }] };
+      (ctx as unknown as { flash: unknown }).flash = {
+        messages: [{ message: text, tags: 'success' }],
+      };
     },
     read: (ctx, data) => {
       const value = (ctx as unknown as { flash: { messages?: WireMessage[] } }).flash;
@@ -160,7 +167,8 @@ const BUILDERS: Record<VariantId, (env: { redisUrl?: string | undefined }) => Fl
     read: (ctx, data) => {
       const all = (ctx as unknown as { flash: () => Record<string, string[]> }).flash();
       const list: WireMessage[] = [];
-      for (const [tags, texts] of Object.entries(all)) for (const message of texts) list.push({ message, tags });
+      for (const [tags, texts] of Object.entries(all))
+        for (const message of texts) list.push({ message, tags });
       ctx.body = list.length === 0 ? data : { ...data, messages: list };
     },
   }),
@@ -208,7 +216,11 @@ export interface Counters {
  * - `GET /read`   answers `{votes: 3}` with the pending messages (c, d)
  * - `GET /big`    answers a ~100 KB object with the pending messages (e)
  */
-export async function buildApp(id: VariantId, counters: Counters, env: { redisUrl?: string | undefined }): Promise<Koa> {
+export async function buildApp(
+  id: VariantId,
+  counters: Counters,
+  env: { redisUrl?: string | undefined },
+): Promise<Koa> {
   const flash = await BUILDERS[id](env);
   const big = bigData();
   const app = new Koa();

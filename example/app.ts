@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+
+import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
-import Router from '@koa/router';
+
 // In your app: `from 'koa-messages'`. The server runs from this repository's sources; the page
 // script imports the built `koa-messages/client` by name (see bundle.ts).
 import { messages } from '../src/index.js';
@@ -56,7 +58,9 @@ export function createApp({ poll = createPoll(), keys }: DemoOptions = {}): Koa 
 
   // The seed's `vote_on_question` view.
   router.post('/choices/:id/vote', (ctx) => {
-    const choice = /^\d+$/.test(ctx.params['id'] ?? '') ? poll.vote(Number(ctx.params['id'])) : undefined;
+    const choice = /^\d+$/.test(ctx.params['id'] ?? '')
+      ? poll.vote(Number(ctx.params['id']))
+      : undefined;
     if (choice === undefined) ctx.messages.error('Invalid choice.');
     else ctx.messages.success('Vote recorded.');
 

@@ -4,9 +4,11 @@
  * through package.json `exports` (a package may import itself) to the built `dist/client/`, so the
  * bundle is made of exactly what the package ships.
  */
-import { build, type Metafile } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+import { build, type Metafile } from 'esbuild';
+
 import { BUNDLE_FILE } from './app.js';
 
 const ENTRY = fileURLToPath(new URL('./client/main.ts', import.meta.url));
@@ -19,7 +21,10 @@ const CLIENT_ENTRY = fileURLToPath(new URL('../dist/client/index.js', import.met
  * @throws when `dist/` is not built, or the script does not compile or imports something a browser cannot load.
  */
 export async function bundleClient(): Promise<Metafile> {
-  if (!existsSync(CLIENT_ENTRY)) throw new Error(`${CLIENT_ENTRY} is missing: run \`npm run build\` (it compiles, then bundles).`);
+  if (!existsSync(CLIENT_ENTRY))
+    throw new Error(
+      `${CLIENT_ENTRY} is missing: run \`npm run build\` (it compiles, then bundles).`,
+    );
   const result = await build({
     entryPoints: [ENTRY],
     outfile: BUNDLE_FILE,

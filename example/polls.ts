@@ -17,7 +17,9 @@ export interface Poll {
   /** Add one vote; `undefined` when there is no such choice. */
   vote(id: number): Choice | undefined;
   /** Add a choice, or say why not. */
-  suggest(text: string): { added: Choice } | { problem: 'empty' | 'too-long' | 'duplicate' | 'full' };
+  suggest(
+    text: string,
+  ): { added: Choice } | { problem: 'empty' | 'too-long' | 'duplicate' | 'full' };
 }
 
 /** Longest choice text accepted from the form. */
@@ -31,7 +33,10 @@ export const MAX_CHOICES = 12;
  * @param question - default: the Django tutorial's "What's new?".
  * @param choices - default: "Not much", "The sky", "Just hacking again".
  */
-export function createPoll(question = "What's new?", choices: readonly string[] = ['Not much', 'The sky', 'Just hacking again']): Poll {
+export function createPoll(
+  question = "What's new?",
+  choices: readonly string[] = ['Not much', 'The sky', 'Just hacking again'],
+): Poll {
   const list: Choice[] = choices.map((text, i) => ({ id: i + 1, text, votes: 0 }));
   return {
     question,
@@ -48,7 +53,8 @@ export function createPoll(question = "What's new?", choices: readonly string[] 
       const text = raw.trim().replace(/\s+/g, ' ');
       if (text === '') return { problem: 'empty' };
       if (text.length > MAX_CHOICE_LENGTH) return { problem: 'too-long' };
-      if (list.some((c) => c.text.toLowerCase() === text.toLowerCase())) return { problem: 'duplicate' };
+      if (list.some((c) => c.text.toLowerCase() === text.toLowerCase()))
+        return { problem: 'duplicate' };
       if (list.length >= MAX_CHOICES) return { problem: 'full' };
       const added: Choice = { id: list.length + 1, text, votes: 0 };
       list.push(added);

@@ -1,6 +1,6 @@
 // In your app: `from 'koa-messages'`.
 import { escapeHtml, type Message } from '../src/index.js';
-import { MAX_CHOICE_LENGTH, type Choice, type Poll } from './polls.js';
+import { type Choice, MAX_CHOICE_LENGTH, type Poll } from './polls.js';
 
 /**
  * The demo's HTML, written by hand: every piece of text goes through `escapeHtml`, every piece of

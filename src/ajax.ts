@@ -1,12 +1,14 @@
-import type { Context } from 'koa';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+
+import type { Context } from 'koa';
 import { z } from 'zod';
+
 import type { AjaxResponse, WireMessage } from './client/schemas.js';
 import { escapeHtml } from './escape.js';
 import { markJson, markPrivate } from './headers.js';
 import { describe } from './levels.js';
 import type { Config } from './options.js';
-import { CONSUME, PENDING, type MessageStore } from './store.js';
+import { CONSUME, type MessageStore, PENDING } from './store.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */
 export interface AjaxInit {
@@ -20,7 +22,14 @@ export interface AjaxInit {
 }
 
 /** What `ctx.ajax()` accepts as data at the type level: objects, not arrays, functions or built-ins. */
-export type AjaxData<T> = T extends readonly unknown[] | ((...args: never[]) => unknown) | Date | RegExp | Map<unknown, unknown> | Set<unknown> | Promise<unknown>
+export type AjaxData<T> = T extends
+  | readonly unknown[]
+  | ((...args: never[]) => unknown)
+  | Date
+  | RegExp
+  | Map<unknown, unknown>
+  | Set<unknown>
+  | Promise<unknown>
   ? never
   : T;
 
@@ -50,17 +59,31 @@ function parseInit(init: unknown): AjaxInit {
   const fail = (what: string): never => {
     throw new TypeError(`koa-messages: ctx.ajax() init ${what}.`);
   };
-  if (typeof init !== 'object' || init === null || Array.isArray(init)) fail(`must be an object, got ${describe(init)}`);
+  if (typeof init !== 'object' || init === null || Array.isArray(init))
+    fail(`must be an object, got ${describe(init)}`);
   const { status, headers, ...rest } = init as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) fail(`has unknown key ${unknown.map((k) => `\`${k}\``).join(', ')}; use \`status\` or \`headers\``);
-  if (status !== undefined && (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599 || BODILESS.has(status as number))) {
-    fail(`\`status\` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got ${typeof status === 'number' ? status : describe(status)}`);
+  if (unknown.length > 0)
+    fail(
+      `has unknown key ${unknown.map((k) => `\`${k}\``).join(', ')}; use \`status\` or \`headers\``,
+    );
+  if (
+    status !== undefined &&
+    (!Number.isInteger(status) ||
+      (status as number) < 200 ||
+      (status as number) > 599 ||
+      BODILESS.has(status as number))
+  ) {
+    fail(
+      `\`status\` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got ${typeof status === 'number' ? status : describe(status)}`,
+    );
   }
   if (headers !== undefined) {
-    if (!plainObjectSchema.safeParse(headers).success) fail(`\`headers\` must be a plain object of strings, got ${describe(headers)}`);
+    if (!plainObjectSchema.safeParse(headers).success)
+      fail(`\`headers\` must be a plain object of strings, got ${describe(headers)}`);
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (typeof value !== 'string') fail(`\`headers\` value of \`${name}\` must be a string, got ${describe(value)}`);
+      if (typeof value !== 'string')
+        fail(`\`headers\` value of \`${name}\` must be a string, got ${describe(value)}`);
       try {
         validateHeaderName(name);
       } catch {
@@ -69,7 +92,9 @@ function parseInit(init: unknown): AjaxInit {
       try {
         validateHeaderValue(name, value as string);
       } catch {
-        fail(`\`headers\` value of \`${name}\` has a character a header cannot hold (such as CR, LF or NUL)`);
+        fail(
+          `\`headers\` value of \`${name}\` has a character a header cannot hold (such as CR, LF or NUL)`,
+        );
       }
     }
   }
@@ -80,7 +105,14 @@ function parseInit(init: unknown): AjaxInit {
  * djem's AjaxResponse: answer JSON with the pending messages merged in, and consume them.
  * Everything that can fail is checked before a message is consumed.
  */
-export function ajax(ctx: Context, store: MessageStore, config: Config, data: unknown, success: unknown, init: unknown): PlainObject {
+export function ajax(
+  ctx: Context,
+  store: MessageStore,
+  config: Config,
+  data: unknown,
+  success: unknown,
+  init: unknown,
+): PlainObject {
   if (data === undefined) data = {};
   else if (!plainObjectSchema.safeParse(data).success) {
     throw new TypeError(
@@ -104,16 +136,23 @@ export function ajax(ctx: Context, store: MessageStore, config: Config, data: un
       body = { ...body };
       if (hasSuccess) body['success'] = Boolean(success);
       if (pending.length > 0) {
-        body['messages'] = pending.map(
-          (m): WireMessage => ({ message: config.escape && !m.html ? escapeHtml(m.message) : m.message, tags: m.tags }),
-        );
+        body['messages'] = pending.map((m): WireMessage => ({
+          message: config.escape && !m.html ? escapeHtml(m.message) : m.message,
+          tags: m.tags,
+        }));
       }
     }
     json = JSON.stringify(body);
   } catch (error) {
-    throw new TypeError(`koa-messages: ctx.ajax() body cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+    throw new TypeError(
+      `koa-messages: ctx.ajax() body cannot be serialized to JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
-  if (json === undefined) throw new TypeError('koa-messages: ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).');
+  if (json === undefined)
+    throw new TypeError(
+      'koa-messages: ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).',
+    );
 
   if (pending.length > 0) {
     store[CONSUME]();

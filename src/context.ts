@@ -28,7 +28,11 @@ declare module 'koa' {
      * ctx.messages.success('Vote recorded.');
      * ctx.ajax({ votes: 3 }, true); // {"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}
      */
-    ajax<const T extends object = Record<never, never>>(data?: T & AjaxData<T>, success?: unknown, init?: AjaxInit): AjaxBody<T>;
+    ajax<const T extends object = Record<never, never>>(
+      data?: T & AjaxData<T>,
+      success?: unknown,
+      init?: AjaxInit,
+    ): AjaxBody<T>;
   }
 }
 

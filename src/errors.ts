@@ -19,10 +19,18 @@ export function formatIssue(issue: z.core.$ZodIssue, prefix: readonly string[] =
   const name = path.join('.');
   // Our own messages read as "must …"; Zod's ("expected boolean, received string") follow a colon.
   if (name === '') return message;
-  return message.startsWith('must') ? `option \`${name}\` ${message}` : `option \`${name}\`: ${message}`;
+  return message.startsWith('must')
+    ? `option \`${name}\` ${message}`
+    : `option \`${name}\`: ${message}`;
 }
 
 /** The TypeError for a failed options parse, listing every issue. */
-export function optionsError(caller: string, error: z.ZodError, prefix: readonly string[] = []): TypeError {
-  return new TypeError(`koa-messages: invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`);
+export function optionsError(
+  caller: string,
+  error: z.ZodError,
+  prefix: readonly string[] = [],
+): TypeError {
+  return new TypeError(
+    `koa-messages: invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`,
+  );
 }

@@ -43,7 +43,21 @@ export class Message implements StoredMessage {
    * The fields a template or a log wants; `JSON.stringify(message)` uses it. It keeps every
    * {@link StoredMessage} field (`html` too), so a custom storage that stringifies messages loses nothing.
    */
-  toJSON(): { level: number; message: string; extraTags: string; html: boolean; tags: string; levelTag: string } {
-    return { level: this.level, message: this.message, extraTags: this.extraTags, html: this.html, tags: this.tags, levelTag: this.levelTag };
+  toJSON(): {
+    level: number;
+    message: string;
+    extraTags: string;
+    html: boolean;
+    tags: string;
+    levelTag: string;
+  } {
+    return {
+      level: this.level,
+      message: this.message,
+      extraTags: this.extraTags,
+      html: this.html,
+      tags: this.tags,
+      levelTag: this.levelTag,
+    };
   }
 }

@@ -1,12 +1,15 @@
-import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
-import { debuglog } from 'node:util';
-import { LEVELS } from './client/levels.js';
-import { ajax } from './ajax.js';
-import { type Config, type DropEvent, type MessagesOptions, parseOptions } from './options.js';
-import { markPrivate } from './headers.js';
-import { DELIVERED, FINISH, MessageStore } from './store.js';
-import type { DropReport, SaveRequest } from './storage/types.js';
 import './context.js';
+
+import { debuglog } from 'node:util';
+
+import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
+
+import { ajax } from './ajax.js';
+import { LEVELS } from './client/levels.js';
+import { markPrivate } from './headers.js';
+import { type Config, type DropEvent, type MessagesOptions, parseOptions } from './options.js';
+import type { DropReport, SaveRequest } from './storage/types.js';
+import { DELIVERED, FINISH, MessageStore } from './store.js';
 
 const debug = debuglog('koa-messages');
 
@@ -68,13 +71,20 @@ function report(config: Config, event: DropEvent): void {
 const NOTHING_DROPPED: SaveRequest['kept'] = Object.freeze([]);
 
 /** Keep at most `maxMessages`, dropping the oldest (stored ones first). */
-function bound(plan: SaveRequest, max: number): { plan: SaveRequest; dropped: SaveRequest['kept'] } {
+function bound(
+  plan: SaveRequest,
+  max: number,
+): { plan: SaveRequest; dropped: SaveRequest['kept'] } {
   const excess = plan.kept.length + plan.added.length - max;
   if (excess <= 0) return { plan, dropped: NOTHING_DROPPED };
   const all = [...plan.kept, ...plan.added];
   const fromKept = Math.min(excess, plan.kept.length);
   return {
-    plan: { kept: plan.kept.slice(fromKept), added: plan.added.slice(excess - fromKept), changed: true },
+    plan: {
+      kept: plan.kept.slice(fromKept),
+      added: plan.added.slice(excess - fromKept),
+      changed: true,
+    },
     dropped: all.slice(0, excess),
   };
 }
@@ -83,7 +93,12 @@ function bound(plan: SaveRequest, max: number): { plan: SaveRequest; dropped: Sa
  * End of request (Django's `MessageMiddleware.process_response` + `storage.update`): save what
  * stays pending, report what could not be kept, and mark responses that delivered messages private.
  */
-async function finish(ctx: Internal, store: MessageStore, config: Config, failed: boolean): Promise<void> {
+async function finish(
+  ctx: Internal,
+  store: MessageStore,
+  config: Config,
+  failed: boolean,
+): Promise<void> {
   const consume = !failed && ctx.status < 500 && mayConsume(ctx);
   const planned = store[FINISH](consume);
   if (planned === null) return;
@@ -113,10 +128,14 @@ function carryCookies(error: unknown, before: string[], after: string[]): void {
   const headers = { ...target.headers };
   const existing = headers['set-cookie'] ?? headers['Set-Cookie'];
   delete headers['Set-Cookie'];
-  headers['set-cookie'] = [...(Array.isArray(existing) ? existing : existing === undefined ? [] : [String(existing)]), ...added];
+  headers['set-cookie'] = [
+    ...(Array.isArray(existing) ? existing : existing === undefined ? [] : [String(existing)]),
+    ...added,
+  ];
   // A frozen error, or one whose `headers` is a getter, cannot take them: the app's own error (and
   // its status) must reach Koa unchanged, so the cookie is given up rather than the error replaced.
-  if (!Reflect.set(target, 'headers', headers)) debug('could not carry Set-Cookie onto a read-only error');
+  if (!Reflect.set(target, 'headers', headers))
+    debug('could not carry Set-Cookie onto a read-only error');
 }
 
 const setCookies = (ctx: Context): string[] => {

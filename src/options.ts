@@ -1,13 +1,14 @@
-import { z } from 'zod';
-import { LEVELS, LEVEL_NAMES } from './client/levels.js';
-import { DEFAULT_TAGS, toLevel } from './levels.js';
-import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 import type { Context } from 'koa';
+import { z } from 'zod';
+
+import { LEVEL_NAMES, LEVELS } from './client/levels.js';
 import { optionsError } from './errors.js';
-import { memoryStorage } from './storage/memory.js';
-import { sessionKeyProblem, sessionStorage } from './storage/session.js';
+import { DEFAULT_TAGS, toLevel } from './levels.js';
 import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
 import { fallbackStorage } from './storage/fallback.js';
+import { memoryStorage } from './storage/memory.js';
+import { sessionKeyProblem, sessionStorage } from './storage/session.js';
+import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
 export interface DropEvent {
@@ -24,18 +25,32 @@ const isStorage = (value: unknown): value is MessageStorage =>
   typeof (value as MessageStorage).save === 'function';
 
 const levelSchema = z.custom<string | number>(
-  (value) => (typeof value === 'string' && Object.hasOwn(LEVELS, value)) || Number.isSafeInteger(value),
-  { message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer` },
+  (value) =>
+    (typeof value === 'string' && Object.hasOwn(LEVELS, value)) || Number.isSafeInteger(value),
+  {
+    message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer`,
+  },
 );
 
-const tagKeySchema = z.custom<string>((key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)));
+const tagKeySchema = z.custom<string>(
+  (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
+);
 
 /** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
 export const optionsSchema = z.strictObject({
   storage: z
     .union(
-      [z.literal('session'), z.literal('cookie'), z.literal('fallback'), z.literal('memory'), z.custom<MessageStorage>(isStorage)],
-      { error: () => "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods" },
+      [
+        z.literal('session'),
+        z.literal('cookie'),
+        z.literal('fallback'),
+        z.literal('memory'),
+        z.custom<MessageStorage>(isStorage),
+      ],
+      {
+        error: () =>
+          "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods",
+      },
     )
     .default('session'),
   sessionKey: z
@@ -48,11 +63,18 @@ export const optionsSchema = z.strictObject({
   /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
   cookie: cookieOptionsSchema.optional(),
   level: levelSchema.default('info'),
-  tags: z.record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' }).default({}),
+  tags: z
+    .record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' })
+    .default({}),
   escape: z.boolean().default(true),
-  maxMessages: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).default(100),
+  maxMessages: z
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' })
+    .default(100),
   onDrop: z
-    .custom<(event: DropEvent) => void>((value) => typeof value === 'function', { message: 'must be a function' })
+    .custom<(event: DropEvent) => void>((value) => typeof value === 'function', {
+      message: 'must be a function',
+    })
     .optional(),
 });
 
@@ -86,7 +108,8 @@ export function parseOptions(options: unknown): Config {
   }
   const o = parsed.data;
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
-  for (const [key, tag] of Object.entries(o.tags)) tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
+  for (const [key, tag] of Object.entries(o.tags))
+    tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
   return Object.freeze({
     storage: resolveStorage(o.storage, o),
     level: toLevel(o.level, 'level'),
@@ -97,14 +120,20 @@ export function parseOptions(options: unknown): Config {
   });
 }
 
-function resolveStorage(storage: z.output<typeof optionsSchema>['storage'], o: z.output<typeof optionsSchema>): MessageStorage {
+function resolveStorage(
+  storage: z.output<typeof optionsSchema>['storage'],
+  o: z.output<typeof optionsSchema>,
+): MessageStorage {
   switch (storage) {
     case 'session':
       return sessionStorage(o.sessionKey);
     case 'cookie':
       return cookieStorage(o.cookie);
     case 'fallback':
-      return fallbackStorage({ sessionKey: o.sessionKey, ...(o.cookie === undefined ? {} : { cookie: o.cookie }) });
+      return fallbackStorage({
+        sessionKey: o.sessionKey,
+        ...(o.cookie === undefined ? {} : { cookie: o.cookie }),
+      });
     case 'memory':
       return memoryStorage();
     default:

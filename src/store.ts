@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
+
 import type { LevelName } from './client/levels.js';
-import { type Level, describe, toLevel } from './levels.js';
+import { describe, type Level, toLevel } from './levels.js';
 import { Message } from './message.js';
 import type { Config } from './options.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
@@ -71,7 +72,9 @@ export class MessageStore implements Iterable<Message> {
 
   set used(value: boolean) {
     if (typeof value !== 'boolean') {
-      throw new TypeError(`koa-messages: ctx.messages.used must be a boolean, got ${describe(value)}.`);
+      throw new TypeError(
+        `koa-messages: ctx.messages.used must be a boolean, got ${describe(value)}.`,
+      );
     }
     this.#used = value;
     // Django: `used = True` without iterating stores only what is still queued, dropping the stored ones.
@@ -93,7 +96,9 @@ export class MessageStore implements Iterable<Message> {
   add(level: Level, message: string, options?: AddOptions): void {
     const numeric = toLevel(level, 'ctx.messages.add() level');
     if (typeof message !== 'string') {
-      throw new TypeError(`koa-messages: ctx.messages.add() message must be a string, got ${describe(message)}.`);
+      throw new TypeError(
+        `koa-messages: ctx.messages.add() message must be a string, got ${describe(message)}.`,
+      );
     }
     const { extraTags, html } = checkAddOptions(options);
     if (message === '' || numeric < this.level) return;
@@ -134,7 +139,11 @@ export class MessageStore implements Iterable<Message> {
   /** Every pending message, without consuming. */
   [PENDING](): Message[] {
     const stored = this.#load();
-    return stored.length === 0 ? this.#added.slice() : this.#added.length === 0 ? stored.slice() : [...stored, ...this.#added];
+    return stored.length === 0
+      ? this.#added.slice()
+      : this.#added.length === 0
+        ? stored.slice()
+        : [...stored, ...this.#added];
   }
 
   /** Mark everything pending as read (what iteration does). */
@@ -158,7 +167,11 @@ export class MessageStore implements Iterable<Message> {
    */
   [FINISH](consume: boolean): SaveRequest | null {
     if (consume && this.#used) {
-      return { kept: this.#readStored ? [] : this.#load(), added: this.#added.slice(this.#readAdded), changed: true };
+      return {
+        kept: this.#readStored ? [] : this.#load(),
+        added: this.#added.slice(this.#readAdded),
+        changed: true,
+      };
     }
     if (this.#added.length > 0) return { kept: this.#load(), added: this.#added, changed: true };
     if (this.#stored !== undefined) return { kept: this.#stored, added: [], changed: false };
@@ -180,19 +193,27 @@ const NO_OPTIONS = { extraTags: '', html: false } as const;
 function checkAddOptions(options: AddOptions | undefined): { extraTags: string; html: boolean } {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`koa-messages: ctx.messages.add() options must be an object, got ${describe(options)}.`);
+    throw new TypeError(
+      `koa-messages: ctx.messages.add() options must be an object, got ${describe(options)}.`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (key !== 'extraTags' && key !== 'html') {
-      throw new TypeError(`koa-messages: unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`);
+      throw new TypeError(
+        `koa-messages: unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
+      );
     }
   }
   const { extraTags = '', html = false } = options;
   if (typeof extraTags !== 'string') {
-    throw new TypeError(`koa-messages: ctx.messages.add() option \`extraTags\` must be a string, got ${describe(extraTags)}.`);
+    throw new TypeError(
+      `koa-messages: ctx.messages.add() option \`extraTags\` must be a string, got ${describe(extraTags)}.`,
+    );
   }
   if (typeof html !== 'boolean') {
-    throw new TypeError(`koa-messages: ctx.messages.add() option \`html\` must be a boolean, got ${describe(html)}.`);
+    throw new TypeError(
+      `koa-messages: ctx.messages.add() option \`html\` must be a boolean, got ${describe(html)}.`,
+    );
   }
   return { extraTags, html };
 }

@@ -1,10 +1,12 @@
-import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+
+import { expect } from 'chai';
 import Koa from 'koa';
 import session from 'koa-session';
 import request from 'supertest';
 import { z } from 'zod';
+
 import { TEST_KEYS } from './helpers/app.js';
 
 // Through the package name, as a user imports it: Node resolves these via package.json `exports`
@@ -18,13 +20,17 @@ describe('the published package', () => {
     const { resolve } = createRequire(import.meta.url);
     expect(resolve(entry)).to.match(/\/dist\/index\.js$/);
     expect(resolve(clientEntry)).to.match(/\/dist\/client\/index\.js$/);
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
     expect(Object.keys(pkg.exports)).to.include.members(['.', './client', './package.json']);
   });
 
   it('runs the seed example end to end from the built files', async () => {
     const { messages, LEVELS } = (await import(entry)) as typeof import('../src/index.js');
-    const { ajaxResponseSchema } = (await import(clientEntry)) as typeof import('../src/client/index.js');
+    const { ajaxResponseSchema } = (await import(
+      clientEntry
+    )) as typeof import('../src/client/index.js');
     expect(LEVELS.success).to.equal(25);
 
     const app = new Koa();
@@ -43,8 +49,12 @@ describe('the published package', () => {
     const a = request.agent(app.callback());
     await a.post('/vote').expect(303);
     const res = await a.get('/result').expect(200);
-    expect(res.text).to.equal('{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
-    expect(ajaxResponseSchema(z.object({ votes: z.number() })).parse(JSON.parse(res.text)).messages).to.have.length(1);
+    expect(res.text).to.equal(
+      '{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
+    expect(
+      ajaxResponseSchema(z.object({ votes: z.number() })).parse(JSON.parse(res.text)).messages,
+    ).to.have.length(1);
     expect((await a.get('/result')).text).to.equal('{"votes":3,"success":true}');
   });
 
@@ -59,12 +69,17 @@ describe('the published package', () => {
   });
 
   it('keeps the browser entry free of Node and Koa imports', async () => {
-    const files = (await readdir(new URL('../dist/client/', import.meta.url))).filter((f) => f.endsWith('.js')).sort();
+    const files = (await readdir(new URL('../dist/client/', import.meta.url)))
+      .filter((f) => f.endsWith('.js'))
+      .sort();
     expect(files).to.deep.equal(['ajax.js', 'index.js', 'levels.js', 'schemas.js']);
     for (const file of files) {
       const code = await readFile(new URL(`../dist/client/${file}`, import.meta.url), 'utf8');
       const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      expect(imports.every((s) => s === 'zod' || s!.startsWith('./')), `${file} imports ${imports.join(', ')}`).to.equal(true);
+      expect(
+        imports.every((s) => s === 'zod' || s!.startsWith('./')),
+        `${file} imports ${imports.join(', ')}`,
+      ).to.equal(true);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import { agent, buildApp } from './helpers/app.js';
 
 describe('smoke', () => {
@@ -18,7 +19,9 @@ describe('smoke', () => {
     const a = agent(app);
     await a.post('/add').expect(303);
     const res = await a.get('/show').expect(200);
-    expect(res.text).to.equal('{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    expect(res.text).to.equal(
+      '{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
     const again = await a.get('/show').expect(200);
     expect(again.text).to.equal('{"votes":3,"success":true}');
   });

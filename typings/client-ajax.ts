@@ -1,6 +1,13 @@
 // ajax() from the built client entry: typed data once a failure is ruled out, typed errors.
+import {
+  ajax,
+  AjaxError,
+  type AjaxErrorReason,
+  type AjaxResult,
+  type WireMessage,
+} from 'koa-messages/client';
 import * as z from 'zod';
-import { ajax, AjaxError, type AjaxErrorReason, type AjaxResult, type WireMessage } from 'koa-messages/client';
+
 import { assertType, type Equal } from './equal.js';
 
 export async function vote(): Promise<void> {

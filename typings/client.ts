@@ -1,6 +1,13 @@
 // The browser entry's schemas infer the types a page works with.
+import type { levelNameSchema } from 'koa-messages/client';
+import {
+  type AjaxResponse,
+  ajaxResponseSchema,
+  type LevelName,
+  type WireMessage,
+} from 'koa-messages/client';
 import { z } from 'zod';
-import { ajaxResponseSchema, levelNameSchema, type AjaxResponse, type LevelName, type WireMessage } from 'koa-messages/client';
+
 import { assertType, type Equal } from './equal.js';
 
 const Vote = ajaxResponseSchema(z.object({ votes: z.number() }));

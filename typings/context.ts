@@ -1,13 +1,21 @@
 // ctx.messages and ctx.ajax are typed in plain app.use handlers and in routers with their own
 // context type; misuse does not compile. Checked by `npm run check` (typings/tsconfig.json).
-import Koa, { type Context, type ParameterizedContext } from 'koa';
 import Router from '@koa/router';
-import { messages, LEVELS, type Message, type MessageStore, type WireMessage } from 'koa-messages';
+import Koa, { type Context, type ParameterizedContext } from 'koa';
+import { LEVELS, type Message, messages, type MessageStore, type WireMessage } from 'koa-messages';
+
 import { assertType, type Equal } from './equal.js';
 
 const app = new Koa();
 app.use(messages());
-app.use(messages({ storage: 'memory', level: 'debug', tags: { 29: 'custom', warning: 'alert' }, escape: false }));
+app.use(
+  messages({
+    storage: 'memory',
+    level: 'debug',
+    tags: { 29: 'custom', warning: 'alert' },
+    escape: false,
+  }),
+);
 
 app.use((ctx) => {
   ctx.messages.success('Vote recorded.');

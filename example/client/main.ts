@@ -47,9 +47,15 @@ function updateCounts(choice: HTMLElement, votes: number): void {
   choice.querySelector('.count')!.textContent = String(votes);
   choice.querySelector('.unit')!.textContent = plural(votes);
   const rows = Array.from(document.querySelectorAll<HTMLElement>('.choice'));
-  const total = rows.reduce((sum, row) => sum + Number(row.querySelector('.count')!.textContent), 0);
+  const total = rows.reduce(
+    (sum, row) => sum + Number(row.querySelector('.count')!.textContent),
+    0,
+  );
   for (const row of rows) {
-    const share = total === 0 ? 0 : Math.round((Number(row.querySelector('.count')!.textContent) / total) * 100);
+    const share =
+      total === 0
+        ? 0
+        : Math.round((Number(row.querySelector('.count')!.textContent) / total) * 100);
     row.querySelector('.share')!.textContent = String(share);
     row.querySelector<HTMLElement>('.bar-fill')!.style.width = `${share}%`;
   }
@@ -71,8 +77,14 @@ async function vote(form: HTMLFormElement): Promise<void> {
   } catch (error) {
     // A malformed or missing answer: say so, keep the page usable.
     console.error(error);
-    const why = error instanceof AjaxError && error.reason === 'network' ? 'The server could not be reached.' : 'The server sent an unexpected answer.';
-    show({ message: `${why} Your vote may not have counted; reload the page to check.`, tags: 'error' });
+    const why =
+      error instanceof AjaxError && error.reason === 'network'
+        ? 'The server could not be reached.'
+        : 'The server sent an unexpected answer.';
+    show({
+      message: `${why} Your vote may not have counted; reload the page to check.`,
+      tags: 'error',
+    });
   } finally {
     button.disabled = false;
   }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+
 import { ajaxResponseSchema, type WireMessage } from './schemas.js';
 
 /** Why {@link ajax} gave up: no answer at all, an answer that is not JSON, or JSON of the wrong shape. */
@@ -70,7 +71,10 @@ const envelopeSchema = ajaxResponseSchema();
  * for (const m of result.messages) showToast(m);
  * if (result.success !== false) count.textContent = String(result.data.votes);
  */
-export async function ajax(url: string | URL, init?: RequestInit): Promise<AjaxResult<Record<string, unknown>>>;
+export async function ajax(
+  url: string | URL,
+  init?: RequestInit,
+): Promise<AjaxResult<Record<string, unknown>>>;
 export async function ajax<S extends z.ZodObject>(
   url: string | URL,
   init: RequestInit | undefined,
@@ -92,29 +96,44 @@ export async function ajax(
   try {
     response = await fetch(url, { ...init, headers });
   } catch (error) {
-    throw new AjaxError(`${what} got no answer: ${(error as Error).message}`, 'network', { cause: error });
+    throw new AjaxError(`${what} got no answer: ${(error as Error).message}`, 'network', {
+      cause: error,
+    });
   }
 
   let json: unknown;
   try {
     json = await response.json();
   } catch (error) {
-    throw new AjaxError(`${what} answered ${response.status} with a body that is not JSON.`, 'not-json', {
-      status: response.status,
-      cause: error,
-    });
+    throw new AjaxError(
+      `${what} answered ${response.status} with a body that is not JSON.`,
+      'not-json',
+      {
+        status: response.status,
+        cause: error,
+      },
+    );
   }
 
   // A failure answer carries no data in djem's pattern (`ctx.ajax({}, false)`), so only its envelope is checked.
-  const isFailure = typeof json === 'object' && json !== null && (json as { success?: unknown }).success === false;
+  const isFailure =
+    typeof json === 'object' && json !== null && (json as { success?: unknown }).success === false;
   const parsed = (isFailure ? envelopeSchema : schema).safeParse(json);
   if (!parsed.success) {
-    throw new AjaxError(`${what} answered ${response.status} with an unexpected body: ${z.prettifyError(parsed.error)}`, 'invalid', {
-      status: response.status,
-      issues: parsed.error.issues,
-    });
+    throw new AjaxError(
+      `${what} answered ${response.status} with an unexpected body: ${z.prettifyError(parsed.error)}`,
+      'invalid',
+      {
+        status: response.status,
+        issues: parsed.error.issues,
+      },
+    );
   }
-  const { success, messages = [], ...data } = parsed.data as { success?: boolean; messages?: WireMessage[] };
+  const {
+    success,
+    messages = [],
+    ...data
+  } = parsed.data as { success?: boolean; messages?: WireMessage[] };
   if (success === false) return { success, data, messages, status: response.status };
   return { success, data, messages, status: response.status };
 }

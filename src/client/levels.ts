@@ -16,4 +16,10 @@ export const LEVELS = Object.freeze({
 export type LevelName = keyof typeof LEVELS;
 
 /** The standard level names, lowest first. */
-export const LEVEL_NAMES = ['debug', 'info', 'success', 'warning', 'error'] as const satisfies readonly LevelName[];
+export const LEVEL_NAMES = [
+  'debug',
+  'info',
+  'success',
+  'warning',
+  'error',
+] as const satisfies readonly LevelName[];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { StoredMessage } from './types.js';
 
 /**
@@ -13,7 +14,12 @@ import type { StoredMessage } from './types.js';
  * The schema is the definition (exported, and what `decodeMessage` must agree with: a property
  * test feeds both arbitrary values); reads use the equivalent hand-written check below.
  */
-export const encodedMessageSchema = z.tuple([z.int(), z.string().min(1), z.string().optional(), z.literal(1).optional()]);
+export const encodedMessageSchema = z.tuple([
+  z.int(),
+  z.string().min(1),
+  z.string().optional(),
+  z.literal(1).optional(),
+]);
 
 export type EncodedMessage = z.infer<typeof encodedMessageSchema>;
 
@@ -38,7 +44,8 @@ export function encodeMessages(list: readonly StoredMessage[]): EncodedMessage[]
 export function decodeMessage(entry: unknown): StoredMessage | undefined {
   if (!Array.isArray(entry) || entry.length > 4) return undefined;
   const [level, message, extraTags = '', html] = entry as unknown[];
-  if (!Number.isSafeInteger(level) || typeof message !== 'string' || message === '') return undefined;
+  if (!Number.isSafeInteger(level) || typeof message !== 'string' || message === '')
+    return undefined;
   if (typeof extraTags !== 'string' || (html !== undefined && html !== 1)) return undefined;
   return { level: level as number, message, extraTags, html: html === 1 };
 }

@@ -1,6 +1,8 @@
-import type { Context } from 'koa';
 import { debuglog } from 'node:util';
+
+import type { Context } from 'koa';
 import { z } from 'zod';
+
 import { optionsError } from '../errors.js';
 import { decodeMessages, encodeMessage } from './codec.js';
 import { type Signer, signerFor } from './signing.js';
@@ -11,7 +13,8 @@ const debug = debuglog('koa-messages');
 // RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // The `cookies` package's own checks, so a bad value fails when the app starts, not on a request.
-const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DOMAIN =
+  /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const PATH = /^\/[!-:=-~]*$/;
 
 /**
@@ -27,14 +30,20 @@ const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_S
 /** The `cookie` option of `messages()`: the messages cookie of storages `cookie` and `fallback`. */
 export const cookieOptionsSchema = z
   .strictObject({
-    name: z.string().regex(TOKEN, { message: 'must be a cookie name (an RFC 6265 token)' }).default('messages'),
+    name: z
+      .string()
+      .regex(TOKEN, { message: 'must be a cookie name (an RFC 6265 token)' })
+      .default('messages'),
     maxSize: z
       .int({ error: SIZE_ERROR })
       .min(MIN_COOKIE_SIZE, { error: SIZE_ERROR })
       .max(MAX_COOKIE_SIZE, { error: SIZE_ERROR })
       .default(2048),
     domain: z.string().regex(DOMAIN, { message: 'must be a domain name' }).optional(),
-    path: z.string().regex(PATH, { message: "must start with '/' and hold no space, ';' or '<'" }).default('/'),
+    path: z
+      .string()
+      .regex(PATH, { message: "must start with '/' and hold no space, ';' or '<'" })
+      .default('/'),
     secure: z.boolean().optional(),
     httpOnly: z.boolean().default(true),
     sameSite: z
@@ -44,7 +53,8 @@ export const cookieOptionsSchema = z
       .default('lax'),
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
-    message: "must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure",
+    message:
+      "must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure",
     path: ['sameSite'],
   });
 
@@ -195,7 +205,10 @@ export class MessagesCookie {
     const start = keep === 'newest' ? list.length - count : 0;
     const kept = pieces.slice(start, start + count);
     if (more) kept.push(String(MORE));
-    const value = signer.sign(this.config.name, Buffer.from(`[${kept.join(',')}]`).toString('base64url'));
+    const value = signer.sign(
+      this.config.name,
+      Buffer.from(`[${kept.join(',')}]`).toString('base64url'),
+    );
     this.#set(ctx, value);
     return keep === 'newest' ? list.slice(0, start) : list.slice(count);
   }

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
 import { pendingOf } from './pending.js';
 import type { MessageStorage } from './types.js';
@@ -42,7 +43,10 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
   return {
     load(ctx) {
       const read = cookie.read(ctx);
-      seen.set(ctx, { present: read.present, cleanup: read.bad || (read.present && read.messages.length === 0) });
+      seen.set(ctx, {
+        present: read.present,
+        cleanup: read.bad || (read.present && read.messages.length === 0),
+      });
       return read.messages;
     },
 
@@ -56,7 +60,7 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
         return;
       }
       const dropped = cookie.write(ctx, pending, 'newest');
-      if (dropped.length > 0) return { reason: 'cookie-size', messages: dropped };
+      return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import type { Seen } from './cookie.js';
-import { pendingOf } from './pending.js';
+
 import { describe } from '../levels.js';
+import type { Seen } from './cookie.js';
+import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
+import { pendingOf } from './pending.js';
 import { sessionKeyProblem, sessionStorage } from './session.js';
 import type { MessageStorage } from './types.js';
 
@@ -43,12 +44,16 @@ interface FallbackSeen extends Seen {
  */
 export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`koa-messages: fallbackStorage(options) takes an options object, got ${describe(options)}.`);
+    throw new TypeError(
+      `koa-messages: fallbackStorage(options) takes an options object, got ${describe(options)}.`,
+    );
   }
   const { sessionKey = 'messages', cookie: cookieOptions, ...rest } = options;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    throw new TypeError(`koa-messages: unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`);
+    throw new TypeError(
+      `koa-messages: unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`,
+    );
   }
   // Same rule as messages({ sessionKey }): koa-session would silently not save such a key.
   if (typeof sessionKey !== 'string' || sessionKey === '' || sessionKey.startsWith('_')) {
@@ -58,8 +63,12 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
     );
   }
   const problem = sessionKeyProblem(sessionKey);
-  if (problem !== undefined) throw new TypeError(`koa-messages: fallbackStorage() option \`sessionKey\` ${problem}.`);
-  const cookie = new MessagesCookie(parseCookieOptions(cookieOptions, 'fallbackStorage()'), 'fallback');
+  if (problem !== undefined)
+    throw new TypeError(`koa-messages: fallbackStorage() option \`sessionKey\` ${problem}.`);
+  const cookie = new MessagesCookie(
+    parseCookieOptions(cookieOptions, 'fallbackStorage()'),
+    'fallback',
+  );
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);
   const seen = new WeakMap<Context, FallbackSeen>();
@@ -80,22 +89,36 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
       requireSession(ctx);
       const read = cookie.read(ctx);
       const overflow = read.more ? session.load(ctx) : [];
-      const all = overflow.length === 0 ? read.messages : read.messages.length === 0 ? overflow : [...read.messages, ...overflow];
+      const all =
+        overflow.length === 0
+          ? read.messages
+          : read.messages.length === 0
+            ? overflow
+            : [...read.messages, ...overflow];
       // A cookie that leads to no messages at all (bad, or a marker whose session part is gone) is deleted.
-      seen.set(ctx, { present: read.present, cleanup: read.bad || (read.present && all.length === 0), session: read.more });
+      seen.set(ctx, {
+        present: read.present,
+        cleanup: read.bad || (read.present && all.length === 0),
+        session: read.more,
+      });
       return all;
     },
 
     save(ctx, { kept, added, changed }) {
       requireSession(ctx);
-      const state = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false, session: false };
+      const state = seen.get(ctx) ?? {
+        present: cookie.present(ctx),
+        cleanup: false,
+        session: false,
+      };
       if (!changed && !state.cleanup) return;
       const pending = pendingOf(kept, added);
       const overflow = pending.length === 0 ? [] : cookie.write(ctx, pending, 'oldest');
       if (pending.length === 0 && state.present) cookie.clear(ctx);
       // Written only on overflow; otherwise emptied only if this request read messages from it.
       // The session storage skips the write when the key is absent, so koa-session saves nothing.
-      if (overflow.length > 0 || state.session) session.save(ctx, { kept: [], added: overflow, changed: true });
+      if (overflow.length > 0 || state.session)
+        session.save(ctx, { kept: [], added: overflow, changed: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import type { Redis } from 'ioredis';
 
 /**
@@ -69,7 +70,12 @@ const sha1 = (script: string): string => {
  * Run a script by its SHA (one short command), sending its text only when the server does not
  * know it yet (first use, or after a Redis restart emptied the script cache).
  */
-export async function runScript(client: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(
+  client: Redis,
+  script: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
   try {
     return await client.evalsha(sha1(script), keys.length, ...keys, ...args);
   } catch (error) {

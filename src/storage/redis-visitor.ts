@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+
 import type { Context } from 'koa';
+
 import { isKeygrip } from './signing.js';
 
 /**
@@ -75,7 +77,8 @@ const TOKEN = /^[A-Za-z0-9_-]{8}$/;
 export const newId = (): string => randomBytes(16).toString('base64url');
 
 /** A short digest of a `key(ctx)` value: hints say whose they are without showing the key. */
-const tag = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+const tag = (key: string): string =>
+  createHash('sha256').update(key).digest('base64url').slice(0, 16);
 
 /** The request's cookies by name, in header order; the first of a repeated name wins, as `cookies` reads it. */
 function requestCookies(ctx: Context): Map<string, string> {
@@ -101,12 +104,19 @@ function requestCookies(ctx: Context): Map<string, string> {
  * for the life of the process (the soak benchmark measured about 700 bytes a request), and a client
  * could grow it at will with made-up names.
  */
-function hintValue(ctx: Context, jar: Map<string, string>, name: string, signed: boolean): string | undefined {
+function hintValue(
+  ctx: Context,
+  jar: Map<string, string>,
+  name: string,
+  signed: boolean,
+): string | undefined {
   const value = jar.get(name);
   if (value === undefined || !signed) return value;
   const signature = jar.get(`${name}.sig`);
   if (signature === undefined || signature === '') return undefined;
-  const keys = (ctx.cookies as unknown as { keys?: { index(data: string, digest: string): number } }).keys;
+  const keys = (
+    ctx.cookies as unknown as { keys?: { index(data: string, digest: string): number } }
+  ).keys;
   return keys !== undefined && keys.index(`${name}=${value}`, signature) >= 0 ? value : undefined;
 }
 
@@ -125,7 +135,9 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
   const value = config.key!(ctx);
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') {
-    throw new TypeError(`koa-messages: redisStorage() option \`key\` must return a string, null or undefined, got ${typeof value}.`);
+    throw new TypeError(
+      `koa-messages: redisStorage() option \`key\` must return a string, null or undefined, got ${typeof value}.`,
+    );
   }
   return value;
 }
@@ -187,8 +199,18 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
 }
 
 const baseOptions = (ctx: Context, signed: boolean) =>
-  ({ signed, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true, path: '/' }) as const;
-const cookieOptions = (ctx: Context, maxAge: number, signed: boolean) => ({ ...baseOptions(ctx, signed), maxAge });
+  ({
+    signed,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: ctx.secure,
+    overwrite: true,
+    path: '/',
+  }) as const;
+const cookieOptions = (ctx: Context, maxAge: number, signed: boolean) => ({
+  ...baseOptions(ctx, signed),
+  maxAge,
+});
 
 /** Write the id cookie (cookie mode, for a new or adopted id). */
 export function setIdCookie(ctx: Context, config: VisitorConfig, id: string): void {
@@ -199,7 +221,8 @@ export function setIdCookie(ctx: Context, config: VisitorConfig, id: string): vo
 export function addHint(ctx: Context, config: VisitorConfig, id: string): void {
   if (!config.hint) return;
   const name = `${config.cookie}.p.${randomBytes(6).toString('base64url')}`;
-  if (config.key !== undefined) ctx.cookies.set(name, tag(id), cookieOptions(ctx, config.ttl, false));
+  if (config.key !== undefined)
+    ctx.cookies.set(name, tag(id), cookieOptions(ctx, config.ttl, false));
   else ctx.cookies.set(name, id, cookieOptions(ctx, config.ttl, true));
 }
 

@@ -1,13 +1,23 @@
-import type { Context } from 'koa';
-import type { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
+
+import type { Redis } from 'ioredis';
+import type { Context } from 'koa';
 import { z } from 'zod';
+
 import { optionsError } from '../errors.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { ServerClock } from './redis-clock.js';
-import { CLAIM, SAVE, runScript } from './redis-scripts.js';
-import { type Visitor, addHint, clearHints, identify, mayCarryHints, newId, setIdCookie } from './redis-visitor.js';
+import { CLAIM, runScript, SAVE } from './redis-scripts.js';
+import {
+  addHint,
+  clearHints,
+  identify,
+  mayCarryHints,
+  newId,
+  setIdCookie,
+  type Visitor,
+} from './redis-visitor.js';
 import type { DropReport, MessageStorage, StoredMessage } from './types.js';
 
 const debug = debuglog('koa-messages');
@@ -24,7 +34,10 @@ const isClient = (value: unknown): value is Redis =>
 export const redisOptionsSchema = z.strictObject({
   client: z.custom<Redis>(isClient, { message: 'must be an ioredis client (new Redis(...))' }),
   prefix: z.string().default('koa-messages:'),
-  ttl: z.int().positive().default(14 * DAY),
+  ttl: z
+    .int()
+    .positive()
+    .default(14 * DAY),
   timeout: z.int().positive().default(1000),
   key: z
     .custom<(ctx: Context) => string | null | undefined>((value) => typeof value === 'function', {
@@ -33,7 +46,9 @@ export const redisOptionsSchema = z.strictObject({
     .optional(),
   cookie: z
     .string()
-    .regex(/^[!#$%&'*+\-^_`|~0-9A-Za-z]+$/, { message: 'must be a cookie name (letters, digits, - and _; no dot)' })
+    .regex(/^[!#$%&'*+\-^_`|~0-9A-Za-z]+$/, {
+      message: 'must be a cookie name (letters, digits, - and _; no dot)',
+    })
     .default('koa-messages'),
   hint: z.boolean().default(true),
 });
@@ -43,7 +58,9 @@ export type RedisStorageOptions = z.input<typeof redisOptionsSchema>;
 
 function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('koa-messages: redisStorage(options) takes an options object with a `client`.');
+    throw new TypeError(
+      'koa-messages: redisStorage(options) takes an options object with a `client`.',
+    );
   }
   const parsed = redisOptionsSchema.safeParse(options);
   if (!parsed.success) throw optionsError('redisStorage()', parsed.error);
@@ -59,7 +76,10 @@ function budget(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>):
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         const left = Math.max(0, giveUpAt - performance.now());
-        timer = setTimeout(() => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)), left);
+        timer = setTimeout(
+          () => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)),
+          left,
+        );
         timer.unref();
       });
       return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
@@ -141,7 +161,8 @@ interface RequestState {
 export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const config = Object.freeze(parse(options));
   const { client, prefix, ttl, timeout } = config;
-  const clientTimeout = (client as { options?: { commandTimeout?: unknown } }).options?.commandTimeout;
+  const clientTimeout = (client as { options?: { commandTimeout?: unknown } }).options
+    ?.commandTimeout;
   if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
     // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
     // it took, which then could not be given back.
@@ -154,25 +175,42 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const clock = new ServerClock();
 
   /** Run a script with a deadline in server time (learning the server's clock first if needed). */
-  async function run(script: string, keys: readonly string[], args: readonly (string | number)[], giveUpAt: number): Promise<Reply> {
+  async function run(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    giveUpAt: number,
+  ): Promise<Reply> {
     if (!clock.known) {
       const [seconds, micros] = await client.time();
       clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
     }
     const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
-    if (!Array.isArray(reply) || reply.length < 2) throw new Error('koa-messages: unexpected reply from the Redis script');
+    if (!Array.isArray(reply) || reply.length < 2)
+      throw new Error('koa-messages: unexpected reply from the Redis script');
     clock.observe(Number(reply[1]));
     return { done: reply[0] === 1, rest: reply.slice(2) };
   }
 
   /** Put `kept` at the front and `added` at the end of `id`'s list; the error when it may not have. */
-  async function store(id: string, kept: readonly StoredMessage[], added: readonly StoredMessage[]): Promise<unknown> {
+  async function store(
+    id: string,
+    kept: readonly StoredMessage[],
+    added: readonly StoredMessage[],
+  ): Promise<unknown> {
     const { giveUpAt, within } = budget(timeout);
-    const command = run(SAVE, [prefix + id], [ttl, kept.length, ...kept.map(encode), ...added.map(encode)], giveUpAt);
+    const command = run(
+      SAVE,
+      [prefix + id],
+      [ttl, kept.length, ...kept.map(encode), ...added.map(encode)],
+      giveUpAt,
+    );
     command.catch(() => undefined); // its outcome is read below, or no longer matters after a timeout
     try {
       const reply = await within(command);
-      return reply.done ? undefined : new Error('koa-messages: Redis ran the save after its deadline and skipped it');
+      return reply.done
+        ? undefined
+        : new Error('koa-messages: Redis ran the save after its deadline and skipped it');
     } catch (error) {
       return error;
     }
@@ -180,7 +218,12 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
 
   async function claim(state: RequestState): Promise<StoredMessage[]> {
     const { giveUpAt, within } = budget(timeout);
-    const command = run(CLAIM, state.visitor.claimIds.map((id) => prefix + id), [], giveUpAt);
+    const command = run(
+      CLAIM,
+      state.visitor.claimIds.map((id) => prefix + id),
+      [],
+      giveUpAt,
+    );
     try {
       const reply = await within(command);
       if (!reply.done) {
@@ -226,7 +269,8 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       const { visitor } = state;
       // A late claim whose answer is already here goes back first, in the same script.
       const front = state.lateResult ?? [];
-      const outstanding = state.late !== undefined && state.lateResult === undefined ? state.late : undefined;
+      const outstanding =
+        state.late !== undefined && state.lateResult === undefined ? state.late : undefined;
       const all = [...front, ...kept, ...added];
 
       // Cookies first: they must reach the browser whatever Redis does with the commands below.
@@ -235,7 +279,11 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       let id = visitor.id;
       if (all.length > 0 && id === undefined) {
         if (config.key !== undefined) {
-          return { reason: 'storage-error', messages: all, error: new Error('koa-messages: key(ctx) gave no key to store messages under') };
+          return {
+            reason: 'storage-error',
+            messages: all,
+            error: new Error('koa-messages: key(ctx) gave no key to store messages under'),
+          };
         }
         id = newId();
       }
@@ -252,16 +300,21 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       if (outstanding !== undefined) {
         // Still waiting for a claim that timed out. Redis answers one connection in order, so it
         // has answered by the time the save did; otherwise give it one more timeout.
-        const taken = await budget(timeout).within(outstanding).catch(() => undefined);
+        const taken = await budget(timeout)
+          .within(outstanding)
+          .catch(() => undefined);
         if (taken === undefined) {
           // The one case the guarantee leaves open: the claim ran before its deadline but this
           // process has not read the answer within two timeouts (its event loop is blocked, or
           // the answer is stuck in the network). If it did take messages, they go back after the
           // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
           const owner = id;
-          void outstanding.then((late) => (late.length > 0 ? store(owner, late, []) : undefined)).then((error) => {
-            if (error !== undefined) debug('lost the messages of a claim answered very late: %s', error);
-          });
+          void outstanding
+            .then((late) => (late.length > 0 ? store(owner, late, []) : undefined))
+            .then((error) => {
+              if (error !== undefined)
+                debug('lost the messages of a claim answered very late: %s', error);
+            });
         } else if (taken.length > 0) {
           const error = await store(id, taken, []);
           if (error !== undefined) {

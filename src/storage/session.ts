@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
+
+import { describe } from '../levels.js';
 import { decodeMessages, encodeMessages } from './codec.js';
 import { pendingOf } from './pending.js';
-import { describe } from '../levels.js';
 import type { MessageStorage } from './types.js';
 
 type SessionData = Record<string, unknown>;
@@ -30,15 +31,25 @@ export function sessionOf(ctx: Context): SessionData | null {
  * break the app's own `ctx.session.save()`.
  */
 const SESSION_MEMBERS = new Set([
-  'isNew', 'length', 'populated', 'maxAge', 'externalKey', 'toJSON', 'inspect',
-  'save', 'regenerate', 'manuallyCommit', 'commit',
+  'isNew',
+  'length',
+  'populated',
+  'maxAge',
+  'externalKey',
+  'toJSON',
+  'inspect',
+  'save',
+  'regenerate',
+  'manuallyCommit',
+  'commit',
   ...Object.getOwnPropertyNames(Object.prototype),
 ]);
 
 /** Why `key` cannot be a session key, or `undefined` when it can. */
 export function sessionKeyProblem(key: string): string | undefined {
   if (key.startsWith('_')) return "must not start with '_': koa-session does not save such keys";
-  if (SESSION_MEMBERS.has(key)) return `must not be '${key}', a name koa-session's session object already uses`;
+  if (SESSION_MEMBERS.has(key))
+    return `must not be '${key}', a name koa-session's session object already uses`;
   return undefined;
 }
 
@@ -57,10 +68,13 @@ export function sessionKeyProblem(key: string): string | undefined {
 export function sessionStorage(key: string): MessageStorage {
   // messages() checks its `sessionKey` option; this factory is exported too, so it checks its own.
   if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`koa-messages: sessionStorage(key) needs a non-empty string key, got ${key === '' ? "''" : describe(key)}.`);
+    throw new TypeError(
+      `koa-messages: sessionStorage(key) needs a non-empty string key, got ${key === '' ? "''" : describe(key)}.`,
+    );
   }
   const problem = sessionKeyProblem(key);
-  if (problem !== undefined) throw new TypeError(`koa-messages: sessionStorage(key) key ${problem}.`);
+  if (problem !== undefined)
+    throw new TypeError(`koa-messages: sessionStorage(key) key ${problem}.`);
   // Requests whose stored value held invalid entries: rewrite (clean) it even if nothing changed.
   const unclean = new WeakSet<Context>();
 
@@ -80,7 +94,8 @@ export function sessionStorage(key: string): MessageStorage {
       if (session === null) {
         // The app logged the visitor out during this request: messages added for the next
         // response ("You have been logged out.") go into a fresh session.
-        if (pending.length > 0) (ctx as { session?: unknown }).session = { [key]: encodeMessages(pending) };
+        if (pending.length > 0)
+          (ctx as { session?: unknown }).session = { [key]: encodeMessages(pending) };
         return;
       }
       if (pending.length > 0) session[key] = encodeMessages(pending);

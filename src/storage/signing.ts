@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
 import type Koa from 'koa';
 
 /**
@@ -89,7 +90,9 @@ function keygripSigner(keygrip: KeygripLike): Signer {
       const digest = value.slice(dot + 1);
       if (!TAG_PATTERN.test(digest)) return undefined;
       // keygrip compares in constant time (tsscmp).
-      return keygrip.index(signedData(name, value.slice(0, dot)), digest) >= 0 ? value.slice(0, dot) : undefined;
+      return keygrip.index(signedData(name, value.slice(0, dot)), digest) >= 0
+        ? value.slice(0, dot)
+        : undefined;
     },
   };
 }

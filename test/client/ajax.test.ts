@@ -1,7 +1,9 @@
-import { expect } from 'chai';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
 import * as z from 'zod';
+
 import { ajax, AjaxError } from '../../src/client/index.js';
 import { buildApp } from '../helpers/app.js';
 
@@ -117,7 +119,12 @@ describe('client ajax()', () => {
 
   it('gives success undefined and no messages when the server sent neither', async () => {
     const result = await ajax(`${base}/quiet`, undefined, Vote);
-    expect(result).to.deep.equal({ success: undefined, data: { votes: 4 }, messages: [], status: 200 });
+    expect(result).to.deep.equal({
+      success: undefined,
+      data: { votes: 4 },
+      messages: [],
+      status: 200,
+    });
   });
 
   it('keeps every data key when no data schema is given', async () => {
@@ -165,19 +172,27 @@ describe('client ajax()', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
 
-    const error = (await ajax(`http://127.0.0.1:${port}/vote`, { method: 'POST' }).catch((e: unknown) => e)) as AjaxError;
+    const error = (await ajax(`http://127.0.0.1:${port}/vote`, { method: 'POST' }).catch(
+      (e: unknown) => e,
+    )) as AjaxError;
     expect(error).to.be.instanceOf(AjaxError);
     expect(error.reason).to.equal('network');
     expect(error.status).to.equal(undefined);
-    expect(error.message).to.equal(`POST http://127.0.0.1:${port}/vote got no answer: fetch failed`);
+    expect(error.message).to.equal(
+      `POST http://127.0.0.1:${port}/vote got no answer: fetch failed`,
+    );
     expect(error.cause).to.be.instanceOf(TypeError);
   });
 
   it('throws a TypeError for a data schema that is not z.object(...), before sending anything', async () => {
     const wrong = z.array(z.number()) as unknown as z.ZodObject;
-    const error = (await ajax(`${base}/vote`, { method: 'POST' }, wrong).catch((e: unknown) => e)) as TypeError;
+    const error = (await ajax(`${base}/vote`, { method: 'POST' }, wrong).catch(
+      (e: unknown) => e,
+    )) as TypeError;
     expect(error).to.be.instanceOf(TypeError);
-    expect(error.message).to.equal('koa-messages: ajaxResponseSchema(dataSchema) takes a z.object(...) schema.');
+    expect(error.message).to.equal(
+      'koa-messages: ajaxResponseSchema(dataSchema) takes a z.object(...) schema.',
+    );
     expect(seen).to.deep.equal([]);
   });
 });

@@ -1,14 +1,20 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
 import request from 'supertest';
+
 import { agent, buildApp } from '../helpers/app.js';
 
 /** An app whose `/` route runs `handler` with memory storage. */
 function appWith(handler: (ctx: Context) => unknown, options = {}) {
-  return buildApp({ options: { storage: 'memory', ...options }, session: false, routes: { '/': handler } });
+  return buildApp({
+    options: { storage: 'memory', ...options },
+    session: false,
+    routes: { '/': handler },
+  });
 }
 
-const get = (handler: (ctx: Context) => unknown, options = {}) => request(appWith(handler, options).callback()).get('/');
+const get = (handler: (ctx: Context) => unknown, options = {}) =>
+  request(appWith(handler, options).callback()).get('/');
 
 describe('ctx.ajax() (djem AjaxResponse)', () => {
   it('answers {} with no data and no messages', async () => {
@@ -39,13 +45,21 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
   });
 
   it('puts data keys first, then success', async () => {
-    expect((await get((ctx) => ctx.ajax({ test: 'test' }, true))).text).to.equal('{"test":"test","success":true}');
+    expect((await get((ctx) => ctx.ajax({ test: 'test' }, true))).text).to.equal(
+      '{"test":"test","success":true}',
+    );
   });
 
   it("leaves the data's own success alone when success is undefined or null, and replaces it otherwise", async () => {
-    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }))).text).to.equal('{"success":"maybe","a":1}');
-    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }, null))).text).to.equal('{"success":"maybe","a":1}');
-    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }, false))).text).to.equal('{"success":false,"a":1}');
+    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }))).text).to.equal(
+      '{"success":"maybe","a":1}',
+    );
+    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }, null))).text).to.equal(
+      '{"success":"maybe","a":1}',
+    );
+    expect((await get((ctx) => ctx.ajax({ success: 'maybe', a: 1 }, false))).text).to.equal(
+      '{"success":false,"a":1}',
+    );
   });
 
   it('merges the messages in order, with their tags', async () => {
@@ -94,11 +108,15 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
       ctx.messages.success('This is a success message.');
       ctx.ajax({ test: 'test' }, true);
     });
-    expect(res.text).to.equal('{"test":"test","success":true,"messages":[{"message":"This is a success message.","tags":"success"}]}');
+    expect(res.text).to.equal(
+      '{"test":"test","success":true,"messages":[{"message":"This is a success message.","tags":"success"}]}',
+    );
   });
 
   it("replaces the data's messages key when there are messages, and keeps it when there are none", async () => {
-    expect((await get((ctx) => ctx.ajax({ messages: 'mine' }))).text).to.equal('{"messages":"mine"}');
+    expect((await get((ctx) => ctx.ajax({ messages: 'mine' }))).text).to.equal(
+      '{"messages":"mine"}',
+    );
     const res = await get((ctx) => {
       ctx.messages.info('Theirs');
       ctx.ajax({ messages: 'mine', n: 1 });
@@ -125,9 +143,16 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
       const data = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
       ctx.messages.info('hi');
       const body = ctx.ajax(data, true);
-      ctx.set('X-Polluted', String(({} as Record<string, unknown>)['polluted'] ?? 'no') + ',' + String(Object.getPrototypeOf(body) === Object.prototype));
+      ctx.set(
+        'X-Polluted',
+        String(({} as Record<string, unknown>)['polluted'] ?? 'no') +
+          ',' +
+          String(Object.getPrototypeOf(body) === Object.prototype),
+      );
     });
-    expect(res.text).to.equal('{"__proto__":{"polluted":true},"a":1,"success":true,"messages":[{"message":"hi","tags":"info"}]}');
+    expect(res.text).to.equal(
+      '{"__proto__":{"polluted":true},"a":1,"success":true,"messages":[{"message":"hi","tags":"info"}]}',
+    );
     expect(res.headers['x-polluted']).to.equal('no,true');
   });
 
@@ -146,7 +171,9 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
       ctx.ajax({}, false, { status: 422, headers: { 'X-Poll': '1' } });
     }).expect(422);
     expect(res.headers['x-poll']).to.equal('1');
-    expect(res.text).to.equal('{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}');
+    expect(res.text).to.equal(
+      '{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}',
+    );
   });
 
   it('keeps a status the handler set before when init has none', async () => {
@@ -204,7 +231,9 @@ describe('ctx.ajax() across requests (session storage)', () => {
     expect((await a.get('/bad')).text).to.equal(
       'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an array.',
     );
-    expect((await a.get('/quiet')).text).to.equal('{"votes":3,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    expect((await a.get('/quiet')).text).to.equal(
+      '{"votes":3,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
   });
 
   it('consumes nothing when the body cannot be serialized', async () => {
@@ -222,7 +251,11 @@ describe('ctx.ajax() across requests (session storage)', () => {
     });
     const a = agent(app);
     await a.post('/vote').expect(303);
-    expect((await a.get('/bigint')).text).to.equal('TypeError: koa-messages: ctx.ajax() body cannot be serialized to JSON: Do not know how to serialize a BigInt');
-    expect((await a.get('/quiet')).text).to.equal('{"votes":3,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    expect((await a.get('/bigint')).text).to.equal(
+      'TypeError: koa-messages: ctx.ajax() body cannot be serialized to JSON: Do not know how to serialize a BigInt',
+    );
+    expect((await a.get('/quiet')).text).to.equal(
+      '{"votes":3,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
   });
 });

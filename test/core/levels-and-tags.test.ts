@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
+
 import { LEVELS } from '../../src/index.js';
 import { inRequest } from '../helpers/one-request.js';
 

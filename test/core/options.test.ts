@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import { messages, type MessagesOptions } from '../../src/index.js';
 
 /** The TypeError `messages(options)` throws, as a user sees it. */
@@ -20,24 +21,75 @@ describe('messages(options)', () => {
   });
 
   it('does not touch the caller’s options object', () => {
-    const options = Object.freeze({ level: 'debug', tags: Object.freeze({ 20: 'note' }) }) as MessagesOptions;
+    const options = Object.freeze({
+      level: 'debug',
+      tags: Object.freeze({ 20: 'note' }),
+    }) as MessagesOptions;
     expect(() => messages(options)).not.to.throw();
   });
 
   const cases: [string, unknown, string][] = [
     ['a non-object', 'session', 'koa-messages: messages(options) takes an options object.'],
-    ['an unknown key', { storrage: 'memory' }, 'koa-messages: invalid messages() options: unknown option `storrage`.'],
-    ['an unknown storage', { storage: 'disk' }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods."],
-    ['a storage object without save()', { storage: { load: () => [] } }, "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods."],
-    ['an unknown level name', { level: 'verbose' }, "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer."],
-    ['a fractional level', { level: 2.5 }, "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer."],
-    ['a tag that is not a string', { tags: { 20: 5 } }, 'koa-messages: invalid messages() options: option `tags.20`: expected string, received number.'],
-    ['a tag key that is not a level', { tags: { loud: 'x' } }, 'koa-messages: invalid messages() options: option `tags` has key `loud`, which is not an integer level or a level name.'],
-    ['escape as a string', { escape: 'yes' }, 'koa-messages: invalid messages() options: option `escape`: expected boolean, received string.'],
-    ['a session key starting with _', { sessionKey: '_messages' }, "koa-messages: invalid messages() options: option `sessionKey` must not start with '_': koa-session does not save such keys."],
-    ['maxMessages of 0', { maxMessages: 0 }, 'koa-messages: invalid messages() options: option `maxMessages` must be a positive integer.'],
-    ['an empty session key', { sessionKey: '' }, 'koa-messages: invalid messages() options: option `sessionKey` must be a non-empty string.'],
-    ['onDrop that is not a function', { onDrop: 'log' }, 'koa-messages: invalid messages() options: option `onDrop` must be a function.'],
+    [
+      'an unknown key',
+      { storrage: 'memory' },
+      'koa-messages: invalid messages() options: unknown option `storrage`.',
+    ],
+    [
+      'an unknown storage',
+      { storage: 'disk' },
+      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods.",
+    ],
+    [
+      'a storage object without save()',
+      { storage: { load: () => [] } },
+      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods.",
+    ],
+    [
+      'an unknown level name',
+      { level: 'verbose' },
+      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer.",
+    ],
+    [
+      'a fractional level',
+      { level: 2.5 },
+      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer.",
+    ],
+    [
+      'a tag that is not a string',
+      { tags: { 20: 5 } },
+      'koa-messages: invalid messages() options: option `tags.20`: expected string, received number.',
+    ],
+    [
+      'a tag key that is not a level',
+      { tags: { loud: 'x' } },
+      'koa-messages: invalid messages() options: option `tags` has key `loud`, which is not an integer level or a level name.',
+    ],
+    [
+      'escape as a string',
+      { escape: 'yes' },
+      'koa-messages: invalid messages() options: option `escape`: expected boolean, received string.',
+    ],
+    [
+      'a session key starting with _',
+      { sessionKey: '_messages' },
+      "koa-messages: invalid messages() options: option `sessionKey` must not start with '_': koa-session does not save such keys.",
+    ],
+    [
+      'maxMessages of 0',
+      { maxMessages: 0 },
+      'koa-messages: invalid messages() options: option `maxMessages` must be a positive integer.',
+    ],
+    [
+      'an empty session key',
+      { sessionKey: '' },
+      'koa-messages: invalid messages() options: option `sessionKey` must be a non-empty string.',
+    ],
+    [
+      'onDrop that is not a function',
+      { onDrop: 'log' },
+      'koa-messages: invalid messages() options: option `onDrop` must be a function.',
+    ],
   ];
   for (const [what, options, message] of cases) {
     it(`throws a TypeError naming the option for ${what}`, () => {

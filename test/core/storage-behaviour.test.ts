@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
+
 import { LEVELS } from '../../src/index.js';
 import { agent, buildApp } from '../helpers/app.js';
 import { PERSISTENT_STORAGES } from '../helpers/storages.js';
@@ -25,7 +26,8 @@ for (const { name, options } of PERSISTENT_STORAGES) {
     const routes = {
       // add/<level>/: every `m` at that level, then redirect to show/ (303, as after a POST).
       '/add/:level': (ctx: Context) => {
-        for (const text of queryAll(ctx, 'm')) ctx.messages.add(levelOf(ctx.params['level']!), text);
+        for (const text of queryAll(ctx, 'm'))
+          ctx.messages.add(levelOf(ctx.params['level']!), text);
         ctx.status = 303;
         ctx.redirect('/show');
       },
@@ -66,8 +68,13 @@ for (const { name, options } of PERSISTENT_STORAGES) {
 
     it('stores the same text twice when it is added twice', async () => {
       const a = agent(buildApp({ options, routes }));
-      await a.post('/add/info').query({ m: ['Test message 1', 'Test message 1'] }).expect(303);
-      expect((await a.get('/show')).text).to.equal('[[20,"Test message 1","info"],[20,"Test message 1","info"]]');
+      await a
+        .post('/add/info')
+        .query({ m: ['Test message 1', 'Test message 1'] })
+        .expect(303);
+      expect((await a.get('/show')).text).to.equal(
+        '[[20,"Test message 1","info"],[20,"Test message 1","info"]]',
+      );
     });
 
     it('keeps unread messages through requests that add without reading', async () => {
@@ -106,7 +113,9 @@ for (const { name, options } of PERSISTENT_STORAGES) {
       });
       const a = agent(app);
       await a.post('/add/info').query({ m: ['Test message 1', 'Test message 2'] });
-      expect((await a.get('/read-then-add')).text).to.equal('[[20,"Test message 1","info"],[20,"Test message 2","info"]]');
+      expect((await a.get('/read-then-add')).text).to.equal(
+        '[[20,"Test message 1","info"],[20,"Test message 2","info"]]',
+      );
       expect((await a.get('/show')).text).to.equal('[[20,"Added after reading","info"]]');
 
       await a.post('/add/info').query({ m: ['Test message 1', 'Test message 2'] });

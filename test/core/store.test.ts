@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import { Message } from '../../src/index.js';
 import { inRequest } from '../helpers/one-request.js';
 
@@ -11,7 +12,14 @@ describe('ctx.messages within one request', () => {
         isMessage: m instanceof Message,
         string: String(m),
         template: `${m}`,
-        fields: { level: m!.level, message: m!.message, extraTags: m!.extraTags, tags: m!.tags, levelTag: m!.levelTag, html: m!.html },
+        fields: {
+          level: m!.level,
+          message: m!.message,
+          extraTags: m!.extraTags,
+          tags: m!.tags,
+          levelTag: m!.levelTag,
+          html: m!.html,
+        },
         json: JSON.parse(JSON.stringify(m)),
       };
     });
@@ -19,8 +27,22 @@ describe('ctx.messages within one request', () => {
       isMessage: true,
       string: 'Vote recorded.',
       template: 'Vote recorded.',
-      fields: { level: 25, message: 'Vote recorded.', extraTags: 'vote', tags: 'vote success', levelTag: 'success', html: false },
-      json: { level: 25, message: 'Vote recorded.', extraTags: 'vote', html: false, tags: 'vote success', levelTag: 'success' },
+      fields: {
+        level: 25,
+        message: 'Vote recorded.',
+        extraTags: 'vote',
+        tags: 'vote success',
+        levelTag: 'success',
+        html: false,
+      },
+      json: {
+        level: 25,
+        message: 'Vote recorded.',
+        extraTags: 'vote',
+        html: false,
+        tags: 'vote success',
+        levelTag: 'success',
+      },
     });
   });
 
@@ -47,7 +69,11 @@ describe('ctx.messages within one request', () => {
       const first = [...ctx.messages];
       const used = ctx.messages.used;
       const second = [...ctx.messages];
-      return { used, same: first.length === second.length && first.every((m, i) => m === second[i]), texts: second.map(String) };
+      return {
+        used,
+        same: first.length === second.length && first.every((m, i) => m === second[i]),
+        texts: second.map(String),
+      };
     });
     expect(body).to.deep.equal({ used: true, same: true, texts: ['one'] });
   });
@@ -68,7 +94,10 @@ describe('ctx.messages within one request', () => {
   it('says what it is in logs, without its contents', async () => {
     const body = await inRequest((ctx) => {
       ctx.messages.info('secret');
-      return { tag: Object.prototype.toString.call(ctx.messages), json: JSON.stringify(ctx.messages) };
+      return {
+        tag: Object.prototype.toString.call(ctx.messages),
+        json: JSON.stringify(ctx.messages),
+      };
     });
     expect(body).to.deep.equal({ tag: '[object MessageStore]', json: '{}' });
   });

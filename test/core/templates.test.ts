@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
-import { agent, buildApp } from '../helpers/app.js';
+
 import { escapeHtml, type MessageStore } from '../../src/index.js';
+import { agent, buildApp } from '../helpers/app.js';
 
 /**
  * A template as a view engine would run it: it receives `ctx.state` as its locals and loops over
@@ -11,7 +12,8 @@ function render(locals: Record<string, unknown>, showMessages: boolean): string 
   const levels = locals['messageLevels'] as Record<string, number>;
   const items = showMessages
     ? [...(locals['messages'] as MessageStore)].map(
-        (m) => `<li class="${m.tags}"${m.level >= levels['error']! ? ' role="alert"' : ''}>${escapeHtml(m.message)}</li>`,
+        (m) =>
+          `<li class="${m.tags}"${m.level >= levels['error']! ? ' role="alert"' : ''}>${escapeHtml(m.message)}</li>`,
       )
     : [];
   return `<ul>${items.join('')}</ul>`;
@@ -39,7 +41,9 @@ describe('ctx.state for server-rendered pages', () => {
     const a = agent(buildApp({ routes }));
     await a.post('/add').expect(303);
     const page = await a.get('/page').expect(200);
-    expect(page.text).to.equal('<ul><li class="error" role="alert">Invalid &lt;choice&gt;.</li><li class="success">Saved.</li></ul>');
+    expect(page.text).to.equal(
+      '<ul><li class="error" role="alert">Invalid &lt;choice&gt;.</li><li class="success">Saved.</li></ul>',
+    );
     expect(page.headers['cache-control']).to.equal('private, no-store');
     expect(page.headers['vary']).to.equal('Cookie');
     expect((await a.get('/page')).text).to.equal('<ul></ul>');
@@ -50,6 +54,8 @@ describe('ctx.state for server-rendered pages', () => {
     await a.post('/add').expect(303);
     const plain = await a.get('/no-messages-page').expect(200, '<ul></ul>');
     expect(plain.headers['cache-control']).to.equal(undefined);
-    expect((await a.get('/page')).text).to.equal('<ul><li class="error" role="alert">Invalid &lt;choice&gt;.</li><li class="success">Saved.</li></ul>');
+    expect((await a.get('/page')).text).to.equal(
+      '<ul><li class="error" role="alert">Invalid &lt;choice&gt;.</li><li class="success">Saved.</li></ul>',
+    );
   });
 });

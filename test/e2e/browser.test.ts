@@ -1,11 +1,13 @@
-import { expect } from 'chai';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+import { expect } from 'chai';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
 import { createApp } from '../../example/app.js';
 import { bundleClient } from '../../example/bundle.js';
 import { ensureDebianPackage } from '../helpers/system.js';
@@ -83,9 +85,11 @@ describe('the polls demo in headless Chromium', function () {
   });
 
   const toasts = () => page.locator('#messages .message-text').allTextContents();
-  const toastClasses = () => page.locator('#messages .message').evaluateAll((items) => items.map((item) => item.className));
+  const toastClasses = () =>
+    page.locator('#messages .message').evaluateAll((items) => items.map((item) => item.className));
   const counts = () => page.locator('.choice .count').allTextContents();
-  const voteFor = (choice: string) => page.getByRole('button', { name: `Vote for ${choice}` }).click();
+  const voteFor = (choice: string) =>
+    page.getByRole('button', { name: `Vote for ${choice}` }).click();
 
   it('records a vote in place: the count changes and "Vote recorded." appears without a reload', async () => {
     await page.evaluate(() => (window.__marker = 1));
@@ -116,7 +120,10 @@ describe('the polls demo in headless Chromium', function () {
 
   it('shows "Invalid choice." as an error and changes no count when the choice does not exist', async () => {
     // A stale page: the choice it shows is gone on the server.
-    await page.locator('form[data-vote]').first().evaluate((form) => form.setAttribute('action', '/choices/99/vote'));
+    await page
+      .locator('form[data-vote]')
+      .first()
+      .evaluate((form) => form.setAttribute('action', '/choices/99/vote'));
     await voteFor('Not much');
     await page.locator('#messages .message.error').waitFor();
 
@@ -138,7 +145,12 @@ describe('the polls demo in headless Chromium', function () {
 
     expect(await toasts()).to.deep.equal(['Added “A cup of tea” to the poll.']);
     expect(await toastClasses()).to.deep.equal(['message success']);
-    expect(await page.locator('.choice-text').allTextContents()).to.deep.equal(['Not much', 'The sky', 'Just hacking again', 'A cup of tea']);
+    expect(await page.locator('.choice-text').allTextContents()).to.deep.equal([
+      'Not much',
+      'The sky',
+      'Just hacking again',
+      'A cup of tea',
+    ]);
 
     await page.reload();
     expect(await toasts()).to.deep.equal([]);
@@ -180,7 +192,13 @@ describe('the polls demo in headless Chromium', function () {
         body: JSON.stringify({
           votes: 7,
           success: true,
-          messages: [{ message: '&lt;b&gt;Seven&lt;/b&gt; &amp; counting <img src=x onerror="window.__pwned = true">', tags: 'special info' }],
+          messages: [
+            {
+              message:
+                '&lt;b&gt;Seven&lt;/b&gt; &amp; counting <img src=x onerror="window.__pwned = true">',
+              tags: 'special info',
+            },
+          ],
         }),
       }),
     );
@@ -226,8 +244,16 @@ describe('the polls demo in headless Chromium', function () {
     await voteFor('Just hacking again');
     await page.locator('#messages .message').nth(2).waitFor();
 
-    expect(await toasts()).to.deep.equal(['“Koa 3 is out” is already a choice.', 'Vote recorded.', 'Vote recorded.']);
-    expect(await toastClasses()).to.deep.equal(['message warning', 'message success', 'message success']);
+    expect(await toasts()).to.deep.equal([
+      '“Koa 3 is out” is already a choice.',
+      'Vote recorded.',
+      'Vote recorded.',
+    ]);
+    expect(await toastClasses()).to.deep.equal([
+      'message warning',
+      'message success',
+      'message success',
+    ]);
     expect(await counts()).to.deep.equal(['0', '0', '2', '1']);
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'polls.png') });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
+
 import { createApp } from '../../example/app.js';
-import { createPoll, MAX_CHOICES } from '../../example/polls.js';
 import { bundleClient } from '../../example/bundle.js';
+import { createPoll, MAX_CHOICES } from '../../example/polls.js';
 
 const NO_MESSAGES = '<ul class="messages" id="messages" aria-live="polite"></ul>';
 const item = (tags: string, text: string, role = 'status') =>
@@ -17,19 +18,31 @@ function browser() {
 describe('the polls demo app', () => {
   it('answers a vote from the page script with ctx.ajax() JSON: the new count, success and "Vote recorded."', async () => {
     const b = browser();
-    const res = await b.post('/choices/2/vote').set('X-Requested-With', 'XMLHttpRequest').expect(200);
-    expect(res.text).to.equal('{"votes":1,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    const res = await b
+      .post('/choices/2/vote')
+      .set('X-Requested-With', 'XMLHttpRequest')
+      .expect(200);
+    expect(res.text).to.equal(
+      '{"votes":1,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
     expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
     expect(res.headers['cache-control']).to.equal('private, no-store');
     const again = await b.post('/choices/2/vote').set('Accept', 'application/json').expect(200);
-    expect(again.text).to.equal('{"votes":2,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+    expect(again.text).to.equal(
+      '{"votes":2,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+    );
   });
 
   it('answers a vote for a choice that does not exist with success false and "Invalid choice."', async () => {
     const b = browser();
     for (const id of ['99', 'abc', '0']) {
-      const res = await b.post(`/choices/${id}/vote`).set('X-Requested-With', 'XMLHttpRequest').expect(200);
-      expect(res.text).to.equal('{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}');
+      const res = await b
+        .post(`/choices/${id}/vote`)
+        .set('X-Requested-With', 'XMLHttpRequest')
+        .expect(200);
+      expect(res.text).to.equal(
+        '{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}',
+      );
     }
   });
 
@@ -42,24 +55,37 @@ describe('the polls demo app', () => {
 
   it('without JavaScript, redirects a vote with 303 and shows "Vote recorded." on the next page only', async () => {
     const b = browser();
-    const res = await b.post('/choices/3/vote').set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8').expect(303);
+    const res = await b
+      .post('/choices/3/vote')
+      .set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8')
+      .expect(303);
     expect(res.headers['location']).to.equal('/');
     const page = await b.get('/').expect(200);
     expect(page.headers['content-type']).to.equal('text/html; charset=utf-8');
     expect(page.headers['cache-control']).to.equal('private, no-store');
     expect(page.text).to.contain(item('success', 'Vote recorded.'));
-    expect(page.text).to.contain('<span class="count">1</span> <span class="unit">vote</span> · <span class="share">100</span>%');
+    expect(page.text).to.contain(
+      '<span class="count">1</span> <span class="unit">vote</span> · <span class="share">100</span>%',
+    );
     const reload = await b.get('/').expect(200);
     expect(reload.text).to.contain(NO_MESSAGES);
   });
 
   it('adds a suggested choice, redirects with 303, and shows "Added …" escaped, once', async () => {
     const b = browser();
-    const res = await b.post('/choices').type('form').send({ text: '  <script>alert(1)</script>  ' }).expect(303);
+    const res = await b
+      .post('/choices')
+      .type('form')
+      .send({ text: '  <script>alert(1)</script>  ' })
+      .expect(303);
     expect(res.headers['location']).to.equal('/');
     const page = await b.get('/').expect(200);
-    expect(page.text).to.contain(item('success', 'Added “&lt;script&gt;alert(1)&lt;/script&gt;” to the poll.'));
-    expect(page.text).to.contain('<span class="choice-text">&lt;script&gt;alert(1)&lt;/script&gt;</span>');
+    expect(page.text).to.contain(
+      item('success', 'Added “&lt;script&gt;alert(1)&lt;/script&gt;” to the poll.'),
+    );
+    expect(page.text).to.contain(
+      '<span class="choice-text">&lt;script&gt;alert(1)&lt;/script&gt;</span>',
+    );
     expect(page.text).to.contain('aria-label="Vote for &lt;script&gt;alert(1)&lt;/script&gt;"');
     expect(page.text).not.to.contain('<script>alert');
     const reload = await b.get('/').expect(200);
@@ -69,25 +95,44 @@ describe('the polls demo app', () => {
   it('refuses an empty, a too long and a duplicate suggestion with the message that says why', async () => {
     const b = browser();
     await b.post('/choices').type('form').send({ text: '   ' }).expect(303);
-    expect((await b.get('/')).text).to.contain(item('error', 'Type a choice before adding it.', 'alert'));
-    await b.post('/choices').type('form').send({ text: 'x'.repeat(81) }).expect(303);
-    expect((await b.get('/')).text).to.contain(item('error', 'A choice can be at most 80 characters long.', 'alert'));
+    expect((await b.get('/')).text).to.contain(
+      item('error', 'Type a choice before adding it.', 'alert'),
+    );
+    await b
+      .post('/choices')
+      .type('form')
+      .send({ text: 'x'.repeat(81) })
+      .expect(303);
+    expect((await b.get('/')).text).to.contain(
+      item('error', 'A choice can be at most 80 characters long.', 'alert'),
+    );
     await b.post('/choices').type('form').send({ text: 'the SKY' }).expect(303);
-    expect((await b.get('/')).text).to.contain(item('warning', '“the SKY” is already a choice.', 'alert'));
+    expect((await b.get('/')).text).to.contain(
+      item('warning', '“the SKY” is already a choice.', 'alert'),
+    );
   });
 
   it('stops taking suggestions when the poll is full', async () => {
-    const poll = createPoll('Q?', Array.from({ length: MAX_CHOICES }, (_, i) => `Choice ${i + 1}`));
+    const poll = createPoll(
+      'Q?',
+      Array.from({ length: MAX_CHOICES }, (_, i) => `Choice ${i + 1}`),
+    );
     const b = request.agent(createApp({ poll, keys: ['test-key-example-only'] }).callback());
     await b.post('/choices').type('form').send({ text: 'One more' }).expect(303);
-    expect((await b.get('/')).text).to.contain(item('warning', 'The poll is full: it takes at most 12 choices.', 'alert'));
+    expect((await b.get('/')).text).to.contain(
+      item('warning', 'The poll is full: it takes at most 12 choices.', 'alert'),
+    );
     expect(poll.choices).to.have.length(MAX_CHOICES);
   });
 
   it('answers 415 to a suggestion that is not a form, and 413 to one larger than 4 KiB', async () => {
     const b = browser();
     await b.post('/choices').send({ text: 'json' }).expect(415);
-    await b.post('/choices').type('form').send({ text: 'x'.repeat(5000) }).expect(413);
+    await b
+      .post('/choices')
+      .type('form')
+      .send({ text: 'x'.repeat(5000) })
+      .expect(413);
   });
 
   it('serves its stylesheet and the bundled page script', async () => {

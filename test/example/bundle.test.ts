@@ -1,6 +1,8 @@
-import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
+
+import { expect } from 'chai';
+
 import { BUNDLE_FILE } from '../../example/app.js';
 import { bundleClient } from '../../example/bundle.js';
 
@@ -17,7 +19,9 @@ describe('the demo page bundle', () => {
       'dist/client/schemas.js',
       'example/client/main.ts',
     ]);
-    const external = Object.values(meta.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
+    const external = Object.values(meta.inputs).flatMap((input) =>
+      input.imports.filter((i) => i.external).map((i) => i.path),
+    );
     expect(external).to.deep.equal([]);
 
     const code = await readFile(BUNDLE_FILE, 'utf8');

@@ -1,9 +1,16 @@
-import { expect } from 'chai';
-import Koa from 'koa';
-import type { Context } from 'koa';
 import Router from '@koa/router';
+import { expect } from 'chai';
+import type { Context } from 'koa';
+import Koa from 'koa';
 import request from 'supertest';
-import { cookieStorage, escapeHtml, fallbackStorage, messages, sessionStorage } from '../../src/index.js';
+
+import {
+  cookieStorage,
+  escapeHtml,
+  fallbackStorage,
+  messages,
+  sessionStorage,
+} from '../../src/index.js';
 import { agentOf, caseApp } from './helpers.js';
 
 /**
@@ -12,9 +19,11 @@ import { agentOf, caseApp } from './helpers.js';
  */
 
 // Calls made with the wrong types on purpose: the compiler would refuse them, JavaScript callers won't.
-const m = (ctx: Context) => ctx.messages as unknown as Record<string, (...args: unknown[]) => unknown>;
+const m = (ctx: Context) =>
+  ctx.messages as unknown as Record<string, (...args: unknown[]) => unknown>;
 const put = (ctx: Context) => ctx.messages as unknown as Record<string, unknown>;
-const ajax = (ctx: Context, ...args: unknown[]) => (ctx.ajax as (...a: unknown[]) => unknown)(...args);
+const ajax = (ctx: Context, ...args: unknown[]) =>
+  (ctx.ajax as (...a: unknown[]) => unknown)(...args);
 
 const NAMES = "'debug', 'info', 'success', 'warning', 'error'";
 
@@ -23,83 +32,369 @@ type Row = [string, (ctx: Context) => unknown, string];
 
 const requestRows: Row[] = [
   // ctx.messages.add(level, …) and the level names
-  ['add(undefined, text)', (c) => m(c)['add']!(undefined, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got undefined.`],
-  ['add(null, text)', (c) => m(c)['add']!(null, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got null.`],
-  ["add('INFO', text) (names are lower case)", (c) => m(c)['add']!('INFO', 'Saved.'), `koa-messages: ctx.messages.add() level 'INFO' is not a level name; use one of ${NAMES} or an integer.`],
-  ["add('20', text)", (c) => m(c)['add']!('20', 'Saved.'), `koa-messages: ctx.messages.add() level '20' is not a level name; use one of ${NAMES} or an integer.`],
-  ["add('toString', text)", (c) => m(c)['add']!('toString', 'Saved.'), `koa-messages: ctx.messages.add() level 'toString' is not a level name; use one of ${NAMES} or an integer.`],
-  ["add('__proto__', text)", (c) => m(c)['add']!('__proto__', 'Saved.'), `koa-messages: ctx.messages.add() level '__proto__' is not a level name; use one of ${NAMES} or an integer.`],
-  ['add(2.5, text)', (c) => m(c)['add']!(2.5, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got 2.5.'],
-  ['add(NaN, text)', (c) => m(c)['add']!(NaN, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got NaN.'],
-  ['add(Infinity, text)', (c) => m(c)['add']!(Infinity, 'Saved.'), 'koa-messages: ctx.messages.add() level must be an integer or a level name, got Infinity.'],
-  ['add(2 ** 60, text)', (c) => m(c)['add']!(2 ** 60, 'Saved.'), 'koa-messages: ctx.messages.add() level must be a safe integer (at most 2^53 - 1 either side of 0), got 1152921504606847000.'],
-  ['add(20n, text)', (c) => m(c)['add']!(20n, 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got bigint.`],
-  ['add(new Number(20), text)', (c) => m(c)['add']!(new Number(20), 'Saved.'), `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got an instance of Number.`],
+  [
+    'add(undefined, text)',
+    (c) => m(c)['add']!(undefined, 'Saved.'),
+    `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got undefined.`,
+  ],
+  [
+    'add(null, text)',
+    (c) => m(c)['add']!(null, 'Saved.'),
+    `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got null.`,
+  ],
+  [
+    "add('INFO', text) (names are lower case)",
+    (c) => m(c)['add']!('INFO', 'Saved.'),
+    `koa-messages: ctx.messages.add() level 'INFO' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    "add('20', text)",
+    (c) => m(c)['add']!('20', 'Saved.'),
+    `koa-messages: ctx.messages.add() level '20' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    "add('toString', text)",
+    (c) => m(c)['add']!('toString', 'Saved.'),
+    `koa-messages: ctx.messages.add() level 'toString' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    "add('__proto__', text)",
+    (c) => m(c)['add']!('__proto__', 'Saved.'),
+    `koa-messages: ctx.messages.add() level '__proto__' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    'add(2.5, text)',
+    (c) => m(c)['add']!(2.5, 'Saved.'),
+    'koa-messages: ctx.messages.add() level must be an integer or a level name, got 2.5.',
+  ],
+  [
+    'add(NaN, text)',
+    (c) => m(c)['add']!(NaN, 'Saved.'),
+    'koa-messages: ctx.messages.add() level must be an integer or a level name, got NaN.',
+  ],
+  [
+    'add(Infinity, text)',
+    (c) => m(c)['add']!(Infinity, 'Saved.'),
+    'koa-messages: ctx.messages.add() level must be an integer or a level name, got Infinity.',
+  ],
+  [
+    'add(2 ** 60, text)',
+    (c) => m(c)['add']!(2 ** 60, 'Saved.'),
+    'koa-messages: ctx.messages.add() level must be a safe integer (at most 2^53 - 1 either side of 0), got 1152921504606847000.',
+  ],
+  [
+    'add(20n, text)',
+    (c) => m(c)['add']!(20n, 'Saved.'),
+    `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got bigint.`,
+  ],
+  [
+    'add(new Number(20), text)',
+    (c) => m(c)['add']!(new Number(20), 'Saved.'),
+    `koa-messages: ctx.messages.add() level must be an integer or a level name (${NAMES}), got an instance of Number.`,
+  ],
   // ctx.messages.add(…, message)
-  ["add('info') without text", (c) => m(c)['add']!('info'), 'koa-messages: ctx.messages.add() message must be a string, got undefined.'],
-  ["add('info', null)", (c) => m(c)['add']!('info', null), 'koa-messages: ctx.messages.add() message must be a string, got null.'],
-  ["add('info', 42)", (c) => m(c)['add']!('info', 42), 'koa-messages: ctx.messages.add() message must be a string, got number.'],
-  ["add('info', new String('x'))", (c) => m(c)['add']!('info', new String('x')), 'koa-messages: ctx.messages.add() message must be a string, got an instance of String.'],
-  ["add('error', an Error)", (c) => m(c)['add']!('error', new Error('db down')), 'koa-messages: ctx.messages.add() message must be a string, got an instance of Error.'],
-  ['success(42)', (c) => m(c)['success']!(42), 'koa-messages: ctx.messages.add() message must be a string, got number.'],
-  ['error() without text', (c) => m(c)['error']!(), 'koa-messages: ctx.messages.add() message must be a string, got undefined.'],
+  [
+    "add('info') without text",
+    (c) => m(c)['add']!('info'),
+    'koa-messages: ctx.messages.add() message must be a string, got undefined.',
+  ],
+  [
+    "add('info', null)",
+    (c) => m(c)['add']!('info', null),
+    'koa-messages: ctx.messages.add() message must be a string, got null.',
+  ],
+  [
+    "add('info', 42)",
+    (c) => m(c)['add']!('info', 42),
+    'koa-messages: ctx.messages.add() message must be a string, got number.',
+  ],
+  [
+    "add('info', new String('x'))",
+    (c) => m(c)['add']!('info', new String('x')),
+    'koa-messages: ctx.messages.add() message must be a string, got an instance of String.',
+  ],
+  [
+    "add('error', an Error)",
+    (c) => m(c)['add']!('error', new Error('db down')),
+    'koa-messages: ctx.messages.add() message must be a string, got an instance of Error.',
+  ],
+  [
+    'success(42)',
+    (c) => m(c)['success']!(42),
+    'koa-messages: ctx.messages.add() message must be a string, got number.',
+  ],
+  [
+    'error() without text',
+    (c) => m(c)['error']!(),
+    'koa-messages: ctx.messages.add() message must be a string, got undefined.',
+  ],
   // ctx.messages.add(…, …, options)
-  ["add('info', text, null)", (c) => m(c)['add']!('info', 'Saved.', null), 'koa-messages: ctx.messages.add() options must be an object, got null.'],
-  ["add('info', text, 'sticky')", (c) => m(c)['add']!('info', 'Saved.', 'sticky'), 'koa-messages: ctx.messages.add() options must be an object, got string.'],
-  ["add('info', text, [])", (c) => m(c)['add']!('info', 'Saved.', []), 'koa-messages: ctx.messages.add() options must be an object, got an array.'],
-  ['add options { extra_tags } (Django spelling)', (c) => m(c)['add']!('info', 'Saved.', { extra_tags: 'sticky' }), 'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags` or `html`.'],
-  ['add options with an own __proto__ key', (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')), 'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags` or `html`.'],
-  ['add options { extraTags: 5 }', (c) => m(c)['add']!('info', 'Saved.', { extraTags: 5 }), 'koa-messages: ctx.messages.add() option `extraTags` must be a string, got number.'],
-  ["add options { extraTags: ['a', 'b'] }", (c) => m(c)['add']!('info', 'Saved.', { extraTags: ['a', 'b'] }), 'koa-messages: ctx.messages.add() option `extraTags` must be a string, got an array.'],
-  ["add options { html: 'true' }", (c) => m(c)['add']!('info', 'Saved.', { html: 'true' }), 'koa-messages: ctx.messages.add() option `html` must be a boolean, got string.'],
-  ["success(text, { html: 1 })", (c) => m(c)['success']!('Saved.', { html: 1 }), 'koa-messages: ctx.messages.add() option `html` must be a boolean, got number.'],
+  [
+    "add('info', text, null)",
+    (c) => m(c)['add']!('info', 'Saved.', null),
+    'koa-messages: ctx.messages.add() options must be an object, got null.',
+  ],
+  [
+    "add('info', text, 'sticky')",
+    (c) => m(c)['add']!('info', 'Saved.', 'sticky'),
+    'koa-messages: ctx.messages.add() options must be an object, got string.',
+  ],
+  [
+    "add('info', text, [])",
+    (c) => m(c)['add']!('info', 'Saved.', []),
+    'koa-messages: ctx.messages.add() options must be an object, got an array.',
+  ],
+  [
+    'add options { extra_tags } (Django spelling)',
+    (c) => m(c)['add']!('info', 'Saved.', { extra_tags: 'sticky' }),
+    'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags` or `html`.',
+  ],
+  [
+    'add options with an own __proto__ key',
+    (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')),
+    'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags` or `html`.',
+  ],
+  [
+    'add options { extraTags: 5 }',
+    (c) => m(c)['add']!('info', 'Saved.', { extraTags: 5 }),
+    'koa-messages: ctx.messages.add() option `extraTags` must be a string, got number.',
+  ],
+  [
+    "add options { extraTags: ['a', 'b'] }",
+    (c) => m(c)['add']!('info', 'Saved.', { extraTags: ['a', 'b'] }),
+    'koa-messages: ctx.messages.add() option `extraTags` must be a string, got an array.',
+  ],
+  [
+    "add options { html: 'true' }",
+    (c) => m(c)['add']!('info', 'Saved.', { html: 'true' }),
+    'koa-messages: ctx.messages.add() option `html` must be a boolean, got string.',
+  ],
+  [
+    'success(text, { html: 1 })',
+    (c) => m(c)['success']!('Saved.', { html: 1 }),
+    'koa-messages: ctx.messages.add() option `html` must be a boolean, got number.',
+  ],
   // ctx.messages.level = …, .used = …, .size = …
-  ["ctx.messages.level = 'loud'", (c) => void (put(c)['level'] = 'loud'), `koa-messages: ctx.messages.level 'loud' is not a level name; use one of ${NAMES} or an integer.`],
-  ['ctx.messages.level = null', (c) => void (put(c)['level'] = null), `koa-messages: ctx.messages.level must be an integer or a level name (${NAMES}), got null.`],
-  ['ctx.messages.level = 2.5', (c) => void (put(c)['level'] = 2.5), 'koa-messages: ctx.messages.level must be an integer or a level name, got 2.5.'],
-  ["ctx.messages.level = '20'", (c) => void (put(c)['level'] = '20'), `koa-messages: ctx.messages.level '20' is not a level name; use one of ${NAMES} or an integer.`],
-  ['ctx.messages.used = 1', (c) => void (put(c)['used'] = 1), 'koa-messages: ctx.messages.used must be a boolean, got number.'],
-  ["ctx.messages.used = 'false'", (c) => void (put(c)['used'] = 'false'), 'koa-messages: ctx.messages.used must be a boolean, got string.'],
-  ['ctx.messages.used = undefined', (c) => void (put(c)['used'] = undefined), 'koa-messages: ctx.messages.used must be a boolean, got undefined.'],
-  ['ctx.messages.size = 0', (c) => void (put(c)['size'] = 0), 'Cannot set property size of #<MessageStore> which has only a getter'],
+  [
+    "ctx.messages.level = 'loud'",
+    (c) => void (put(c)['level'] = 'loud'),
+    `koa-messages: ctx.messages.level 'loud' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    'ctx.messages.level = null',
+    (c) => void (put(c)['level'] = null),
+    `koa-messages: ctx.messages.level must be an integer or a level name (${NAMES}), got null.`,
+  ],
+  [
+    'ctx.messages.level = 2.5',
+    (c) => void (put(c)['level'] = 2.5),
+    'koa-messages: ctx.messages.level must be an integer or a level name, got 2.5.',
+  ],
+  [
+    "ctx.messages.level = '20'",
+    (c) => void (put(c)['level'] = '20'),
+    `koa-messages: ctx.messages.level '20' is not a level name; use one of ${NAMES} or an integer.`,
+  ],
+  [
+    'ctx.messages.used = 1',
+    (c) => void (put(c)['used'] = 1),
+    'koa-messages: ctx.messages.used must be a boolean, got number.',
+  ],
+  [
+    "ctx.messages.used = 'false'",
+    (c) => void (put(c)['used'] = 'false'),
+    'koa-messages: ctx.messages.used must be a boolean, got string.',
+  ],
+  [
+    'ctx.messages.used = undefined',
+    (c) => void (put(c)['used'] = undefined),
+    'koa-messages: ctx.messages.used must be a boolean, got undefined.',
+  ],
+  [
+    'ctx.messages.size = 0',
+    (c) => void (put(c)['size'] = 0),
+    'Cannot set property size of #<MessageStore> which has only a getter',
+  ],
   // ctx.ajax() data
-  ['ctx.ajax(null)', (c) => ajax(c, null), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got null.'],
-  ['ctx.ajax([1, 2])', (c) => ajax(c, [1, 2]), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an array.'],
-  ["ctx.ajax('ok')", (c) => ajax(c, 'ok'), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got string.'],
-  ['ctx.ajax(3)', (c) => ajax(c, 3), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got number.'],
-  ['ctx.ajax(new Date())', (c) => ajax(c, new Date(0)), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Date.'],
-  ['ctx.ajax(new Map())', (c) => ajax(c, new Map()), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Map.'],
-  ['ctx.ajax(new Poll())', (c) => ajax(c, new (class Poll {})()), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Poll.'],
-  ['ctx.ajax(a function)', (c) => ajax(c, () => 1), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got function.'],
-  ['ctx.ajax(a promise)', (c) => ajax(c, Promise.resolve({})), 'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Promise.'],
-  ['ctx.ajax({ n: 1n })', (c) => ajax(c, { n: 1n }), 'koa-messages: ctx.ajax() body cannot be serialized to JSON: Do not know how to serialize a BigInt'],
-  ['ctx.ajax(a circular object)', (c) => ajax(c, circular()), "koa-messages: ctx.ajax() body cannot be serialized to JSON: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle"],
-  ['ctx.ajax({ toJSON: () => undefined })', (c) => ajax(c, { toJSON: () => undefined }), 'koa-messages: ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).'],
-  ['ctx.ajax(data whose toJSON throws)', (c) => ajax(c, { toJSON: () => { throw new Error('no JSON today'); } }), 'koa-messages: ctx.ajax() body cannot be serialized to JSON: no JSON today'],
-  ['ctx.ajax(data with a throwing getter, true)', (c) => ajax(c, { get votes() { throw new Error('not loaded'); } }, true), 'koa-messages: ctx.ajax() body cannot be serialized to JSON: not loaded'],
+  [
+    'ctx.ajax(null)',
+    (c) => ajax(c, null),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got null.',
+  ],
+  [
+    'ctx.ajax([1, 2])',
+    (c) => ajax(c, [1, 2]),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an array.',
+  ],
+  [
+    "ctx.ajax('ok')",
+    (c) => ajax(c, 'ok'),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got string.',
+  ],
+  [
+    'ctx.ajax(3)',
+    (c) => ajax(c, 3),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got number.',
+  ],
+  [
+    'ctx.ajax(new Date())',
+    (c) => ajax(c, new Date(0)),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Date.',
+  ],
+  [
+    'ctx.ajax(new Map())',
+    (c) => ajax(c, new Map()),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Map.',
+  ],
+  [
+    'ctx.ajax(new Poll())',
+    (c) => ajax(c, new (class Poll {})()),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Poll.',
+  ],
+  [
+    'ctx.ajax(a function)',
+    (c) => ajax(c, () => 1),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got function.',
+  ],
+  [
+    'ctx.ajax(a promise)',
+    (c) => ajax(c, Promise.resolve({})),
+    'koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got an instance of Promise.',
+  ],
+  [
+    'ctx.ajax({ n: 1n })',
+    (c) => ajax(c, { n: 1n }),
+    'koa-messages: ctx.ajax() body cannot be serialized to JSON: Do not know how to serialize a BigInt',
+  ],
+  [
+    'ctx.ajax(a circular object)',
+    (c) => ajax(c, circular()),
+    "koa-messages: ctx.ajax() body cannot be serialized to JSON: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle",
+  ],
+  [
+    'ctx.ajax({ toJSON: () => undefined })',
+    (c) => ajax(c, { toJSON: () => undefined }),
+    'koa-messages: ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).',
+  ],
+  [
+    'ctx.ajax(data whose toJSON throws)',
+    (c) =>
+      ajax(c, {
+        toJSON: () => {
+          throw new Error('no JSON today');
+        },
+      }),
+    'koa-messages: ctx.ajax() body cannot be serialized to JSON: no JSON today',
+  ],
+  [
+    'ctx.ajax(data with a throwing getter, true)',
+    (c) =>
+      ajax(
+        c,
+        {
+          get votes() {
+            throw new Error('not loaded');
+          },
+        },
+        true,
+      ),
+    'koa-messages: ctx.ajax() body cannot be serialized to JSON: not loaded',
+  ],
   // ctx.ajax() init
-  ['ctx.ajax({}, true, null)', (c) => ajax(c, {}, true, null), 'koa-messages: ctx.ajax() init must be an object, got null.'],
-  ["ctx.ajax({}, true, 'json')", (c) => ajax(c, {}, true, 'json'), 'koa-messages: ctx.ajax() init must be an object, got string.'],
-  ['ctx.ajax({}, true, [])', (c) => ajax(c, {}, true, []), 'koa-messages: ctx.ajax() init must be an object, got an array.'],
-  ['ctx.ajax({}, true, { statusCode: 201 })', (c) => ajax(c, {}, true, { statusCode: 201 }), 'koa-messages: ctx.ajax() init has unknown key `statusCode`; use `status` or `headers`.'],
-  ['init with an own __proto__ key', (c) => ajax(c, {}, true, JSON.parse('{"__proto__":{"status":500}}')), 'koa-messages: ctx.ajax() init has unknown key `__proto__`; use `status` or `headers`.'],
-  ['init.status 99', (c) => ajax(c, {}, true, { status: 99 }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 99.'],
-  ['init.status 600', (c) => ajax(c, {}, true, { status: 600 }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 600.'],
-  ['init.status 200.5', (c) => ajax(c, {}, true, { status: 200.5 }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 200.5.'],
-  ["init.status '201'", (c) => ajax(c, {}, true, { status: '201' }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got string.'],
-  ['init.status 204 (no body: the messages would be lost)', (c) => ajax(c, {}, true, { status: 204 }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 204.'],
-  ['init.status 304', (c) => ajax(c, {}, true, { status: 304 }), 'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 304.'],
-  ['ctx.status = 204 before ctx.ajax()', (c) => { c.status = 204; return ajax(c, {}); }, 'koa-messages: ctx.ajax() cannot answer with status 204, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.'],
-  ['init.headers as an array', (c) => ajax(c, {}, true, { headers: [['X-Poll', '1']] }), 'koa-messages: ctx.ajax() init `headers` must be a plain object of strings, got an array.'],
-  ['init.headers null', (c) => ajax(c, {}, true, { headers: null }), 'koa-messages: ctx.ajax() init `headers` must be a plain object of strings, got null.'],
-  ['init.headers with a number value', (c) => ajax(c, {}, true, { headers: { 'X-Votes': 5 } }), 'koa-messages: ctx.ajax() init `headers` value of `X-Votes` must be a string, got number.'],
-  ['init.headers with a name Node refuses', (c) => ajax(c, {}, true, { headers: { 'X Poll': '1' } }), 'koa-messages: ctx.ajax() init `headers` has an invalid header name "X Poll".'],
-  ['init.headers with CR LF in a value (header injection)', (c) => ajax(c, {}, true, { headers: { 'X-Poll': '1\r\nSet-Cookie: admin=1' } }), 'koa-messages: ctx.ajax() init `headers` value of `X-Poll` has a character a header cannot hold (such as CR, LF or NUL).'],
+  [
+    'ctx.ajax({}, true, null)',
+    (c) => ajax(c, {}, true, null),
+    'koa-messages: ctx.ajax() init must be an object, got null.',
+  ],
+  [
+    "ctx.ajax({}, true, 'json')",
+    (c) => ajax(c, {}, true, 'json'),
+    'koa-messages: ctx.ajax() init must be an object, got string.',
+  ],
+  [
+    'ctx.ajax({}, true, [])',
+    (c) => ajax(c, {}, true, []),
+    'koa-messages: ctx.ajax() init must be an object, got an array.',
+  ],
+  [
+    'ctx.ajax({}, true, { statusCode: 201 })',
+    (c) => ajax(c, {}, true, { statusCode: 201 }),
+    'koa-messages: ctx.ajax() init has unknown key `statusCode`; use `status` or `headers`.',
+  ],
+  [
+    'init with an own __proto__ key',
+    (c) => ajax(c, {}, true, JSON.parse('{"__proto__":{"status":500}}')),
+    'koa-messages: ctx.ajax() init has unknown key `__proto__`; use `status` or `headers`.',
+  ],
+  [
+    'init.status 99',
+    (c) => ajax(c, {}, true, { status: 99 }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 99.',
+  ],
+  [
+    'init.status 600',
+    (c) => ajax(c, {}, true, { status: 600 }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 600.',
+  ],
+  [
+    'init.status 200.5',
+    (c) => ajax(c, {}, true, { status: 200.5 }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 200.5.',
+  ],
+  [
+    "init.status '201'",
+    (c) => ajax(c, {}, true, { status: '201' }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got string.',
+  ],
+  [
+    'init.status 204 (no body: the messages would be lost)',
+    (c) => ajax(c, {}, true, { status: 204 }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 204.',
+  ],
+  [
+    'init.status 304',
+    (c) => ajax(c, {}, true, { status: 304 }),
+    'koa-messages: ctx.ajax() init `status` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got 304.',
+  ],
+  [
+    'ctx.status = 204 before ctx.ajax()',
+    (c) => {
+      c.status = 204;
+      return ajax(c, {});
+    },
+    'koa-messages: ctx.ajax() cannot answer with status 204, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.',
+  ],
+  [
+    'init.headers as an array',
+    (c) => ajax(c, {}, true, { headers: [['X-Poll', '1']] }),
+    'koa-messages: ctx.ajax() init `headers` must be a plain object of strings, got an array.',
+  ],
+  [
+    'init.headers null',
+    (c) => ajax(c, {}, true, { headers: null }),
+    'koa-messages: ctx.ajax() init `headers` must be a plain object of strings, got null.',
+  ],
+  [
+    'init.headers with a number value',
+    (c) => ajax(c, {}, true, { headers: { 'X-Votes': 5 } }),
+    'koa-messages: ctx.ajax() init `headers` value of `X-Votes` must be a string, got number.',
+  ],
+  [
+    'init.headers with a name Node refuses',
+    (c) => ajax(c, {}, true, { headers: { 'X Poll': '1' } }),
+    'koa-messages: ctx.ajax() init `headers` has an invalid header name "X Poll".',
+  ],
+  [
+    'init.headers with CR LF in a value (header injection)',
+    (c) => ajax(c, {}, true, { headers: { 'X-Poll': '1\r\nSet-Cookie: admin=1' } }),
+    'koa-messages: ctx.ajax() init `headers` value of `X-Poll` has a character a header cannot hold (such as CR, LF or NUL).',
+  ],
 ];
 
 const INVALID = 'koa-messages: invalid messages() options:';
 const LEVEL_MUST = `must be a level name (${NAMES}) or an integer`;
-const STORAGE_MUST = "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods";
+const STORAGE_MUST =
+  "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods";
 
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [
@@ -108,42 +403,154 @@ const optionRows: [string, unknown, string][] = [
   ["a string ('memory')", 'memory', 'koa-messages: messages(options) takes an options object.'],
   ['a function', () => ({}), 'koa-messages: messages(options) takes an options object.'],
   ['an unknown key', { maxMessage: 10 }, `${INVALID} unknown option \`maxMessage\`.`],
-  ['an own __proto__ key (JSON config)', JSON.parse('{"__proto__":{"level":10}}'), `${INVALID} unknown option \`__proto__\`.`],
+  [
+    'an own __proto__ key (JSON config)',
+    JSON.parse('{"__proto__":{"level":10}}'),
+    `${INVALID} unknown option \`__proto__\`.`,
+  ],
   ['storage: null', { storage: null }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
-  ["storage: 'redis' (a name it does not know)", { storage: 'redis' }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
-  ['storage without save()', { storage: { load: () => [] } }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
-  ['storage with save that is not a function', { storage: { load: () => [], save: true } }, `${INVALID} option \`storage\` ${STORAGE_MUST}.`],
-  ['sessionKey: 5', { sessionKey: 5 }, `${INVALID} option \`sessionKey\` must be a non-empty string.`],
-  ["sessionKey: ''", { sessionKey: '' }, `${INVALID} option \`sessionKey\` must be a non-empty string.`],
-  ["sessionKey: '_messages' (Django's key)", { sessionKey: '_messages' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
-  ["sessionKey: '__proto__'", { sessionKey: '__proto__' }, `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`],
-  ["sessionKey: 'length' (a koa-session Session getter: every save would throw)", { sessionKey: 'length' }, `${INVALID} option \`sessionKey\` must not be 'length', a name koa-session's session object already uses.`],
-  ["sessionKey: 'isNew' (koa-session never saves it)", { sessionKey: 'isNew' }, `${INVALID} option \`sessionKey\` must not be 'isNew', a name koa-session's session object already uses.`],
-  ["sessionKey: 'save' (would hide ctx.session.save())", { sessionKey: 'save' }, `${INVALID} option \`sessionKey\` must not be 'save', a name koa-session's session object already uses.`],
-  ["sessionKey: 'toString'", { sessionKey: 'toString' }, `${INVALID} option \`sessionKey\` must not be 'toString', a name koa-session's session object already uses.`],
+  [
+    "storage: 'redis' (a name it does not know)",
+    { storage: 'redis' },
+    `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
+  ],
+  [
+    'storage without save()',
+    { storage: { load: () => [] } },
+    `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
+  ],
+  [
+    'storage with save that is not a function',
+    { storage: { load: () => [], save: true } },
+    `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
+  ],
+  [
+    'sessionKey: 5',
+    { sessionKey: 5 },
+    `${INVALID} option \`sessionKey\` must be a non-empty string.`,
+  ],
+  [
+    "sessionKey: ''",
+    { sessionKey: '' },
+    `${INVALID} option \`sessionKey\` must be a non-empty string.`,
+  ],
+  [
+    "sessionKey: '_messages' (Django's key)",
+    { sessionKey: '_messages' },
+    `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`,
+  ],
+  [
+    "sessionKey: '__proto__'",
+    { sessionKey: '__proto__' },
+    `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`,
+  ],
+  [
+    "sessionKey: 'length' (a koa-session Session getter: every save would throw)",
+    { sessionKey: 'length' },
+    `${INVALID} option \`sessionKey\` must not be 'length', a name koa-session's session object already uses.`,
+  ],
+  [
+    "sessionKey: 'isNew' (koa-session never saves it)",
+    { sessionKey: 'isNew' },
+    `${INVALID} option \`sessionKey\` must not be 'isNew', a name koa-session's session object already uses.`,
+  ],
+  [
+    "sessionKey: 'save' (would hide ctx.session.save())",
+    { sessionKey: 'save' },
+    `${INVALID} option \`sessionKey\` must not be 'save', a name koa-session's session object already uses.`,
+  ],
+  [
+    "sessionKey: 'toString'",
+    { sessionKey: 'toString' },
+    `${INVALID} option \`sessionKey\` must not be 'toString', a name koa-session's session object already uses.`,
+  ],
   ['level: null', { level: null }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ["level: 'INFO'", { level: 'INFO' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ["level: '20'", { level: '20' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ["level: 'toString'", { level: 'toString' }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ['level: NaN', { level: NaN }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
   ['level: 2.5', { level: 2.5 }, `${INVALID} option \`level\` ${LEVEL_MUST}.`],
-  ['tags: an array', { tags: ['info'] }, `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`],
-  ['tags: null', { tags: null }, `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`],
-  ['tags with a number value', { tags: { 20: 5 } }, `${INVALID} option \`tags.20\`: expected string, received number.`],
-  ["tags with key '1.5'", { tags: { '1.5': 'half' } }, `${INVALID} option \`tags\` has key \`1.5\`, which is not an integer level or a level name.`],
-  ['tags with key toString', { tags: { toString: 'x' } }, `${INVALID} option \`tags\` has key \`toString\`, which is not an integer level or a level name.`],
-  ["escape: 'yes'", { escape: 'yes' }, `${INVALID} option \`escape\`: expected boolean, received string.`],
-  ['maxMessages: 0', { maxMessages: 0 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
-  ['maxMessages: -1', { maxMessages: -1 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
-  ['maxMessages: 1.5', { maxMessages: 1.5 }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
-  ["maxMessages: '10'", { maxMessages: '10' }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
-  ['maxMessages: Infinity', { maxMessages: Infinity }, `${INVALID} option \`maxMessages\` must be a positive integer.`],
+  [
+    'tags: an array',
+    { tags: ['info'] },
+    `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`,
+  ],
+  [
+    'tags: null',
+    { tags: null },
+    `${INVALID} option \`tags\` must be an object of tag strings keyed by level.`,
+  ],
+  [
+    'tags with a number value',
+    { tags: { 20: 5 } },
+    `${INVALID} option \`tags.20\`: expected string, received number.`,
+  ],
+  [
+    "tags with key '1.5'",
+    { tags: { '1.5': 'half' } },
+    `${INVALID} option \`tags\` has key \`1.5\`, which is not an integer level or a level name.`,
+  ],
+  [
+    'tags with key toString',
+    { tags: { toString: 'x' } },
+    `${INVALID} option \`tags\` has key \`toString\`, which is not an integer level or a level name.`,
+  ],
+  [
+    "escape: 'yes'",
+    { escape: 'yes' },
+    `${INVALID} option \`escape\`: expected boolean, received string.`,
+  ],
+  [
+    'maxMessages: 0',
+    { maxMessages: 0 },
+    `${INVALID} option \`maxMessages\` must be a positive integer.`,
+  ],
+  [
+    'maxMessages: -1',
+    { maxMessages: -1 },
+    `${INVALID} option \`maxMessages\` must be a positive integer.`,
+  ],
+  [
+    'maxMessages: 1.5',
+    { maxMessages: 1.5 },
+    `${INVALID} option \`maxMessages\` must be a positive integer.`,
+  ],
+  [
+    "maxMessages: '10'",
+    { maxMessages: '10' },
+    `${INVALID} option \`maxMessages\` must be a positive integer.`,
+  ],
+  [
+    'maxMessages: Infinity',
+    { maxMessages: Infinity },
+    `${INVALID} option \`maxMessages\` must be a positive integer.`,
+  ],
   ["onDrop: 'log'", { onDrop: 'log' }, `${INVALID} option \`onDrop\` must be a function.`],
-  ["cookie.sameSite: 'Lax'", { storage: 'cookie', cookie: { sameSite: 'Lax' } }, `${INVALID} option \`cookie.sameSite\` must be 'lax', 'strict', 'none' or false.`],
-  ['cookie.maxSize: 10', { storage: 'cookie', cookie: { maxSize: 10 } }, `${INVALID} option \`cookie.maxSize\` must be an integer from 128 to 4096 (bytes of cookie value).`],
-  ["cookie.name: 'a b'", { storage: 'cookie', cookie: { name: 'a b' } }, `${INVALID} option \`cookie.name\` must be a cookie name (an RFC 6265 token).`],
-  ['cookie.maxAge (not an option)', { storage: 'cookie', cookie: { maxAge: 1000 } }, `${INVALID} unknown option \`cookie.maxAge\`.`],
-  ['two bad options at once', { escape: 1, nope: true }, `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`],
+  [
+    "cookie.sameSite: 'Lax'",
+    { storage: 'cookie', cookie: { sameSite: 'Lax' } },
+    `${INVALID} option \`cookie.sameSite\` must be 'lax', 'strict', 'none' or false.`,
+  ],
+  [
+    'cookie.maxSize: 10',
+    { storage: 'cookie', cookie: { maxSize: 10 } },
+    `${INVALID} option \`cookie.maxSize\` must be an integer from 128 to 4096 (bytes of cookie value).`,
+  ],
+  [
+    "cookie.name: 'a b'",
+    { storage: 'cookie', cookie: { name: 'a b' } },
+    `${INVALID} option \`cookie.name\` must be a cookie name (an RFC 6265 token).`,
+  ],
+  [
+    'cookie.maxAge (not an option)',
+    { storage: 'cookie', cookie: { maxAge: 1000 } },
+    `${INVALID} unknown option \`cookie.maxAge\`.`,
+  ],
+  [
+    'two bad options at once',
+    { escape: 1, nope: true },
+    `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`,
+  ],
 ];
 
 function circular(): Record<string, unknown> {
@@ -173,7 +580,8 @@ async function tryBadCall(call: (ctx: Context) => unknown) {
           thrown = error;
         }
         const left = {
-          error: thrown instanceof TypeError ? thrown.message : `not a TypeError: ${String(thrown)}`,
+          error:
+            thrown instanceof TypeError ? thrown.message : `not a TypeError: ${String(thrown)}`,
           size: ctx.messages.size,
           used: ctx.messages.used,
           level: ctx.messages.level,
@@ -193,14 +601,19 @@ async function tryBadCall(call: (ctx: Context) => unknown) {
   await a.get('/seed').expect(200);
   const res = await a.get('/bad').expect(200);
   const next = await a.get('/show').expect(200);
-  return { left: res.body as Record<string, unknown>, cacheControl: res.headers['cache-control'], next: next.text };
+  return {
+    left: res.body as Record<string, unknown>,
+    cacheControl: res.headers['cache-control'],
+    next: next.text,
+  };
 }
 
 describe('hardening: bad input to every public function', () => {
   describe('messages(options)', () => {
     for (const [what, options, message] of optionRows) {
       it(`rejects ${what} with its exact TypeError and leaves the object as it was`, () => {
-        const before = options !== null && typeof options === 'object' ? JSON.stringify(options) : undefined;
+        const before =
+          options !== null && typeof options === 'object' ? JSON.stringify(options) : undefined;
         let thrown: unknown;
         try {
           messages(options as never);
@@ -214,7 +627,9 @@ describe('hardening: bad input to every public function', () => {
     }
 
     it('ignores an own __proto__ key inside tags and changes no prototype', async () => {
-      const options = JSON.parse('{"tags":{"__proto__":"polluted","25":"ok"}}') as { tags: Record<string, string> };
+      const options = JSON.parse('{"tags":{"__proto__":"polluted","25":"ok"}}') as {
+        tags: Record<string, string>;
+      };
       const { app } = caseApp({
         kind: 'memory',
         options,
@@ -233,12 +648,36 @@ describe('hardening: bad input to every public function', () => {
 
   describe('cookieStorage(options) and fallbackStorage(options)', () => {
     const rows: [string, () => unknown, string][] = [
-      ['cookieStorage(5)', () => cookieStorage(5 as never), 'koa-messages: invalid cookieStorage() options: option `cookie`: expected object, received number.'],
-      ['cookieStorage({ maxSize: 1 })', () => cookieStorage({ maxSize: 1 }), 'koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).'],
-      ['fallbackStorage(null)', () => fallbackStorage(null as never), 'koa-messages: fallbackStorage(options) takes an options object, got null.'],
-      ["fallbackStorage({ sessionKey: '_m' })", () => fallbackStorage({ sessionKey: '_m' }), "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys)."],
-      ["fallbackStorage({ sessionKey: 'maxAge' })", () => fallbackStorage({ sessionKey: 'maxAge' }), "koa-messages: fallbackStorage() option `sessionKey` must not be 'maxAge', a name koa-session's session object already uses."],
-      ['fallbackStorage({ key: … })', () => fallbackStorage({ key: 'flash' } as never), 'koa-messages: unknown fallbackStorage() option `key`.'],
+      [
+        'cookieStorage(5)',
+        () => cookieStorage(5 as never),
+        'koa-messages: invalid cookieStorage() options: option `cookie`: expected object, received number.',
+      ],
+      [
+        'cookieStorage({ maxSize: 1 })',
+        () => cookieStorage({ maxSize: 1 }),
+        'koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
+      ],
+      [
+        'fallbackStorage(null)',
+        () => fallbackStorage(null as never),
+        'koa-messages: fallbackStorage(options) takes an options object, got null.',
+      ],
+      [
+        "fallbackStorage({ sessionKey: '_m' })",
+        () => fallbackStorage({ sessionKey: '_m' }),
+        "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys).",
+      ],
+      [
+        "fallbackStorage({ sessionKey: 'maxAge' })",
+        () => fallbackStorage({ sessionKey: 'maxAge' }),
+        "koa-messages: fallbackStorage() option `sessionKey` must not be 'maxAge', a name koa-session's session object already uses.",
+      ],
+      [
+        'fallbackStorage({ key: … })',
+        () => fallbackStorage({ key: 'flash' } as never),
+        'koa-messages: unknown fallbackStorage() option `key`.',
+      ],
     ];
     for (const [what, call, message] of rows) {
       it(`rejects ${what} with its exact TypeError`, () => {
@@ -249,25 +688,51 @@ describe('hardening: bad input to every public function', () => {
 
   describe('sessionStorage(key)', () => {
     const rows: [string, unknown, string][] = [
-      ['no key', undefined, 'koa-messages: sessionStorage(key) needs a non-empty string key, got undefined.'],
-      ['an empty key', '', "koa-messages: sessionStorage(key) needs a non-empty string key, got ''."],
-      ['a number', 5, 'koa-messages: sessionStorage(key) needs a non-empty string key, got number.'],
-      ["'_messages'", '_messages', "koa-messages: sessionStorage(key) key must not start with '_': koa-session does not save such keys."],
-      ["'populated'", 'populated', "koa-messages: sessionStorage(key) key must not be 'populated', a name koa-session's session object already uses."],
+      [
+        'no key',
+        undefined,
+        'koa-messages: sessionStorage(key) needs a non-empty string key, got undefined.',
+      ],
+      [
+        'an empty key',
+        '',
+        "koa-messages: sessionStorage(key) needs a non-empty string key, got ''.",
+      ],
+      [
+        'a number',
+        5,
+        'koa-messages: sessionStorage(key) needs a non-empty string key, got number.',
+      ],
+      [
+        "'_messages'",
+        '_messages',
+        "koa-messages: sessionStorage(key) key must not start with '_': koa-session does not save such keys.",
+      ],
+      [
+        "'populated'",
+        'populated',
+        "koa-messages: sessionStorage(key) key must not be 'populated', a name koa-session's session object already uses.",
+      ],
     ];
     for (const [what, key, message] of rows) {
       it(`rejects ${what} with its exact TypeError`, () => {
-        expect(() => sessionStorage(key as string)).to.throw(TypeError).with.property('message', message);
+        expect(() => sessionStorage(key as string))
+          .to.throw(TypeError)
+          .with.property('message', message);
       });
     }
   });
 
   describe('escapeHtml(text)', () => {
     it('escapes what a template hands it, turning non-strings into text once', () => {
-      expect(escapeHtml('<b title="x">Tom & Jerry\'s</b>')).to.equal('&lt;b title=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/b&gt;');
+      expect(escapeHtml('<b title="x">Tom & Jerry\'s</b>')).to.equal(
+        '&lt;b title=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/b&gt;',
+      );
       expect(escapeHtml(42 as unknown as string)).to.equal('42');
       expect(escapeHtml(null as unknown as string)).to.equal('null');
-      expect(escapeHtml(['<img src=x onerror=alert(1)>'] as unknown as string)).to.equal('&lt;img src=x onerror=alert(1)&gt;');
+      expect(escapeHtml(['<img src=x onerror=alert(1)>'] as unknown as string)).to.equal(
+        '&lt;img src=x onerror=alert(1)&gt;',
+      );
       let calls = 0;
       const shifty = { toString: () => (calls++ === 0 ? 'harmless' : '<script>alert(1)</script>') };
       expect(escapeHtml(shifty as unknown as string)).to.equal('harmless');
@@ -336,7 +801,12 @@ describe('hardening: bad input to every public function', () => {
       });
       const a = agentOf(app);
       await a.get('/seed').expect(200);
-      await a.get('/retry').expect(200, '{"retried":true,"success":true,"messages":[{"message":"Pending","tags":"info"}]}');
+      await a
+        .get('/retry')
+        .expect(
+          200,
+          '{"retried":true,"success":true,"messages":[{"message":"Pending","tags":"info"}]}',
+        );
       await a.get('/retry').expect(200, '{"retried":true,"success":true}');
     });
   });

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
+
+import {
+  CATEGORIES,
+  type Category,
+  fuzzCase,
+  pool,
+  prng,
+  prototypeSnapshot,
+  serve,
+} from './fuzz.js';
 import { caseApp, type StorageKind } from './helpers.js';
-import { CATEGORIES, type Category, fuzzCase, pool, prng, prototypeSnapshot, serve } from './fuzz.js';
 
 /**
  * 100,000 forged or mutated messages cookies through a real HTTP server: bit flips, truncation,
@@ -35,7 +44,9 @@ async function fuzz(kind: StorageKind, cases: number, seed: number): Promise<Map
   const { app } = caseApp({ kind, routes });
   const server = await serve(app);
   const random = prng(seed);
-  const tallies = new Map<Category, Tally>(CATEGORIES.map((c) => [c, { count: 0, statuses: {}, deleted: 0, unexpected: [] }]));
+  const tallies = new Map<Category, Tally>(
+    CATEGORIES.map((c) => [c, { count: 0, statuses: {}, deleted: 0, unexpected: [] }]),
+  );
   try {
     await pool(cases, IN_FLIGHT, async (i) => {
       const { category, cookie } = fuzzCase(i, random);
@@ -44,12 +55,21 @@ async function fuzz(kind: StorageKind, cases: number, seed: number): Promise<Map
       tally.count += 1;
       tally.statuses[reply.status] = (tally.statuses[reply.status] ?? 0) + 1;
       const ours = reply.setCookie.filter((c) => c.startsWith('messages='));
-      if (ours.length > 0 && ours.every((c) => c.startsWith('messages=;') && c.includes('expires=Thu, 01 Jan 1970'))) tally.deleted += 1;
+      if (
+        ours.length > 0 &&
+        ours.every((c) => c.startsWith('messages=;') && c.includes('expires=Thu, 01 Jan 1970'))
+      )
+        tally.deleted += 1;
       const fine =
-        (reply.status === 200 && reply.body === '0' && ours.every((c) => c.startsWith('messages=;'))) ||
+        (reply.status === 200 &&
+          reply.body === '0' &&
+          ours.every((c) => c.startsWith('messages=;'))) ||
         // Node refuses request headers over 16 KB before the app sees them.
         (reply.status === 431 && category === 'huge');
-      if (!fine && tally.unexpected.length < 5) tally.unexpected.push(`#${i} ${reply.status} ${reply.body} ${ours.join(' | ')} ← ${cookie.slice(0, 200)}`);
+      if (!fine && tally.unexpected.length < 5)
+        tally.unexpected.push(
+          `#${i} ${reply.status} ${reply.body} ${ours.join(' | ')} ← ${cookie.slice(0, 200)}`,
+        );
     });
   } finally {
     await server.close();
@@ -59,9 +79,13 @@ async function fuzz(kind: StorageKind, cases: number, seed: number): Promise<Map
 
 function report(kind: string, tallies: Map<Category, Tally>, ms: number): void {
   const total = [...tallies.values()].reduce((n, t) => n + t.count, 0);
-  console.log(`      ${kind}: ${total} cookies in ${(ms / 1000).toFixed(1)} s (${Math.round(total / (ms / 1000))}/s)`);
+  console.log(
+    `      ${kind}: ${total} cookies in ${(ms / 1000).toFixed(1)} s (${Math.round(total / (ms / 1000))}/s)`,
+  );
   for (const [category, t] of tallies) {
-    console.log(`        ${category.padEnd(22)} ${String(t.count).padStart(6)}  statuses ${JSON.stringify(t.statuses)}  deleted ${t.deleted}`);
+    console.log(
+      `        ${category.padEnd(22)} ${String(t.count).padStart(6)}  statuses ${JSON.stringify(t.statuses)}  deleted ${t.deleted}`,
+    );
   }
 }
 
@@ -82,7 +106,10 @@ describe('hardening: cookie fuzz through real HTTP', function () {
       expect([...tallies.values()].reduce((n, t) => n + t.count, 0)).to.equal(cases);
       for (const [category, t] of tallies) {
         expect(t.unexpected, category).to.deep.equal([]);
-        expect(Object.keys(t.statuses).filter((s) => Number(s) >= 500), category).to.deep.equal([]);
+        expect(
+          Object.keys(t.statuses).filter((s) => Number(s) >= 500),
+          category,
+        ).to.deep.equal([]);
         expect(t.count, category).to.be.at.least(Math.floor(cases / CATEGORIES.length));
       }
       // Every huge value under the header limit reached the app and was deleted, unread.

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import type { Context, Middleware } from 'koa';
-import { decodeMessages, encodeMessage, type MessageStorage, type MessagesOptions } from '../../src/index.js';
+
+import {
+  decodeMessages,
+  encodeMessage,
+  type MessagesOptions,
+  type MessageStorage,
+} from '../../src/index.js';
 import { agentOf, caseApp, readJson, setCookieOf, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
 
@@ -109,7 +115,8 @@ const json = (list: string[]): string => JSON.stringify(list.map((text) => [25, 
 
 describe('hardening: delivery rules', () => {
   const redis = useRedis();
-  const optionsFor = (kind: StorageKind): MessagesOptions => (kind === 'redis' ? redis.options() : {});
+  const optionsFor = (kind: StorageKind): MessagesOptions =>
+    kind === 'redis' ? redis.options() : {};
 
   describe('failed responses consume nothing', () => {
     for (const kind of PERSISTENT) {
@@ -136,7 +143,9 @@ describe('hardening: delivery rules', () => {
           const a = agentOf(app);
           await a.get('/add?m=A').expect(200);
           await a.get('/ajax-throw').expect(500);
-          await a.get('/ajax').expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}');
+          await a
+            .get('/ajax')
+            .expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}');
         });
 
         it('keeps messages shown in a 503 answer the handler set itself', async () => {
@@ -188,7 +197,11 @@ describe('hardening: delivery rules', () => {
     const addEightAndThrow = `/read-add-throw?${eight.map((t) => `m=${encodeURIComponent(t)}`).join('&')}`;
 
     it('keeps messages added before the handler threw, on fallback storage, in the cookie and the overflow alike, for a visitor with a session', async () => {
-      const { app, store } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes });
+      const { app, store } = caseApp({
+        kind: 'fallback',
+        options: { cookie: { maxSize: 128 } },
+        routes,
+      });
       const a = agentOf(app);
       await a.get('/visit').expect(200);
       await a.get('/add?m=first').expect(200);
@@ -199,7 +212,11 @@ describe('hardening: delivery rules', () => {
     });
 
     it("on fallback storage, a failed request keeps what fits in the messages cookie but loses its overflow when the visitor had no session yet (koa-session's new id cookie is dropped)", async () => {
-      const { app, store } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes });
+      const { app, store } = caseApp({
+        kind: 'fallback',
+        options: { cookie: { maxSize: 128 } },
+        routes,
+      });
       const a = agentOf(app);
       await a.get('/add?m=first').expect(200);
       // Everything fitted in the cookie: no session was made.
@@ -208,18 +225,27 @@ describe('hardening: delivery rules', () => {
       expect(setCookieOf(failed).map((c) => c.split('=')[0])).to.deep.equal(['messages']);
       // The overflow is in a session whose id the browser never got.
       expect((store!.only().value['messages'] as unknown[]).length).to.equal(6);
-      const texts = (JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]).map(([, , text]) => text);
+      const texts = (
+        JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]
+      ).map(([, , text]) => text);
       // 'first' and two more fill the 128-byte cookie.
       expect(texts).to.deep.equal(['first', 'message number 0', 'message number 1']);
     });
 
     it('on fallback storage with koa-session in cookie mode, a failed request keeps what fits in the messages cookie and loses its overflow', async () => {
-      const { app } = caseApp({ kind: 'fallback', options: { cookie: { maxSize: 128 } }, routes, sessionStore: 'cookie' });
+      const { app } = caseApp({
+        kind: 'fallback',
+        options: { cookie: { maxSize: 128 } },
+        routes,
+        sessionStore: 'cookie',
+      });
       const a = agentOf(app);
       await a.get('/visit').expect(200);
       await a.get('/add?m=first').expect(200);
       await a.get(addEightAndThrow).expect(500);
-      const texts = (JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]).map(([, , text]) => text);
+      const texts = (
+        JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][]
+      ).map(([, , text]) => text);
       // The oldest, in order, as far as the 128-byte cookie went; the rest went with koa.sess.
       // 'first' and two more fill the 128-byte cookie.
       expect(texts).to.deep.equal(['first', 'message number 0', 'message number 1']);
@@ -274,14 +300,20 @@ describe('hardening: delivery rules', () => {
     const cookieJarStorage: MessageStorage = {
       load(ctx) {
         const raw = ctx.cookies.get('flash', { signed: false });
-        return raw === undefined ? [] : decodeMessages(JSON.parse(decodeURIComponent(raw))).messages;
+        return raw === undefined
+          ? []
+          : decodeMessages(JSON.parse(decodeURIComponent(raw))).messages;
       },
       save(ctx, { kept, added }) {
         const pending = [...kept, ...added].map(encodeMessage);
-        ctx.cookies.set('flash', pending.length === 0 ? '' : encodeURIComponent(JSON.stringify(pending)), {
-          signed: false,
-          ...(pending.length === 0 ? { expires: new Date(0) } : {}),
-        });
+        ctx.cookies.set(
+          'flash',
+          pending.length === 0 ? '' : encodeURIComponent(JSON.stringify(pending)),
+          {
+            signed: false,
+            ...(pending.length === 0 ? { expires: new Date(0) } : {}),
+          },
+        );
       },
     };
 
@@ -293,7 +325,9 @@ describe('hardening: delivery rules', () => {
       },
       '/add-throw-with-cookie': (ctx) => {
         add(ctx);
-        throw Object.assign(new Boom('with a cookie of its own'), { headers: { 'Set-Cookie': 'own=1; path=/' } });
+        throw Object.assign(new Boom('with a cookie of its own'), {
+          headers: { 'Set-Cookie': 'own=1; path=/' },
+        });
       },
     };
 
@@ -304,21 +338,30 @@ describe('hardening: delivery rules', () => {
         routes: {
           '/add-throw-readonly': (ctx) => {
             add(ctx);
-            const error = Object.assign(new Boom('read-only headers'), { status: 409, expose: true });
+            const error = Object.assign(new Boom('read-only headers'), {
+              status: 409,
+              expose: true,
+            });
             Object.defineProperty(error, 'headers', { get: () => ({ 'X-Reason': 'upstream' }) });
             throw error;
           },
         },
       });
       app.on('error', (error: Error) => seen.push(`${error.name}: ${error.message}`));
-      const failed = await agentOf(app).get('/add-throw-readonly?m=A').expect(409, 'read-only headers');
+      const failed = await agentOf(app)
+        .get('/add-throw-readonly?m=A')
+        .expect(409, 'read-only headers');
       expect(failed.headers['x-reason']).to.equal('upstream');
       expect(setCookieOf(failed)).to.deep.equal([]);
       expect(seen).to.deep.equal(['Boom: read-only headers']);
     });
 
     it('reaches the browser through err.headers, so the added message is shown next', async () => {
-      const { app } = caseApp({ kind: 'memory', options: { storage: cookieJarStorage }, routes: throwing });
+      const { app } = caseApp({
+        kind: 'memory',
+        options: { storage: cookieJarStorage },
+        routes: throwing,
+      });
       const a = agentOf(app);
       const failed = await a.get('/add-throw?m=A').expect(500, 'Internal Server Error');
       expect(setCookieOf(failed)).to.deep.equal([
@@ -328,7 +371,11 @@ describe('hardening: delivery rules', () => {
     });
 
     it("keeps the error's own headers beside the carried cookie", async () => {
-      const { app } = caseApp({ kind: 'memory', options: { storage: cookieJarStorage }, routes: throwing });
+      const { app } = caseApp({
+        kind: 'memory',
+        options: { storage: cookieJarStorage },
+        routes: throwing,
+      });
       const failed = await agentOf(app).get('/add-throw-409?m=A').expect(409, 'Already voted');
       expect(failed.headers['x-reason']).to.equal('duplicate');
       expect(setCookieOf(failed)).to.have.length(1);
@@ -336,7 +383,11 @@ describe('hardening: delivery rules', () => {
     });
 
     it("keeps a Set-Cookie the error already carried, before the storage's", async () => {
-      const { app } = caseApp({ kind: 'memory', options: { storage: cookieJarStorage }, routes: throwing });
+      const { app } = caseApp({
+        kind: 'memory',
+        options: { storage: cookieJarStorage },
+        routes: throwing,
+      });
       const failed = await agentOf(app).get('/add-throw-with-cookie?m=A').expect(500);
       const cookies = setCookieOf(failed);
       expect(cookies).to.have.length(2);
@@ -350,11 +401,46 @@ describe('hardening: delivery rules', () => {
       ['HEAD to a route that iterates', (a) => a.head('/read').expect(200)],
       ['HEAD to a route that calls ctx.ajax()', (a) => a.head('/ajax').expect(200)],
       ['OPTIONS to a route that iterates', (a) => a.options('/read').expect(200)],
-      ['a prefetch (Sec-Purpose: prefetch)', (a) => a.get('/read').set('Sec-Purpose', 'prefetch').expect(200, json(['A']))],
-      ['a prerender (Sec-Purpose: prefetch;prerender)', (a) => a.get('/read').set('Sec-Purpose', 'prefetch;prerender').expect(200, json(['A']))],
-      ['a legacy prefetch (Purpose: prefetch)', (a) => a.get('/ajax').set('Purpose', 'prefetch').expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}')],
-      ['a Firefox prefetch (X-Moz: prefetch)', (a) => a.get('/read').set('X-Moz', 'prefetch').expect(200, json(['A']))],
-      ['a link preview (X-Purpose: preview)', (a) => a.get('/read').set('X-Purpose', 'preview').expect(200, json(['A']))],
+      [
+        'a prefetch (Sec-Purpose: prefetch)',
+        (a) =>
+          a
+            .get('/read')
+            .set('Sec-Purpose', 'prefetch')
+            .expect(200, json(['A'])),
+      ],
+      [
+        'a prerender (Sec-Purpose: prefetch;prerender)',
+        (a) =>
+          a
+            .get('/read')
+            .set('Sec-Purpose', 'prefetch;prerender')
+            .expect(200, json(['A'])),
+      ],
+      [
+        'a legacy prefetch (Purpose: prefetch)',
+        (a) =>
+          a
+            .get('/ajax')
+            .set('Purpose', 'prefetch')
+            .expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}'),
+      ],
+      [
+        'a Firefox prefetch (X-Moz: prefetch)',
+        (a) =>
+          a
+            .get('/read')
+            .set('X-Moz', 'prefetch')
+            .expect(200, json(['A'])),
+      ],
+      [
+        'a link preview (X-Purpose: preview)',
+        (a) =>
+          a
+            .get('/read')
+            .set('X-Purpose', 'preview')
+            .expect(200, json(['A'])),
+      ],
     ];
     for (const kind of PERSISTENT) {
       for (const [what, probe] of probes) {
@@ -384,26 +470,42 @@ describe('hardening: delivery rules', () => {
       });
       const a = agentOf(app);
       await a.get('/flood').expect(200);
-      const shown = JSON.parse((await a.get('/read').expect(200)).text) as [number, string, string][];
-      expect(shown.map(([, , text]) => text)).to.deep.equal(Array.from({ length: 100 }, (_, i) => `m${i + 5}`));
+      const shown = JSON.parse((await a.get('/read').expect(200)).text) as [
+        number,
+        string,
+        string,
+      ][];
+      expect(shown.map(([, , text]) => text)).to.deep.equal(
+        Array.from({ length: 100 }, (_, i) => `m${i + 5}`),
+      );
       expect(drops.map((d) => [d.reason, d.messages.map((m) => m.message)])).to.deep.equal([
         ['max-messages', ['m0', 'm1', 'm2', 'm3', 'm4']],
       ]);
     });
 
     it('drops the oldest stored messages first when new ones arrive over the limit', async () => {
-      const { app, drops } = caseApp({ kind: 'session-external', options: { maxMessages: 3 }, routes });
+      const { app, drops } = caseApp({
+        kind: 'session-external',
+        options: { maxMessages: 3 },
+        routes,
+      });
       const a = agentOf(app);
       await a.get('/add?m=A&m=B').expect(200);
       await a.get('/add?m=C&m=D').expect(200);
       await a.get('/read').expect(200, json(['B', 'C', 'D']));
       expect(drops).to.have.length(1);
       expect(drops[0]!.reason).to.equal('max-messages');
-      expect(drops[0]!.messages).to.deep.equal([{ level: 25, message: 'A', extraTags: '', html: false }]);
+      expect(drops[0]!.messages).to.deep.equal([
+        { level: 25, message: 'A', extraTags: '', html: false },
+      ]);
     });
 
     it('never lets the stored list grow past maxMessages when nobody reads', async () => {
-      const { app, store, drops } = caseApp({ kind: 'session-external', options: { maxMessages: 5 }, routes });
+      const { app, store, drops } = caseApp({
+        kind: 'session-external',
+        options: { maxMessages: 5 },
+        routes,
+      });
       const a = agentOf(app);
       const lengths: number[] = [];
       for (let i = 0; i < 12; i++) {
@@ -412,7 +514,25 @@ describe('hardening: delivery rules', () => {
       }
       expect(lengths).to.deep.equal([2, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
       expect(drops.flatMap((d) => d.messages.map((m) => m.message))).to.deep.equal([
-        'x0', 'y0', 'x1', 'y1', 'x2', 'y2', 'x3', 'y3', 'x4', 'y4', 'x5', 'y5', 'x6', 'y6', 'x7', 'y7', 'x8', 'y8', 'x9',
+        'x0',
+        'y0',
+        'x1',
+        'y1',
+        'x2',
+        'y2',
+        'x3',
+        'y3',
+        'x4',
+        'y4',
+        'x5',
+        'y5',
+        'x6',
+        'y6',
+        'x7',
+        'y7',
+        'x8',
+        'y8',
+        'x9',
       ]);
       await a.get('/read').expect(200, json(['y9', 'x10', 'y10', 'x11', 'y11']));
     });
@@ -430,7 +550,9 @@ describe('hardening: delivery rules', () => {
           await a.get('/logout').expect(200, 'logged out');
           await a.get('/whoami').expect(200, 'user: undefined');
           // Unread messages of the old session went with it.
-          await a.get('/read').expect(200, JSON.stringify([[20, 'info', 'You have been logged out.']]));
+          await a
+            .get('/read')
+            .expect(200, JSON.stringify([[20, 'info', 'You have been logged out.']]));
         });
 
         it('keeps the messages the request had already loaded before ctx.session = null', async () => {
@@ -438,7 +560,13 @@ describe('hardening: delivery rules', () => {
           const a = agentOf(app);
           await a.get('/add?m=Saved').expect(200);
           await a.get('/size-then-logout').expect(200, 'size 1');
-          await a.get('/read').expect(200, JSON.stringify([[25, 'success', 'Saved'], [20, 'info', 'You have been logged out.']]));
+          await a.get('/read').expect(
+            200,
+            JSON.stringify([
+              [25, 'success', 'Saved'],
+              [20, 'info', 'You have been logged out.'],
+            ]),
+          );
         });
 
         it('drops messages pending in the old session on ctx.session = { user } when the request had not loaded them', async () => {
@@ -483,7 +611,11 @@ describe('hardening: delivery rules', () => {
       await a.get('/whoami').expect(200, 'user: ann');
       await a.get('/read').expect(
         200,
-        JSON.stringify([[25, 'success', 'Pending'], [20, 'info', 'Before regenerate.'], [25, 'success', 'Welcome, ann.']]),
+        JSON.stringify([
+          [25, 'success', 'Pending'],
+          [20, 'info', 'Before regenerate.'],
+          [25, 'success', 'Welcome, ann.'],
+        ]),
       );
     });
   });
@@ -501,7 +633,9 @@ describe('hardening: delivery rules', () => {
             },
           },
         });
-        const res = await agentOf(app).get('/add-read?m=A').expect(200, json(['A']));
+        const res = await agentOf(app)
+          .get('/add-read?m=A')
+          .expect(200, json(['A']));
         expect(res.headers['cache-control']).to.equal('private, no-store');
         expect(res.headers['vary']).to.equal('Cookie');
       });
@@ -537,7 +671,9 @@ describe('hardening: delivery rules', () => {
       const { app } = caseApp({ kind: 'session-cookie', routes });
       const a = agentOf(app);
       await a.get('/add?m=A').expect(200);
-      const res = await a.get('/ajax').expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}');
+      const res = await a
+        .get('/ajax')
+        .expect(200, '{"ok":1,"messages":[{"message":"A","tags":"success"}]}');
       expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
       expect(res.headers['cache-control']).to.equal('private, no-store');
       expect(res.headers['vary']).to.equal('Cookie');
@@ -552,8 +688,18 @@ describe('hardening: delivery rules', () => {
       expect(res.headers['vary']).to.equal(undefined);
     });
 
-    const unconsumed: [string, (a: ReturnType<typeof agentOf>) => Promise<{ headers: Record<string, string> }>][] = [
-      ['a prefetch', (a) => a.get('/read').set('Sec-Purpose', 'prefetch').expect(200, json(['A']))],
+    const unconsumed: [
+      string,
+      (a: ReturnType<typeof agentOf>) => Promise<{ headers: Record<string, string> }>,
+    ][] = [
+      [
+        'a prefetch',
+        (a) =>
+          a
+            .get('/read')
+            .set('Sec-Purpose', 'prefetch')
+            .expect(200, json(['A'])),
+      ],
       ['a HEAD request', (a) => a.head('/read').expect(200)],
       ['a 503 answer', (a) => a.get('/read-503').expect(503, json(['A']))],
     ];

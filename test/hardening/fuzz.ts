@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Koa from 'koa';
+
 import Keygrip from 'keygrip';
-import { forge, signPayload } from '../helpers/cookie.js';
+import type Koa from 'koa';
+
 import { TEST_KEYS } from '../helpers/app.js';
+import { forge, signPayload } from '../helpers/cookie.js';
 
 /**
  * A cookie fuzzer: a seeded generator of forged and mutated messages-cookie headers, and a driver
@@ -136,7 +138,9 @@ export function fuzzCase(i: number, random: () => number, name = 'messages'): Fu
   const int = (n: number) => Math.floor(random() * n);
   const valid = () => forge(pick(LISTS), TEST_KEYS[0], name);
   const randomText = (n: number, alphabet?: string, inside = false) =>
-    Array.from({ length: n }, () => (alphabet === undefined ? headerChar(int(256), inside) : alphabet[int(alphabet.length)]!)).join('');
+    Array.from({ length: n }, () =>
+      alphabet === undefined ? headerChar(int(256), inside) : alphabet[int(alphabet.length)]!,
+    ).join('');
   const category = CATEGORIES[i % CATEGORIES.length]!;
   const one = (value: string): FuzzCase => ({ category, cookie: `${name}=${value}` });
 
@@ -158,16 +162,28 @@ export function fuzzCase(i: number, random: () => number, name = 'messages'): Fu
       return one(value.slice(0, int(value.length)));
     }
     case 'extension':
-      return one(valid() + randomText(1 + int(8), pick<string | undefined>([B64, `${B64}.`, undefined]), true));
+      return one(
+        valid() +
+          randomText(1 + int(8), pick<string | undefined>([B64, `${B64}.`, undefined]), true),
+      );
     case 'wrong key':
       return one(forge(pick(LISTS), WRONG_KEY, name));
     case 'other cookie name':
       // Signed with the app's own key, for a cookie of another name: the tag binds the name.
-      return one(forge(pick(LISTS), TEST_KEYS[0], pick(['flash', 'koa.sess', `${name}x`, name.toUpperCase()])));
+      return one(
+        forge(
+          pick(LISTS),
+          TEST_KEYS[0],
+          pick(['flash', 'koa.sess', `${name}x`, name.toUpperCase()]),
+        ),
+      );
     case 'keygrip .sig scheme': {
       // Koa's own signed-cookie scheme with the app's keys: name=value signed in a companion cookie.
       const value = Buffer.from(pick(LISTS)).toString('base64url');
-      return { category, cookie: `${name}=${value}; ${name}.sig=${keygrip.sign(`${name}=${value}`)}` };
+      return {
+        category,
+        cookie: `${name}=${value}; ${name}.sig=${keygrip.sign(`${name}=${value}`)}`,
+      };
     }
     case 'swapped tag': {
       // Payload of one valid cookie with the tag of another.
@@ -190,10 +206,24 @@ export function fuzzCase(i: number, random: () => number, name = 'messages'): Fu
       const at = int(payload.length);
       // Standard base64, padding, or a character outside any alphabet, signed as it is.
       const bad = `${payload.slice(0, at)}${pick(['+', '/', '=', '==', '%', '!', '~'])}${payload.slice(at)}`;
-      return one(signPayload(pick([bad, payload.slice(0, 1 + 4 * int(payload.length >> 2)) + 'A']), TEST_KEYS[0], name));
+      return one(
+        signPayload(
+          pick([bad, payload.slice(0, 1 + 4 * int(payload.length >> 2)) + 'A']),
+          TEST_KEYS[0],
+          name,
+        ),
+      );
     }
     case 'garbage':
-      return one(pick([() => randomText(int(200)), () => `${randomText(int(300), B64)}.${randomText(22, B64)}`, () => '.'.repeat(int(50)), () => '""', () => ''])());
+      return one(
+        pick([
+          () => randomText(int(200)),
+          () => `${randomText(int(300), B64)}.${randomText(22, B64)}`,
+          () => '.'.repeat(int(50)),
+          () => '""',
+          () => '',
+        ])(),
+      );
     case 'huge': {
       const tooBig = i % (10 * CATEGORIES.length) === CATEGORIES.indexOf('huge');
       const size = tooBig ? 17_000 + int(20_000) : 4_097 + int(11_000);
@@ -201,7 +231,9 @@ export function fuzzCase(i: number, random: () => number, name = 'messages'): Fu
       return one(`${BULK.slice(from, from + size)}.${randomText(22, B64)}`);
     }
     case 'duplicate cookies': {
-      const values = Array.from({ length: 2 + int(3) }, () => pick([forge(pick(LISTS), WRONG_KEY, name), randomText(int(60), B64), '']));
+      const values = Array.from({ length: 2 + int(3) }, () =>
+        pick([forge(pick(LISTS), WRONG_KEY, name), randomText(int(60), B64), '']),
+      );
       return { category, cookie: values.map((v) => `${name}=${v}`).join('; ') };
     }
   }
@@ -214,7 +246,9 @@ export interface Reply {
 }
 
 /** A real HTTP server for `app` on 127.0.0.1 and a keep-alive client for it. */
-export async function serve(app: Koa): Promise<{ send(cookie: string, path?: string): Promise<Reply>; close(): Promise<void> }> {
+export async function serve(
+  app: Koa,
+): Promise<{ send(cookie: string, path?: string): Promise<Reply>; close(): Promise<void> }> {
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -222,15 +256,22 @@ export async function serve(app: Koa): Promise<{ send(cookie: string, path?: str
   return {
     send(cookie, path = '/') {
       return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, path, agent, headers: cookie === '' ? {} : { cookie } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const setCookie = res.headers['set-cookie'] ?? [];
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), setCookie });
-          });
-          res.on('error', reject);
-        });
+        const req = http.request(
+          { host: '127.0.0.1', port, path, agent, headers: cookie === '' ? {} : { cookie } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const setCookie = res.headers['set-cookie'] ?? [];
+              resolve({
+                status: res.statusCode ?? 0,
+                body: Buffer.concat(chunks).toString('utf8'),
+                setCookie,
+              });
+            });
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -238,13 +279,19 @@ export async function serve(app: Koa): Promise<{ send(cookie: string, path?: str
     async close() {
       agent.destroy();
       server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
     },
   };
 }
 
 /** Run `count` tasks with at most `concurrency` in flight. */
-export async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function pool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) await task(next++);
@@ -261,5 +308,7 @@ export function prototypeSnapshot(): string {
         return `${String(key)}:${typeof d.value}:${String(d.get)}:${String(d.set)}:${String(d.writable)}`;
       })
       .join(',');
-  return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map(describe).join('\n');
+  return [Object.prototype, Array.prototype, Function.prototype, String.prototype]
+    .map(describe)
+    .join('\n');
 }

@@ -1,9 +1,10 @@
-import Koa from 'koa';
-import type { Context, Middleware } from 'koa';
-import session from 'koa-session';
 import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import Koa from 'koa';
+import session from 'koa-session';
 import request from 'supertest';
-import { messages, type DropEvent, type MessagesOptions } from '../../src/index.js';
+
+import { type DropEvent, messages, type MessagesOptions } from '../../src/index.js';
 import { TEST_KEYS } from '../helpers/app.js';
 
 /**
@@ -26,7 +27,8 @@ export class MapStore {
 
   async set(key: string, value: unknown): Promise<void> {
     this.sets += 1;
-    if (typeof value === 'object' && value !== null && 'messages' in value) this.setsWithMessages += 1;
+    if (typeof value === 'object' && value !== null && 'messages' in value)
+      this.setsWithMessages += 1;
     this.data.set(key, JSON.stringify(value));
   }
 
@@ -37,7 +39,8 @@ export class MapStore {
 
   /** The one stored session (tests use one visitor per store). */
   only(): { key: string; value: Record<string, unknown> } {
-    if (this.data.size !== 1) throw new Error(`expected one session in the store, found ${this.data.size}`);
+    if (this.data.size !== 1)
+      throw new Error(`expected one session in the store, found ${this.data.size}`);
     const [key, json] = [...this.data][0]!;
     return { key, value: JSON.parse(json) as Record<string, unknown> };
   }
@@ -49,7 +52,8 @@ export class MapStore {
  * fallback storage (cookie first, overflow into koa-session on an external store), and the Redis
  * storage (its `storage` object comes in `options`, see redis.ts).
  */
-export type StorageKind = 'session-cookie' | 'session-external' | 'memory' | 'cookie' | 'fallback' | 'redis';
+export type StorageKind =
+  'session-cookie' | 'session-external' | 'memory' | 'cookie' | 'fallback' | 'redis';
 
 /** Whether a case runs koa-session, and on which store. */
 export const SESSION: Record<StorageKind, 'cookie' | 'external' | 'none'> = {
@@ -92,15 +96,23 @@ export interface CaseSetup {
  * An app for one storage case: koa-session (cookie mode or a MapStore), messages() with the
  * case's storage and an onDrop hook that records events, and the routes on @koa/router.
  */
-export function caseApp({ kind, options = {}, routes, outer = [], sessionStore }: CaseSetup): CaseApp {
+export function caseApp({
+  kind,
+  options = {},
+  routes,
+  outer = [],
+  sessionStore,
+}: CaseSetup): CaseApp {
   const app = new Koa();
   app.keys = TEST_KEYS;
   app.silent = true;
   for (const mw of outer) app.use(mw);
-  const store = SESSION[kind] === 'external' && sessionStore !== 'cookie' ? new MapStore() : undefined;
+  const store =
+    SESSION[kind] === 'external' && sessionStore !== 'cookie' ? new MapStore() : undefined;
   if (SESSION[kind] !== 'none') app.use(session(store === undefined ? {} : { store }, app));
   const drops: DropEvent[] = [];
-  if (STORAGE[kind] === undefined && options.storage === undefined) throw new Error(`${kind} needs its storage in options`);
+  if (STORAGE[kind] === undefined && options.storage === undefined)
+    throw new Error(`${kind} needs its storage in options`);
   app.use(messages({ storage: STORAGE[kind], onDrop: (event) => drops.push(event), ...options }));
   const router = new Router();
   for (const [path, handler] of Object.entries(routes)) {

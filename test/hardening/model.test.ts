@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import type { StorageKind } from './helpers.js';
 import { checkModel } from './model.js';
 import { useRedis } from './redis.js';
@@ -12,7 +13,14 @@ import { useRedis } from './redis.js';
 const RUNS = 30;
 const MAX_COMMANDS = 30;
 
-const KINDS: StorageKind[] = ['session-cookie', 'session-external', 'memory', 'cookie', 'fallback', 'redis'];
+const KINDS: StorageKind[] = [
+  'session-cookie',
+  'session-external',
+  'memory',
+  'cookie',
+  'fallback',
+  'redis',
+];
 
 describe('hardening: random request sequences against a model of the delivery rules', function () {
   this.timeout(120_000);
@@ -20,8 +28,15 @@ describe('hardening: random request sequences against a model of the delivery ru
 
   for (const kind of KINDS) {
     it(`loses, repeats and reorders no message on ${kind} storage`, async () => {
-      const { finals, sessionWrites } = await checkModel(kind, RUNS, MAX_COMMANDS, kind === 'redis' ? redis.options : undefined);
-      console.log(`      ${kind}: ${finals.reduce((n, m) => n + m.added.length, 0)} added, ${finals.reduce((n, m) => n + m.delivered.length, 0)} delivered, ${sessionWrites} session writes`);
+      const { finals, sessionWrites } = await checkModel(
+        kind,
+        RUNS,
+        MAX_COMMANDS,
+        kind === 'redis' ? redis.options : undefined,
+      );
+      console.log(
+        `      ${kind}: ${finals.reduce((n, m) => n + m.added.length, 0)} added, ${finals.reduce((n, m) => n + m.delivered.length, 0)} delivered, ${sessionWrites} session writes`,
+      );
       // The runs did exercise delivery, not only empty requests.
       expect(finals.reduce((n, m) => n + m.added.length, 0)).to.be.greaterThan(RUNS);
       expect(finals.reduce((n, m) => n + m.delivered.length, 0)).to.be.greaterThan(0);

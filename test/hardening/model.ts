@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
+
 import type { MessagesOptions } from '../../src/index.js';
-import type { StorageKind } from './helpers.js';
-import { SESSION, agentOf, caseApp, setCookieOf } from './helpers.js';
 import { anyText } from './arbitraries.js';
+import type { StorageKind } from './helpers.js';
+import { agentOf, caseApp, SESSION, setCookieOf } from './helpers.js';
 
 /**
  * A model of the delivery rules (Django's three end-of-request branches plus koa-messages'
@@ -20,7 +21,12 @@ export interface Msg {
 }
 
 /** `keep` is `ctx.messages.used = false`; `discard` is `ctx.messages.used = true` without reading (Django: drop the stored ones). */
-export type Step = { op: 'add'; messages: Msg[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' } | { op: 'discard' };
+export type Step =
+  | { op: 'add'; messages: Msg[] }
+  | { op: 'read' }
+  | { op: 'size' }
+  | { op: 'keep' }
+  | { op: 'discard' };
 export type End = 'ok' | 'ajax' | 'throw' | '503' | 'redirect';
 export type Via = 'GET' | 'HEAD' | 'OPTIONS' | 'prefetch';
 
@@ -29,7 +35,13 @@ export interface Script {
   end: End;
 }
 
-const TAGS: Record<number, string> = { 10: 'debug', 20: 'info', 25: 'success', 30: 'warning', 40: 'error' };
+const TAGS: Record<number, string> = {
+  10: 'debug',
+  20: 'info',
+  25: 'success',
+  30: 'warning',
+  40: 'error',
+};
 const THRESHOLD = 20;
 export const MAX_MESSAGES = 6;
 
@@ -40,11 +52,15 @@ function tagsOf(m: Msg): string {
 }
 
 const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!,
+  );
 
 /** What a read step lists: `[level, tags, text, html]` per message. */
 const listed = (list: Msg[]) => list.map((m) => [m.level, tagsOf(m), m.text, m.html]);
-const wire = (list: Msg[]) => list.map((m) => ({ message: m.html ? m.text : escapeHtml(m.text), tags: tagsOf(m) }));
+const wire = (list: Msg[]) =>
+  list.map((m) => ({ message: m.html ? m.text : escapeHtml(m.text), tags: tagsOf(m) }));
 
 /** How a storage behaves where the rules leave room. */
 export interface Traits {
@@ -142,7 +158,8 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
     if (pending.length > 0) consumeAll();
   }
   const failed = script.end === 'throw';
-  const consume = !failed && script.end !== '503' && via !== 'HEAD' && via !== 'OPTIONS' && via !== 'prefetch';
+  const consume =
+    !failed && script.end !== '503' && via !== 'HEAD' && via !== 'OPTIONS' && via !== 'prefetch';
 
   // Django's three branches, then maxMessages.
   let next: Msg[] | null;
@@ -196,17 +213,25 @@ export function modelApp(kind: StorageKind, extra: MessagesOptions = {}) {
       '/op': runScript,
     },
   });
-  return { app, store, drops: () => drops.flatMap((d) => d.messages.map((m) => `${d.reason}:${m.message}`)) };
+  return {
+    app,
+    store,
+    drops: () => drops.flatMap((d) => d.messages.map((m) => `${d.reason}:${m.message}`)),
+  };
 }
 
-const listedOf = (ctx: Context) => [...ctx.messages].map((m) => [m.level, m.tags, m.message, m.html]);
+const listedOf = (ctx: Context) =>
+  [...ctx.messages].map((m) => [m.level, m.tags, m.message, m.html]);
 
 function runScript(ctx: Context): void {
-  const script = JSON.parse(Buffer.from(ctx.get('x-script'), 'base64url').toString('utf8')) as Script;
+  const script = JSON.parse(
+    Buffer.from(ctx.get('x-script'), 'base64url').toString('utf8'),
+  ) as Script;
   const out = { reads: [] as unknown[][], sizes: [] as number[] };
   for (const step of script.steps) {
     if (step.op === 'add') {
-      for (const m of step.messages) ctx.messages.add(m.level, m.text, { extraTags: m.extraTags, html: m.html });
+      for (const m of step.messages)
+        ctx.messages.add(m.level, m.text, { extraTags: m.extraTags, html: m.html });
     } else if (step.op === 'read') out.reads.push(listedOf(ctx));
     else if (step.op === 'size') out.sizes.push(ctx.messages.size);
     else ctx.messages.used = step.op === 'discard';
@@ -239,7 +264,12 @@ interface MsgSeed {
   html: boolean;
 }
 
-type StepSeed = { op: 'add'; messages: MsgSeed[] } | { op: 'read' } | { op: 'size' } | { op: 'keep' } | { op: 'discard' };
+type StepSeed =
+  | { op: 'add'; messages: MsgSeed[] }
+  | { op: 'read' }
+  | { op: 'size' }
+  | { op: 'keep' }
+  | { op: 'discard' };
 
 class RequestCommand implements fc.AsyncCommand<Model, Real> {
   constructor(
@@ -255,7 +285,12 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
 
   async run(model: Model, real: Real): Promise<void> {
     const steps: Step[] = this.seeds.map((s) =>
-      s.op === 'add' ? { op: 'add', messages: s.messages.map((m) => ({ ...m, text: `#${real.serial++} ${m.text}` })) } : s,
+      s.op === 'add'
+        ? {
+            op: 'add',
+            messages: s.messages.map((m) => ({ ...m, text: `#${real.serial++} ${m.text}` })),
+          }
+        : s,
     );
     const script: Script = { steps, end: this.end };
     const expected = simulate(model, script, this.via);
@@ -277,10 +312,14 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
       expect(body.reads, `${this} reads`).to.deep.equal(expected.reads);
       expect(body.sizes, `${this} sizes`).to.deep.equal(expected.sizes);
       if (this.end === 'ajax') {
-        expect(body.messages, `${this} ajax messages`).to.deep.equal(expected.ajaxMessages.length > 0 ? expected.ajaxMessages : undefined);
+        expect(body.messages, `${this} ajax messages`).to.deep.equal(
+          expected.ajaxMessages.length > 0 ? expected.ajaxMessages : undefined,
+        );
       }
     }
-    expect(res.headers['cache-control'], `${this} Cache-Control`).to.equal(expected.showed ? 'private, no-store' : undefined);
+    expect(res.headers['cache-control'], `${this} Cache-Control`).to.equal(
+      expected.showed ? 'private, no-store' : undefined,
+    );
     if (steps.length === 0 && this.end === 'ok' && model.traits.quietWhenIgnored) {
       // A request that leaves messages alone writes nothing.
       expect(setCookieOf(res), `${this} Set-Cookie`).to.deep.equal([]);
@@ -288,16 +327,25 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
     if (this.end === 'redirect') {
       const target = await real.agent.get('/read').expect(200);
       const shown = model.traits.persists ? model.pending : [];
-      expect((JSON.parse(target.text) as { reads: unknown }).reads, `${this} redirect target`).to.deep.equal([listed(shown)]);
-      expect(target.headers['cache-control']).to.equal(shown.length > 0 ? 'private, no-store' : undefined);
+      expect(
+        (JSON.parse(target.text) as { reads: unknown }).reads,
+        `${this} redirect target`,
+      ).to.deep.equal([listed(shown)]);
+      expect(target.headers['cache-control']).to.equal(
+        shown.length > 0 ? 'private, no-store' : undefined,
+      );
       model.delivered.push(...textsOf(shown));
       model.pending = [];
     }
-    expect(real.drops(), `${this} onDrop`).to.deep.equal(model.dropped.map((text) => `max-messages:${text}`));
+    expect(real.drops(), `${this} onDrop`).to.deep.equal(
+      model.dropped.map((text) => `max-messages:${text}`),
+    );
   }
 
   toString(): string {
-    const steps = this.seeds.map((s) => (s.op === 'add' ? `add(${s.messages.length})` : s.op)).join(',');
+    const steps = this.seeds
+      .map((s) => (s.op === 'add' ? `add(${s.messages.length})` : s.op))
+      .join(',');
     return `${this.label}[${this.via} ${steps} → ${this.end}]`;
   }
 }
@@ -309,7 +357,9 @@ const msgArb: fc.Arbitrary<MsgSeed> = fc.record({
   extraTags: fc.constantFrom('', 'sticky', 'a b'),
   html: fc.boolean(),
 });
-const addArb = fc.array(msgArb, { minLength: 1, maxLength: 4 }).map((messages): StepSeed => ({ op: 'add', messages }));
+const addArb = fc
+  .array(msgArb, { minLength: 1, maxLength: 4 })
+  .map((messages): StepSeed => ({ op: 'add', messages }));
 const stepArb: fc.Arbitrary<StepSeed> = fc.oneof(
   { weight: 3, arbitrary: addArb },
   { weight: 2, arbitrary: fc.constant<StepSeed>({ op: 'read' }) },
@@ -324,13 +374,23 @@ export const commandArbs = [
   addArb.map((s) => new RequestCommand('add', [s], 'ok', 'GET')),
   addArb.map((s) => new RequestCommand('redirect', [s], 'redirect', 'GET')),
   fc.constant(new RequestCommand('read', [read], 'ok', 'GET')),
-  fc.option(addArb, { nil: undefined }).map((s) => new RequestCommand('ajax', s === undefined ? [] : [s], 'ajax', 'GET')),
+  fc
+    .option(addArb, { nil: undefined })
+    .map((s) => new RequestCommand('ajax', s === undefined ? [] : [s], 'ajax', 'GET')),
   fc.constant(new RequestCommand('ignore', [], 'ok', 'GET')),
-  fc.option(addArb, { nil: undefined }).map((s) => new RequestCommand('fail', s === undefined ? [read] : [read, s], 'throw', 'GET')),
-  fc.constantFrom<Via>('HEAD', 'OPTIONS', 'prefetch').map((via) => new RequestCommand('probe', [read], 'ok', via)),
+  fc
+    .option(addArb, { nil: undefined })
+    .map((s) => new RequestCommand('fail', s === undefined ? [read] : [read, s], 'throw', 'GET')),
+  fc
+    .constantFrom<Via>('HEAD', 'OPTIONS', 'prefetch')
+    .map((via) => new RequestCommand('probe', [read], 'ok', via)),
   fc.constant(new RequestCommand('503', [read], '503', 'GET')),
   fc
-    .tuple(fc.array(stepArb, { maxLength: 5 }), fc.constantFrom<End>('ok', 'ajax', 'throw', '503', 'redirect'), fc.constantFrom<Via>('GET', 'GET', 'GET', 'HEAD', 'prefetch'))
+    .tuple(
+      fc.array(stepArb, { maxLength: 5 }),
+      fc.constantFrom<End>('ok', 'ajax', 'throw', '503', 'redirect'),
+      fc.constantFrom<Via>('GET', 'GET', 'GET', 'HEAD', 'prefetch'),
+    )
     .filter(([, end, via]) => !(via === 'HEAD' && end === 'redirect'))
     .map(([steps, end, via]) => new RequestCommand('mixed', steps, end, via)),
 ];
@@ -345,8 +405,16 @@ function accountFor(model: Model): void {
     expect(delivered.has(text), `${text} delivered twice`).to.equal(false);
     delivered.add(text);
   }
-  const known = new Set([...model.delivered, ...textsOf(model.pending), ...model.dropped, ...model.discarded]);
-  expect(model.added.filter((text) => !known.has(text)), 'messages lost without a trace').to.deep.equal([]);
+  const known = new Set([
+    ...model.delivered,
+    ...textsOf(model.pending),
+    ...model.dropped,
+    ...model.discarded,
+  ]);
+  expect(
+    model.added.filter((text) => !known.has(text)),
+    'messages lost without a trace',
+  ).to.deep.equal([]);
 }
 
 /** Run the model-based property for one storage. */
@@ -363,12 +431,21 @@ export async function checkModel(
       const { app, drops, store } = modelApp(kind, extra());
       const agent = agentOf(app);
       await agent.get('/prime').expect(200);
-      const model: Model = { traits: TRAITS[kind], pending: [], added: [], delivered: [], dropped: [], discarded: [] };
+      const model: Model = {
+        traits: TRAITS[kind],
+        pending: [],
+        added: [],
+        delivered: [],
+        dropped: [],
+        discarded: [],
+      };
       const real: Real = { agent, drops, serial: 0 };
       await fc.asyncModelRun(() => ({ model, real }), cmds);
       // Whatever is still pending is exactly what the next read shows.
       const last = await agent.get('/read').expect(200);
-      expect((JSON.parse(last.text) as { reads: unknown }).reads).to.deep.equal([listed(model.traits.persists ? model.pending : [])]);
+      expect((JSON.parse(last.text) as { reads: unknown }).reads).to.deep.equal([
+        listed(model.traits.persists ? model.pending : []),
+      ]);
       accountFor(model);
       finals.push(model);
       sessionWrites += store?.setsWithMessages ?? 0;

@@ -1,8 +1,10 @@
-import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
 import type { Context } from 'koa';
 import request from 'supertest';
+
 import { prng } from './fuzz.js';
 import { caseApp, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
@@ -88,7 +90,10 @@ async function visit(base: string, visitor: string, seed: number, mix: Mix): Pro
       const op = random();
       try {
         if (op < mix.add) {
-          const texts = Array.from({ length: 1 + Math.floor(random() * 2) }, () => `${visitor}:${serial++}`);
+          const texts = Array.from(
+            { length: 1 + Math.floor(random() * 2) },
+            () => `${visitor}:${serial++}`,
+          );
           texts.forEach((t) => added.add(t));
           await agent.get('/add').query({ m: texts, wait }).expect(200);
         } else if (op < mix.add + mix.read) {
@@ -98,7 +103,11 @@ async function visit(base: string, visitor: string, seed: number, mix: Mix): Pro
           const text = `${visitor}:${serial++}`;
           added.add(text);
           const res = await agent.get('/ajax').query({ m: text, wait }).expect(200);
-          collect(((res.body as { messages?: { message: string }[] }).messages ?? []).map((m) => m.message));
+          collect(
+            ((res.body as { messages?: { message: string }[] }).messages ?? []).map(
+              (m) => m.message,
+            ),
+          );
         } else {
           await agent.get('/ignore').query({ wait }).expect(200, 'no messages here');
         }
@@ -125,17 +134,33 @@ describe('hardening: parallel requests from one visitor (10 at a time, one cooki
   this.timeout(120_000);
 
   const redis = useRedis();
-  const kinds: StorageKind[] = ['session-cookie', 'session-external', 'cookie', 'fallback', 'redis'];
+  const kinds: StorageKind[] = [
+    'session-cookie',
+    'session-external',
+    'cookie',
+    'fallback',
+    'redis',
+  ];
   for (const kind of kinds) {
-    const what = kind === 'redis' ? 'and loses or repeats none' : '(and measures last-write-wins losses)';
+    const what =
+      kind === 'redis' ? 'and loses or repeats none' : '(and measures last-write-wins losses)';
     it(`raises no error and shows no message to the other visitor on ${kind} storage ${what}`, async () => {
-      const { app } = caseApp({ kind, routes, ...(kind === 'redis' ? { options: redis.options() } : {}) });
+      const { app } = caseApp({
+        kind,
+        routes,
+        ...(kind === 'redis' ? { options: redis.options() } : {}),
+      });
       const server = http.createServer(app.callback());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       try {
-        for (const [label, mix] of [['every request touches messages', ALL_TOUCH], ['8 in 10 leave them alone', MOSTLY_IGNORE]] as const) {
-          const outcomes = await Promise.all(VISITORS.map((v, i) => visit(base, `${v}-${label.length}`, 1000 + i, mix)));
+        for (const [label, mix] of [
+          ['every request touches messages', ALL_TOUCH],
+          ['8 in 10 leave them alone', MOSTLY_IGNORE],
+        ] as const) {
+          const outcomes = await Promise.all(
+            VISITORS.map((v, i) => visit(base, `${v}-${label.length}`, 1000 + i, mix)),
+          );
           const sum = (f: (o: Outcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
           const added = sum((o) => o.added);
           const lost = sum((o) => o.lost);
@@ -148,7 +173,8 @@ describe('hardening: parallel requests from one visitor (10 at a time, one cooki
             expect(o.leaks).to.deep.equal([]);
             expect(o.added).to.be.greaterThan(0);
             // The atomic storage: every message shown exactly once, whatever the interleaving.
-            if (kind === 'redis') expect([o.lost, o.duplicates, o.deliveredOnce]).to.deep.equal([0, 0, o.added]);
+            if (kind === 'redis')
+              expect([o.lost, o.duplicates, o.deliveredOnce]).to.deep.equal([0, 0, o.added]);
           }
         }
       } finally {

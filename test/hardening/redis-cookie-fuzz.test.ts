@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import type { Context } from 'koa';
 import Keygrip from 'keygrip';
-import { caseApp } from './helpers.js';
+import type { Context } from 'koa';
+
 import { pool, prng, serve } from './fuzz.js';
+import { caseApp } from './helpers.js';
 import { useRedis } from './redis.js';
 
 /**
@@ -47,7 +48,8 @@ describe("hardening: forged Redis visitor cookies never reach another visitor's 
       options: redis.options(),
       routes: {
         '/add': (ctx: Context) => {
-          for (const text of ['first', 'second', 'third']) ctx.messages.info(`${String(ctx.query['who'])} ${text}`);
+          for (const text of ['first', 'second', 'third'])
+            ctx.messages.info(`${String(ctx.query['who'])} ${text}`);
           ctx.body = 'added';
         },
         '/': (ctx: Context) => {
@@ -67,21 +69,34 @@ describe("hardening: forged Redis visitor cookies never reach another visitor's 
       const idName = 'koa-messages';
       const aId = aCookies.get(idName)!;
       const aIdSig = aCookies.get(`${idName}.sig`)!;
-      const aHint = [...aCookies.keys()].find((n) => n.startsWith(`${idName}.p.`) && !n.endsWith('.sig'))!;
+      const aHint = [...aCookies.keys()].find(
+        (n) => n.startsWith(`${idName}.p.`) && !n.endsWith('.sig'),
+      )!;
       const aHintSig = aCookies.get(`${aHint}.sig`)!;
       const mId = mCookies.get(idName)!;
       const mIdSig = mCookies.get(`${idName}.sig`)!;
-      const mHint = [...mCookies.keys()].find((n) => n.startsWith(`${idName}.p.`) && !n.endsWith('.sig'))!;
+      const mHint = [...mCookies.keys()].find(
+        (n) => n.startsWith(`${idName}.p.`) && !n.endsWith('.sig'),
+      )!;
       const mHintSig = mCookies.get(`${mHint}.sig`)!;
-      expect([aId, aIdSig, aHint, aHintSig, mId, mIdSig, mHint, mHintSig].every((v) => typeof v === 'string' && v !== '')).to.equal(true);
+      expect(
+        [aId, aIdSig, aHint, aHintSig, mId, mIdSig, mHint, mHintSig].every(
+          (v) => typeof v === 'string' && v !== '',
+        ),
+      ).to.equal(true);
 
       const random = prng(4242);
-      const token = () => Array.from({ length: 8 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789-_'[Math.floor(random() * 38)]).join('');
+      const token = () =>
+        Array.from(
+          { length: 8 },
+          () => 'abcdefghijklmnopqrstuvwxyz0123456789-_'[Math.floor(random() * 38)],
+        ).join('');
       const forgeries: (() => string)[] = [
         () => `${idName}=${aId}`,
         () => `${idName}=${aId}; ${idName}.sig=${mIdSig}`,
         () => `${idName}=${aId}; ${idName}.sig=${flip(aIdSig, random)}`,
-        () => `${idName}=${aId}; ${idName}.sig=${aIdSig.slice(0, Math.floor(random() * aIdSig.length))}`,
+        () =>
+          `${idName}=${aId}; ${idName}.sig=${aIdSig.slice(0, Math.floor(random() * aIdSig.length))}`,
         () => `${idName}=${aId}; ${idName}.sig=${WRONG.sign(`${idName}=${aId}`)}`,
         () => `${idName}=${aId}; ${idName}.sig=${aIdSig}=`,
         () => `${aHint}=${aId}`,
@@ -91,19 +106,26 @@ describe("hardening: forged Redis visitor cookies never reach another visitor's 
         () => `${aHint}=${aId}; ${aHint}.sig=${WRONG.sign(`${aHint}=${aId}`)}`,
         () => `${idName}.p.${token()}=${aId}; ${idName}.p.${token()}.sig=${aHintSig}`,
         () => `${mHint}=${aId}; ${mHint}.sig=${mHintSig}`,
-        () => `${idName}=${mId}; ${idName}.sig=${mIdSig}; ${mHint}=${aId}; ${mHint}.sig=${mHintSig}`,
-        () => `${idName}=${mId}; ${idName}.sig=${mIdSig}; ${aHint}=${aId}; ${aHint}.sig=${flip(aHintSig, random)}`,
+        () =>
+          `${idName}=${mId}; ${idName}.sig=${mIdSig}; ${mHint}=${aId}; ${mHint}.sig=${mHintSig}`,
+        () =>
+          `${idName}=${mId}; ${idName}.sig=${mIdSig}; ${aHint}=${aId}; ${aHint}.sig=${flip(aHintSig, random)}`,
         () => `${idName}=${flip(aId, random)}; ${idName}.sig=${aIdSig}`,
         () => `${aHint}=${flip(aId, random)}; ${aHint}.sig=${aHintSig}`,
         () => `${idName}=${aId}${aId}; ${idName}.sig=${aIdSig}`,
         () => Array.from({ length: 20 }, () => `${idName}.p.${token()}=${aId}`).join('; '),
         // The forger's own valid hint, with A's id in place of its own under a bad signature.
-        () => `${idName}=${aId}; ${idName}.sig=${flip(aIdSig, random)}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
-        () => `${idName}=${aId}; ${idName}.sig=${mIdSig}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
+        () =>
+          `${idName}=${aId}; ${idName}.sig=${flip(aIdSig, random)}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
+        () =>
+          `${idName}=${aId}; ${idName}.sig=${mIdSig}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
         () => `${idName}=${aId}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
-        () => `${idName}=${aId}; ${idName}.sig=${WRONG.sign(`${idName}=${aId}`)}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
-        () => `${mHint}=${mId}; ${mHint}.sig=${mHintSig}; ${aHint}=${aId}; ${aHint}.sig=${flip(aHintSig, random)}`,
-        () => `${mHint}=${mId}; ${mHint}.sig=${mHintSig}; ${idName}.p.${token()}=${aId}; ${idName}.p.${token()}.sig=${aHintSig}`,
+        () =>
+          `${idName}=${aId}; ${idName}.sig=${WRONG.sign(`${idName}=${aId}`)}; ${mHint}=${mId}; ${mHint}.sig=${mHintSig}`,
+        () =>
+          `${mHint}=${mId}; ${mHint}.sig=${mHintSig}; ${aHint}=${aId}; ${aHint}.sig=${flip(aHintSig, random)}`,
+        () =>
+          `${mHint}=${mId}; ${mHint}.sig=${mHintSig}; ${idName}.p.${token()}=${aId}; ${idName}.p.${token()}.sig=${aHintSig}`,
       ];
 
       const shown: string[] = [];
@@ -112,7 +134,8 @@ describe("hardening: forged Redis visitor cookies never reach another visitor's 
         const cookie = forgeries[i % forgeries.length]!();
         const reply = await server.send(cookie);
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
-        if (reply.status !== 200 || reply.body !== '[]') shown.push(`${reply.status} ${reply.body} ← ${cookie}`);
+        if (reply.status !== 200 || reply.body !== '[]')
+          shown.push(`${reply.status} ${reply.body} ← ${cookie}`);
       });
       expect(shown.slice(0, 5)).to.deep.equal([]);
       expect([...statuses]).to.deep.equal([[200, CASES]]);

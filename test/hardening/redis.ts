@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+
 import type { MessagesOptions } from '../../src/index.js';
 import { redisStorage } from '../../src/redis.js';
 import { connectClient } from '../helpers/redis-client.js';
@@ -27,6 +28,8 @@ export function useRedis(): { options(): MessagesOptions } {
   return {
     // A generous timeout: these tests check delivery, not Redis being slow (the Redis storage's own
     // tests do that), and a loaded CI machine must not turn a slow answer into a dropped message.
-    options: () => ({ storage: redisStorage({ client: client!, prefix: `hardening:${apps++}:`, timeout: 10_000 }) }),
+    options: () => ({
+      storage: redisStorage({ client: client!, prefix: `hardening:${apps++}:`, timeout: 10_000 }),
+    }),
   };
 }

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
-import { decodeMessage, decodeMessages, encodeMessage, encodedMessageSchema, type MessagesOptions, type StoredMessage } from '../../src/index.js';
+
+import {
+  decodeMessage,
+  decodeMessages,
+  encodedMessageSchema,
+  encodeMessage,
+  type MessagesOptions,
+  type StoredMessage,
+} from '../../src/index.js';
 import { anyMessage } from './arbitraries.js';
 import { agentOf, caseApp, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
@@ -14,7 +22,10 @@ async function jsonBody(ctx: Context): Promise<unknown> {
 }
 
 const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!,
+  );
 
 async function addAll(ctx: Context): Promise<void> {
   for (const m of (await jsonBody(ctx)) as StoredMessage[]) {
@@ -24,7 +35,12 @@ async function addAll(ctx: Context): Promise<void> {
 
 /** Iterate, then answer with ctx.ajax(): the stored fields and the wire form in one response. */
 function show(ctx: Context): void {
-  const list = [...ctx.messages].map((m) => ({ level: m.level, message: m.message, extraTags: m.extraTags, html: m.html }));
+  const list = [...ctx.messages].map((m) => ({
+    level: m.level,
+    message: m.message,
+    extraTags: m.extraTags,
+    html: m.html,
+  }));
   ctx.ajax({ list });
 }
 
@@ -47,7 +63,9 @@ const anyList = fc.array(anyMessage, { minLength: 1, maxLength: 8 });
 function expectShown(text: string, list: StoredMessage[]): void {
   const body = JSON.parse(text) as { list: unknown; messages: { message: string; tags: string }[] };
   expect(body.list).to.deep.equal(list);
-  expect(body.messages.map((m) => m.message)).to.deep.equal(list.map((m) => (m.html ? m.message : escapeHtml(m.message))));
+  expect(body.messages.map((m) => m.message)).to.deep.equal(
+    list.map((m) => (m.html ? m.message : escapeHtml(m.message))),
+  );
 }
 
 describe('hardening: any message list survives storage unchanged', function () {
@@ -68,17 +86,43 @@ describe('hardening: any message list survives storage unchanged', function () {
   // decodeMessage() checks entries by hand for speed; the exported Zod schema is the definition.
   it('decodeMessage() accepts exactly what encodedMessageSchema accepts, and reads the same fields', () => {
     const value = fc.oneof(
-      fc.integer(), fc.double(), fc.constantFrom(0, -0, 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -(2 ** 53), NaN, Infinity),
-      fc.string({ maxLength: 3 }), fc.constant(''), fc.boolean(), fc.constant(null), fc.constant(undefined),
-      fc.constant(1), fc.constant('1'), fc.object({ maxDepth: 1 }),
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(
+        0,
+        -0,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        Number.MAX_SAFE_INTEGER + 1,
+        -(2 ** 53),
+        NaN,
+        Infinity,
+      ),
+      fc.string({ maxLength: 3 }),
+      fc.constant(''),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constant(1),
+      fc.constant('1'),
+      fc.object({ maxDepth: 1 }),
     );
     const entry = fc.oneof(
       fc.array(value, { maxLength: 6 }),
       // Near misses of valid entries: each slot valid or not, trailing slots present or not.
-      fc.tuple(value, value), fc.tuple(value, value, value), fc.tuple(value, value, value, value),
-      fc.tuple(fc.integer(), fc.string(), fc.option(fc.string(), { nil: undefined }), fc.option(fc.constantFrom(1, 0, true, '1'), { nil: undefined })),
+      fc.tuple(value, value),
+      fc.tuple(value, value, value),
+      fc.tuple(value, value, value, value),
+      fc.tuple(
+        fc.integer(),
+        fc.string(),
+        fc.option(fc.string(), { nil: undefined }),
+        fc.option(fc.constantFrom(1, 0, true, '1'), { nil: undefined }),
+      ),
       anyMessage.map(encodeMessage),
-      fc.tuple(anyMessage, fc.array(value, { minLength: 1, maxLength: 3 })).map(([m, more]) => [m.level, m.message, m.extraTags, 1, ...more]),
+      fc
+        .tuple(anyMessage, fc.array(value, { minLength: 1, maxLength: 3 }))
+        .map(([m, more]) => [m.level, m.message, m.extraTags, 1, ...more]),
       fc.anything(),
     );
     fc.assert(
@@ -110,7 +154,11 @@ describe('hardening: any message list survives storage unchanged', function () {
       await fc.assert(
         fc.asyncProperty(anyList, async (list) => {
           const storage = kind === 'redis' ? redis.options() : {};
-          const { app, drops } = caseApp({ kind, options: { level: Number.MIN_SAFE_INTEGER, ...options, ...storage }, routes });
+          const { app, drops } = caseApp({
+            kind,
+            options: { level: Number.MIN_SAFE_INTEGER, ...options, ...storage },
+            routes,
+          });
           const a = agentOf(app);
           await a.post('/add').send(list).expect(303);
           expectShown((await a.get('/show').expect(200)).text, list);
@@ -125,7 +173,11 @@ describe('hardening: any message list survives storage unchanged', function () {
   it('shows any list exactly as added within the request, on memory storage', async () => {
     await fc.assert(
       fc.asyncProperty(anyList, async (list) => {
-        const { app } = caseApp({ kind: 'memory', options: { level: Number.MIN_SAFE_INTEGER }, routes });
+        const { app } = caseApp({
+          kind: 'memory',
+          options: { level: Number.MIN_SAFE_INTEGER },
+          routes,
+        });
         const a = agentOf(app);
         expectShown((await a.post('/add-show').send(list).expect(200)).text, list);
         // Memory keeps nothing past the response.

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
+
 import { POISON, prototypeSnapshot } from './fuzz.js';
 import { agentOf, caseApp } from './helpers.js';
 
@@ -23,14 +24,23 @@ function validEntry(entry: unknown): boolean {
   );
 }
 
-const expectedCount = (data: unknown): number => (Array.isArray(data) ? data.filter(validEntry).length : 0);
+const expectedCount = (data: unknown): number =>
+  Array.isArray(data) ? data.filter(validEntry).length : 0;
 
 /** Entries near the valid shape, so that some pass and most fail for one reason each. */
 const entryish = fc.oneof(
   fc.tuple(fc.integer({ min: -100, max: 100 }), fc.string({ minLength: 1, maxLength: 8 })),
   fc.tuple(fc.integer(), fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })),
-  fc.tuple(fc.integer(), fc.string({ minLength: 1 }), fc.string(), fc.constantFrom<unknown>(1, 0, true, '1', null)),
-  fc.tuple(fc.oneof(fc.double(), fc.string(), fc.constant(null), fc.constant(2 ** 60)), fc.string({ minLength: 1 })),
+  fc.tuple(
+    fc.integer(),
+    fc.string({ minLength: 1 }),
+    fc.string(),
+    fc.constantFrom<unknown>(1, 0, true, '1', null),
+  ),
+  fc.tuple(
+    fc.oneof(fc.double(), fc.string(), fc.constant(null), fc.constant(2 ** 60)),
+    fc.string({ minLength: 1 }),
+  ),
   fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 6 }),
   fc.jsonValue({ maxDepth: 2 }),
 );
@@ -38,8 +48,21 @@ const entryish = fc.oneof(
 const garbage = fc.oneof(
   { weight: 3, arbitrary: fc.array(entryish, { maxLength: 12 }) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.constantFrom(...POISON.filter((p) => p !== '' && !p.endsWith('trailing') && p !== '[[25,"x"]').map((p) => JSON.parse(p) as unknown)) },
-  { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'length', '0'), fc.jsonValue({ maxDepth: 2 })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      ...POISON.filter((p) => p !== '' && !p.endsWith('trailing') && p !== '[[25,"x"]').map(
+        (p) => JSON.parse(p) as unknown,
+      ),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'length', '0'),
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
+  },
 );
 
 describe('hardening: garbage in the session under the messages key', function () {
@@ -65,7 +88,15 @@ describe('hardening: garbage in the session under the messages key', function ()
     await fc.assert(
       fc.asyncProperty(garbage, async (data) => {
         // Written as the backend holds it: JSON text (so `__proto__` comes back as an own key).
-        store!.data.set(key, JSON.stringify({ visitor: 1, messages: data, _expire: Date.now() + 86_400_000, _maxAge: 86_400_000 }));
+        store!.data.set(
+          key,
+          JSON.stringify({
+            visitor: 1,
+            messages: data,
+            _expire: Date.now() + 86_400_000,
+            _maxAge: 86_400_000,
+          }),
+        );
         await a.get('/').expect(200, String(expectedCount(data)));
         // Read (and consumed) or dropped, the key is gone: no garbage stays behind.
         expect(store!.only().value).to.not.have.property('messages');
@@ -98,7 +129,9 @@ describe('hardening: garbage in the session under the messages key', function ()
     const kept = store!.only().value['messages'] as unknown[];
     expect(kept).to.have.length(100);
     expect(kept[0]).to.deep.equal([20, 'm49900']);
-    expect(drops.map((d) => [d.reason, d.messages.length])).to.deep.equal([['max-messages', 49_900]]);
+    expect(drops.map((d) => [d.reason, d.messages.length])).to.deep.equal([
+      ['max-messages', 49_900],
+    ]);
     await a.get('/count').expect(200, '100');
   });
 });

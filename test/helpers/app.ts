@@ -1,8 +1,9 @@
-import Koa from 'koa';
-import type { Context, Middleware } from 'koa';
-import session from 'koa-session';
 import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import Koa from 'koa';
+import session from 'koa-session';
 import request from 'supertest';
+
 import { messages, type MessagesOptions } from '../../src/index.js';
 
 /** Example key for tests only; never a real secret. */
@@ -19,7 +20,12 @@ export interface AppSetup {
 }
 
 /** One Koa app, as a user would write it: koa-session, messages(), @koa/router. */
-export function buildApp({ options, session: withSession = true, routes, before = [] }: AppSetup): Koa {
+export function buildApp({
+  options,
+  session: withSession = true,
+  routes,
+  before = [],
+}: AppSetup): Koa {
   const app = new Koa();
   app.keys = TEST_KEYS;
   app.silent = true;

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import request from 'supertest';
+
 import { CookieJar } from './cookie-jar.js';
 
 type Method = 'get' | 'post' | 'head';

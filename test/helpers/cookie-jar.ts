@@ -8,7 +8,8 @@ export class CookieJar {
 
   /** Apply one response's `Set-Cookie` headers, in order. */
   apply(setCookie: readonly string[] | string | undefined): void {
-    const list = setCookie === undefined ? [] : typeof setCookie === 'string' ? [setCookie] : setCookie;
+    const list =
+      setCookie === undefined ? [] : typeof setCookie === 'string' ? [setCookie] : setCookie;
     for (const line of list) {
       const [pair = '', ...attributes] = line.split(';');
       const eq = pair.indexOf('=');

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+
 import type { Context } from 'koa';
 import type { Response } from 'supertest';
+
 import { TEST_KEYS } from './app.js';
 
 /**
@@ -11,7 +13,11 @@ import { TEST_KEYS } from './app.js';
 
 /** The documented tag, computed without the library. */
 export function tagOf(payload: string, key: string = TEST_KEYS[0]!, name = 'messages'): string {
-  return createHmac('sha256', key).update(`koa-messages\0${name}\0${payload}`).digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', key)
+    .update(`koa-messages\0${name}\0${payload}`)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 /** A cookie value signed like the library does, around any payload text. */
@@ -26,7 +32,9 @@ export function forge(json: string, key?: string, name?: string): string {
 
 /** The JSON a cookie value carries (its signature is not checked here). */
 export function payloadOf(value: string): unknown {
-  return JSON.parse(Buffer.from(value.slice(0, value.lastIndexOf('.')), 'base64url').toString('utf8'));
+  return JSON.parse(
+    Buffer.from(value.slice(0, value.lastIndexOf('.')), 'base64url').toString('utf8'),
+  );
 }
 
 /** Every `Set-Cookie` header of a response. */
@@ -43,12 +51,14 @@ export function cookieHeaders(res: Response, name = 'messages'): string[] {
 /** The value the response set for cookie `name`; fails the test unless exactly one was set. */
 export function cookieValue(res: Response, name = 'messages'): string {
   const headers = cookieHeaders(res, name);
-  if (headers.length !== 1) throw new Error(`expected one Set-Cookie for ${name}, got ${JSON.stringify(headers)}`);
+  if (headers.length !== 1)
+    throw new Error(`expected one Set-Cookie for ${name}, got ${JSON.stringify(headers)}`);
   return headers[0]!.slice(name.length + 1).split(';')[0]!;
 }
 
 /** The header that deletes the default messages cookie. */
-export const DELETE_COOKIE = 'messages=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly';
+export const DELETE_COOKIE =
+  'messages=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly';
 
 /** Cookie-safe value per RFC 6265 `cookie-octet`, and more strictly the signed format. */
 export const VALUE_FORMAT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/;
@@ -67,7 +77,11 @@ export function addFromQuery(ctx: Context): void {
   const texts = ([] as string[]).concat((ctx.query.m as string | string[] | undefined) ?? []);
   const level = (ctx.query.level as string | undefined) ?? 'success';
   const extraTags = (ctx.query.tags as string | undefined) ?? '';
-  for (const text of texts) ctx.messages.add(/^\d+$/.test(level) ? Number(level) : (level as 'info'), text, { extraTags, html: ctx.query.html === '1' });
+  for (const text of texts)
+    ctx.messages.add(/^\d+$/.test(level) ? Number(level) : (level as 'info'), text, {
+      extraTags,
+      html: ctx.query.html === '1',
+    });
   ctx.status = 303;
   ctx.redirect('/show');
 }

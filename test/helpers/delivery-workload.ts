@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
 import type { Redis } from 'ioredis';
+
 import { CookieJar } from './cookie-jar.js';
 
 /**
@@ -22,13 +24,25 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/redis-app.ts', import.meta.ur
 /** Which storage the app process uses: `redis` (default), or a built-in one. */
 export type FixtureStorage = 'redis' | 'session' | 'cookie' | 'fallback';
 
-export async function startApp(redisPort: number, timeout: number, storage: FixtureStorage = 'redis'): Promise<AppProcess> {
+export async function startApp(
+  redisPort: number,
+  timeout: number,
+  storage: FixtureStorage = 'redis',
+): Promise<AppProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, REDIS_PORT: String(redisPort), REDIS_TIMEOUT: String(timeout), STORAGE: storage },
+    env: {
+      ...process.env,
+      REDIS_PORT: String(redisPort),
+      REDIS_TIMEOUT: String(timeout),
+      STORAGE: storage,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
-  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => ['exited'])])) as [string];
+  const [line] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => ['exited']),
+  ])) as [string];
   const { port } = JSON.parse(line) as { port: number };
   return { child, base: `http://127.0.0.1:${port}` };
 }
@@ -51,8 +65,24 @@ export function random(seed: number): () => number {
 }
 
 export type Kind = 'add' | 'add-read' | 'add-fail' | 'read' | 'read-fail' | 'head';
-export const KINDS: readonly Kind[] = ['add', 'add', 'add-read', 'add-fail', 'read', 'read', 'read-fail', 'head'];
-export const EXPECTED_STATUS: Record<Kind, number> = { add: 200, 'add-read': 200, 'add-fail': 500, read: 200, 'read-fail': 500, head: 200 };
+export const KINDS: readonly Kind[] = [
+  'add',
+  'add',
+  'add-read',
+  'add-fail',
+  'read',
+  'read',
+  'read-fail',
+  'head',
+];
+export const EXPECTED_STATUS: Record<Kind, number> = {
+  add: 200,
+  'add-read': 200,
+  'add-fail': 500,
+  read: 200,
+  'read-fail': 500,
+  head: 200,
+};
 
 export interface Tally {
   added: string[];
@@ -63,10 +93,22 @@ export interface Tally {
   slowest: number;
 }
 
-export const newTally = (): Tally => ({ added: [], deliveries: [], problems: [], requests: 0, slowest: 0 });
+export const newTally = (): Tally => ({
+  added: [],
+  deliveries: [],
+  problems: [],
+  requests: 0,
+  slowest: 0,
+});
 
 /** One request with the visitor's cookies; the answer's cookies go into the jar when it arrives. */
-export async function send(tally: Tally, jar: CookieJar, base: string, kind: Kind, ids: readonly string[]): Promise<void> {
+export async function send(
+  tally: Tally,
+  jar: CookieJar,
+  base: string,
+  kind: Kind,
+  ids: readonly string[],
+): Promise<void> {
   const path = kind === 'head' ? '/read' : `/${kind}`;
   const method = kind === 'head' ? 'HEAD' : kind.startsWith('add') ? 'POST' : 'GET';
   const started = performance.now();
@@ -87,7 +129,8 @@ export async function send(tally: Tally, jar: CookieJar, base: string, kind: Kin
   jar.apply(res.headers.getSetCookie());
   const text = await res.text();
   tally.slowest = Math.max(tally.slowest, performance.now() - started);
-  if (res.status !== EXPECTED_STATUS[kind]) tally.problems.push(`${kind}: status ${res.status} ${text}`);
+  if (res.status !== EXPECTED_STATUS[kind])
+    tally.problems.push(`${kind}: status ${res.status} ${text}`);
   if (res.status === 200 && (kind === 'read' || kind === 'add-read')) {
     const body = JSON.parse(text) as { messages?: { message: string }[] };
     tally.deliveries.push((body.messages ?? []).map((m) => m.message));
@@ -95,7 +138,14 @@ export async function send(tally: Tally, jar: CookieJar, base: string, kind: Kin
 }
 
 /** A visitor: `parallel` mixed requests at once, alternating between the app processes. */
-export async function visit(tally: Tally, apps: readonly AppProcess[], visitor: string, parallel: number, rng: () => number, jar = new CookieJar()) {
+export async function visit(
+  tally: Tally,
+  apps: readonly AppProcess[],
+  visitor: string,
+  parallel: number,
+  rng: () => number,
+  jar = new CookieJar(),
+) {
   const requests: Promise<void>[] = [];
   for (let r = 0; r < parallel; r++) {
     const kind = KINDS[Math.floor(rng() * KINDS.length)]!;
@@ -107,7 +157,11 @@ export async function visit(tally: Tally, apps: readonly AppProcess[], visitor: 
 }
 
 /** Run `count` visitors, `concurrency` at a time. */
-export async function crowd(count: number, concurrency: number, each: (index: number) => Promise<void>): Promise<void> {
+export async function crowd(
+  count: number,
+  concurrency: number,
+  each: (index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) await each(next++);
@@ -119,13 +173,22 @@ export async function crowd(count: number, concurrency: number, each: (index: nu
 export function checkOrder(tally: Tally): void {
   for (const delivery of tally.deliveries) {
     for (const [i, id] of delivery.entries()) {
-      if (id.endsWith('.a') && delivery[i + 1] !== id.replace(/a$/, 'b')) tally.problems.push(`order: ${delivery.join(' ')}`);
+      if (id.endsWith('.a') && delivery[i + 1] !== id.replace(/a$/, 'b'))
+        tally.problems.push(`order: ${delivery.join(' ')}`);
     }
   }
 }
 
 export async function stats(apps: readonly AppProcess[]) {
-  const all = await Promise.all(apps.map(async (app) => (await (await fetch(`${app.base}/stats`)).json()) as { dropped: string[]; errors: string[] }));
+  const all = await Promise.all(
+    apps.map(
+      async (app) =>
+        (await (await fetch(`${app.base}/stats`)).json()) as {
+          dropped: string[];
+          errors: string[];
+        },
+    ),
+  );
   return { dropped: all.flatMap((s) => s.dropped), errors: all.flatMap((s) => s.errors) };
 }
 
@@ -135,4 +198,5 @@ export async function leftInRedis(admin: Redis): Promise<string[]> {
   return (await Promise.all(keys.map((key) => admin.lrange(key, 0, -1)))).flat();
 }
 
-export const duplicates = (list: readonly string[]) => list.filter((id, i) => list.indexOf(id) !== i);
+export const duplicates = (list: readonly string[]) =>
+  list.filter((id, i) => list.indexOf(id) !== i);

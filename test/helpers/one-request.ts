@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import request from 'supertest';
+
 import type { MessagesOptions } from '../../src/index.js';
 import { buildApp } from './app.js';
 
@@ -7,7 +8,10 @@ import { buildApp } from './app.js';
  * Run `handler` inside one real request (memory storage unless told otherwise) and return what it
  * returned, JSON round-tripped, or the error it threw as `{ error: name, message }`.
  */
-export async function inRequest(handler: (ctx: Context) => unknown, options: MessagesOptions = {}): Promise<unknown> {
+export async function inRequest(
+  handler: (ctx: Context) => unknown,
+  options: MessagesOptions = {},
+): Promise<unknown> {
   const app = buildApp({
     options: { storage: 'memory', ...options },
     session: false,

@@ -1,9 +1,14 @@
 import { once } from 'node:events';
+
 import { Redis } from 'ioredis';
 
 /** An ioredis client with the settings the README recommends, connected and ready. */
 export async function connectClient(port: number): Promise<Redis> {
-  const client = new Redis(port, '127.0.0.1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const client = new Redis(port, '127.0.0.1', {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   client.on('error', () => undefined); // expected while a test kills Redis; commands still reject
   await client.connect();
   if (client.status !== 'ready') await once(client, 'ready');

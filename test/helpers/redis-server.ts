@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+
 import { ensureDebianPackage } from './system.js';
 
 /**
@@ -51,7 +52,9 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
         resolve(reply);
       }
     });
-    socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    socket.write(
+      `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
+    );
   });
 }
 
@@ -65,7 +68,20 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
   const child = spawn(
     binary,
-    ['--save', '', '--appendonly', 'no', '--port', String(chosen), '--bind', '127.0.0.1', '--loglevel', 'warning', '--enable-debug-command', 'local'],
+    [
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--port',
+      String(chosen),
+      '--bind',
+      '127.0.0.1',
+      '--loglevel',
+      'warning',
+      '--enable-debug-command',
+      'local',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = once(child, 'exit');

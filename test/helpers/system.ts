@@ -26,13 +26,20 @@ const APT = ['-o', 'DPkg::Lock::Timeout=600', '-o', 'Acquire::Retries=3'];
  *   await ensureDebianPackage('/usr/bin/chromium', 'chromium');
  * });
  */
-export async function ensureDebianPackage(binary: string, pkg: string, extraEnv: Record<string, string> = {}): Promise<string> {
+export async function ensureDebianPackage(
+  binary: string,
+  pkg: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
   if (existsSync(binary)) return binary;
   const manual = `install it with \`apt-get update && apt-get install -y ${pkg}\``;
   if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(`${binary} is missing and there is no apt-get to install it: install the ${pkg} package.`);
+    throw new Error(
+      `${binary} is missing and there is no apt-get to install it: install the ${pkg} package.`,
+    );
   }
-  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing and the tests do not run as root: ${manual} (as root).`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`${binary} is missing and the tests do not run as root: ${manual} (as root).`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...extraEnv };
   const options = { env, maxBuffer: 64 * 1024 * 1024 };
   try {
@@ -40,8 +47,12 @@ export async function ensureDebianPackage(binary: string, pkg: string, extraEnv:
     await run('apt-get', [...APT, 'install', '-y', pkg], options);
   } catch (error) {
     const { stderr } = error as { stderr?: string };
-    throw new Error(`apt-get could not install ${pkg} (for ${binary}): ${stderr?.trim().split('\n').slice(-5).join('\n') ?? String(error)}`, { cause: error });
+    throw new Error(
+      `apt-get could not install ${pkg} (for ${binary}): ${stderr?.trim().split('\n').slice(-5).join('\n') ?? String(error)}`,
+      { cause: error },
+    );
   }
-  if (!existsSync(binary)) throw new Error(`apt-get installed ${pkg}, but ${binary} is still missing.`);
+  if (!existsSync(binary))
+    throw new Error(`apt-get installed ${pkg}, but ${binary} is still missing.`);
   return binary;
 }

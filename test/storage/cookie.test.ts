@@ -3,24 +3,28 @@ import fc from 'fast-check';
 import Keygrip from 'keygrip';
 import Koa from 'koa';
 import request from 'supertest';
-import { type DropEvent, cookieStorage, messages, type MessagesOptions } from '../../src/index.js';
-import { TEST_KEYS, agent, buildApp } from '../helpers/app.js';
+
+import { cookieStorage, type DropEvent, messages, type MessagesOptions } from '../../src/index.js';
+import { agent, buildApp, TEST_KEYS } from '../helpers/app.js';
 import {
-  DELETE_COOKIE,
-  VALUE_FORMAT,
   addFromQuery,
   cookieHeaders,
   cookieValue,
+  DELETE_COOKIE,
   forge,
   payloadOf,
   randomText,
   setCookies,
   signPayload,
   tagOf,
+  VALUE_FORMAT,
 } from '../helpers/cookie.js';
 
 /** A cookie-storage app (no koa-session at all) with the usual routes. */
-function cookieApp(options: MessagesOptions = {}, routes: Parameters<typeof buildApp>[0]['routes'] = {}) {
+function cookieApp(
+  options: MessagesOptions = {},
+  routes: Parameters<typeof buildApp>[0]['routes'] = {},
+) {
   return buildApp({
     session: false,
     options: { storage: 'cookie', ...options },
@@ -62,7 +66,9 @@ describe('cookie storage', () => {
       const a = agent(cookieApp());
       const added = await a.post('/add').query({ m: 'Vote recorded.' }).expect(303);
       const value = cookieValue(added);
-      expect(setCookies(added)).to.deep.equal([`messages=${value}; path=/; samesite=lax; httponly`]);
+      expect(setCookies(added)).to.deep.equal([
+        `messages=${value}; path=/; samesite=lax; httponly`,
+      ]);
       expect(value).to.match(VALUE_FORMAT);
       expect(payloadOf(value)).to.deep.equal([[25, 'Vote recorded.']]);
       const [payload, tag] = value.split('.');
@@ -78,16 +84,21 @@ describe('cookie storage', () => {
     });
 
     it('round-trips non-ASCII text, quotes, commas, semicolons, backslashes and HTML through a real redirect', async () => {
-      const app = cookieApp({}, {
-        '/add-odd': (ctx) => {
-          ctx.messages.info('Grüße, “Zoë”; 日本語 🎉');
-          ctx.messages.warning('He said "hi", then left; C:\\temp\\ is full', { extraTags: 'a, b; "c"' });
-          ctx.messages.success('<b>Saved</b> & <i>done</i>', { html: true });
-          ctx.messages.error('<script>alert("x")</script>');
-          ctx.status = 303;
-          ctx.redirect('/show');
+      const app = cookieApp(
+        {},
+        {
+          '/add-odd': (ctx) => {
+            ctx.messages.info('Grüße, “Zoë”; 日本語 🎉');
+            ctx.messages.warning('He said "hi", then left; C:\\temp\\ is full', {
+              extraTags: 'a, b; "c"',
+            });
+            ctx.messages.success('<b>Saved</b> & <i>done</i>', { html: true });
+            ctx.messages.error('<script>alert("x")</script>');
+            ctx.status = 303;
+            ctx.redirect('/show');
+          },
         },
-      });
+      );
       const a = agent(app);
       const added = await a.post('/add-odd').expect(303);
       const value = cookieValue(added);
@@ -118,22 +129,31 @@ describe('cookie storage', () => {
         .get('/show')
         .set('Cookie', `messages=${forge('[[20,"test"],[20,"me"]]')}`)
         .expect(200);
-      expect(res.text).to.equal('{"messages":[{"message":"test","tags":"info"},{"message":"me","tags":"info"}]}');
+      expect(res.text).to.equal(
+        '{"messages":[{"message":"test","tags":"info"},{"message":"me","tags":"info"}]}',
+      );
       expect(setCookies(res)).to.deep.equal([DELETE_COOKIE]);
     });
 
     it('keeps extra tags and the html flag, and leaves out what holds its default', async () => {
-      const app = cookieApp({}, {
-        '/add-tags': (ctx) => {
-          ctx.messages.info('plain');
-          ctx.messages.info('tagged', { extraTags: 'some tags' });
-          ctx.messages.info('<b>trusted</b>', { html: true });
-          ctx.status = 303;
-          ctx.redirect('/show');
+      const app = cookieApp(
+        {},
+        {
+          '/add-tags': (ctx) => {
+            ctx.messages.info('plain');
+            ctx.messages.info('tagged', { extraTags: 'some tags' });
+            ctx.messages.info('<b>trusted</b>', { html: true });
+            ctx.status = 303;
+            ctx.redirect('/show');
+          },
         },
-      });
+      );
       const added = await request(app.callback()).post('/add-tags').expect(303);
-      expect(payloadOf(cookieValue(added))).to.deep.equal([[20, 'plain'], [20, 'tagged', 'some tags'], [20, '<b>trusted</b>', '', 1]]);
+      expect(payloadOf(cookieValue(added))).to.deep.equal([
+        [20, 'plain'],
+        [20, 'tagged', 'some tags'],
+        [20, '<b>trusted</b>', '', 1],
+      ]);
     });
 
     it('keeps unread messages and appends new ones, in order (three requests)', async () => {
@@ -143,9 +163,14 @@ describe('cookie storage', () => {
       expect(counted.text).to.equal('pending: 1');
       expect(setCookies(counted)).to.deep.equal([]);
       const second = await a.post('/add').query({ m: 'B', level: 'warning' }).expect(303);
-      expect(payloadOf(cookieValue(second))).to.deep.equal([[25, 'A'], [30, 'B']]);
+      expect(payloadOf(cookieValue(second))).to.deep.equal([
+        [25, 'A'],
+        [30, 'B'],
+      ]);
       const shown = await a.get('/show').expect(200);
-      expect(shown.text).to.equal('{"messages":[{"message":"A","tags":"success"},{"message":"B","tags":"warning"}]}');
+      expect(shown.text).to.equal(
+        '{"messages":[{"message":"A","tags":"success"},{"message":"B","tags":"warning"}]}',
+      );
     });
   });
 
@@ -161,7 +186,10 @@ describe('cookie storage', () => {
     });
 
     it('leaves even a bad cookie alone on a request that does not touch messages', async () => {
-      const res = await request(cookieApp().callback()).get('/none').set('Cookie', 'messages=garbage').expect(200);
+      const res = await request(cookieApp().callback())
+        .get('/none')
+        .set('Cookie', 'messages=garbage')
+        .expect(200);
       expect(setCookies(res)).to.deep.equal([]);
     });
 
@@ -190,7 +218,8 @@ describe('cookie storage', () => {
   describe('bad cookies', () => {
     const good = forge('[[25,"Vote recorded."]]');
     const [payload] = good.split('.') as [string];
-    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const flip = (s: string, i: number) =>
+      s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
     const cases: Record<string, string> = {
       'with a tampered payload': flip(good, 3),
       'with a tampered tag': flip(good, good.length - 2),
@@ -202,7 +231,9 @@ describe('cookie storage', () => {
       'signed for another cookie name': forge('[[25,"Vote recorded."]]', undefined, 'flash'),
       'signed but not base64url': signPayload('W1syNS!!!wiWCJdXQ'),
       'signed but of an impossible base64 length': signPayload(payload.slice(0, 9)),
-      'signed but not UTF-8': signPayload(Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]).toString('base64url')),
+      'signed but not UTF-8': signPayload(
+        Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]).toString('base64url'),
+      ),
       'signed but not JSON': forge('[[25,"Vote recorded."]'),
       'signed but holding an object, not a list': forge('{"level":25,"message":"x"}'),
       'signed but holding a string, not a list': forge('"Vote recorded."'),
@@ -217,14 +248,20 @@ describe('cookie storage', () => {
 
     for (const [kind, value] of Object.entries(cases)) {
       it(`ignores a messages cookie ${kind}: status 200, no messages, the cookie deleted`, async () => {
-        const res = await request(cookieApp().callback()).get('/show').set('Cookie', `messages=${value}`).expect(200);
+        const res = await request(cookieApp().callback())
+          .get('/show')
+          .set('Cookie', `messages=${value}`)
+          .expect(200);
         expect(res.text).to.equal('{}');
         expect(setCookies(res)).to.deep.equal([DELETE_COOKIE]);
       });
     }
 
     it('deletes a bad cookie even when the request only counts the messages', async () => {
-      const res = await request(cookieApp().callback()).get('/count').set('Cookie', `messages=${cases['signed with another key']}`).expect(200);
+      const res = await request(cookieApp().callback())
+        .get('/count')
+        .set('Cookie', `messages=${cases['signed with another key']}`)
+        .expect(200);
       expect(res.text).to.equal('pending: 0');
       expect(setCookies(res)).to.deep.equal([DELETE_COOKIE]);
     });
@@ -243,9 +280,15 @@ describe('cookie storage', () => {
       const longest = forge(JSON.stringify([[25, 'x'.repeat(1518 - '[[25,""]]'.length)]]));
       const over = forge(JSON.stringify([[25, 'x'.repeat(1519 - '[[25,""]]'.length)]]));
       expect([longest.length, over.length]).to.deep.equal([2047, 2049]);
-      const accepted = await request(cookieApp().callback()).get('/count').set('Cookie', `messages=${longest}`).expect(200);
+      const accepted = await request(cookieApp().callback())
+        .get('/count')
+        .set('Cookie', `messages=${longest}`)
+        .expect(200);
       expect(accepted.text).to.equal('pending: 1');
-      const rejected = await request(cookieApp().callback()).get('/count').set('Cookie', `messages=${over}`).expect(200);
+      const rejected = await request(cookieApp().callback())
+        .get('/count')
+        .set('Cookie', `messages=${over}`)
+        .expect(200);
       expect(rejected.text).to.equal('pending: 0');
       expect(setCookies(rejected)).to.deep.equal([DELETE_COOKIE]);
     });
@@ -258,7 +301,10 @@ describe('cookie storage', () => {
       const size = Math.floor((1518 - 4) / 4.5) - 8;
       const texts = Array.from({ length: 5 }, () => randomText(size));
       const drops = dropLog();
-      const res = await request(cookieApp(drops.options).callback()).post('/add').query({ m: texts }).expect(303);
+      const res = await request(cookieApp(drops.options).callback())
+        .post('/add')
+        .query({ m: texts })
+        .expect(303);
       const value = cookieValue(res);
       expect(value.length).to.be.at.most(2048);
       expect(payloadOf(value)).to.deep.equal([...texts.slice(1).map((t) => [25, t]), 0]);
@@ -289,7 +335,9 @@ describe('cookie storage', () => {
       expect(payloadOf(value)).to.deep.equal([...texts.slice(3).map((t) => [25, t]), 0]);
       expect(drops.events).to.deep.equal([`cookie-size:${texts.slice(0, 3).join('|')}`]);
       const shown = await a.get('/show').expect(200);
-      expect(JSON.parse(shown.text).messages.map((m: { message: string }) => m.message)).to.deep.equal(texts.slice(3));
+      expect(
+        JSON.parse(shown.text).messages.map((m: { message: string }) => m.message),
+      ).to.deep.equal(texts.slice(3));
     });
 
     it('never exceeds the budget and keeps the longest run of newest messages (random text)', async () => {
@@ -301,10 +349,16 @@ describe('cookie storage', () => {
       app.silent = true;
       app.use(async (ctx, next) => {
         // A fresh messages() per request so the budget can vary; the storage is stateless across requests.
-        await messages({ storage: 'cookie', level: 0, cookie: { maxSize }, onDrop: (e) => dropped.push(e.messages.map((m) => m.message)) })(ctx, next);
+        await messages({
+          storage: 'cookie',
+          level: 0,
+          cookie: { maxSize },
+          onDrop: (e) => dropped.push(e.messages.map((m) => m.message)),
+        })(ctx, next);
       });
       app.use((ctx) => {
-        for (const m of current) ctx.messages.add(m.level, m.text, { extraTags: m.tags, html: m.html });
+        for (const m of current)
+          ctx.messages.add(m.level, m.text, { extraTags: m.tags, html: m.html });
         ctx.status = 204;
       });
       const message = fc.record({
@@ -314,34 +368,43 @@ describe('cookie storage', () => {
         html: fc.boolean(),
       });
       const entry = (m: (typeof current)[number]) =>
-        m.html ? [m.level, m.text, m.tags, 1] : m.tags !== '' ? [m.level, m.text, m.tags] : [m.level, m.text];
+        m.html
+          ? [m.level, m.text, m.tags, 1]
+          : m.tags !== ''
+            ? [m.level, m.text, m.tags]
+            : [m.level, m.text];
       // The documented size: base64url of the UTF-8 JSON (ceil(4n/3)), a dot and a 22-character tag.
-      const sizeOf = (list: unknown[]) => Math.ceil((Buffer.byteLength(JSON.stringify(list)) * 4) / 3) + 23;
+      const sizeOf = (list: unknown[]) =>
+        Math.ceil((Buffer.byteLength(JSON.stringify(list)) * 4) / 3) + 23;
 
       await fc.assert(
-        fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 25 }), fc.integer({ min: 128, max: 4096 }), async (list, budget) => {
-          current = list;
-          maxSize = budget;
-          dropped.length = 0;
-          const res = await request(app.callback()).post('/').expect(204);
-          const value = cookieValue(res);
-          expect(value).to.match(VALUE_FORMAT);
-          expect(value.length).to.equal(sizeOf(payloadOf(value) as unknown[]));
-          expect(value.length).to.be.at.most(budget);
-          const entries = list.map(entry);
-          const stored = payloadOf(value) as unknown[];
-          if (sizeOf(entries) <= budget) {
-            expect(stored).to.deep.equal(entries);
-            expect(dropped).to.deep.equal([]);
-          } else {
-            const kept = stored.length - 1;
-            expect(stored.at(-1)).to.equal(0);
-            expect(stored.slice(0, kept)).to.deep.equal(entries.slice(entries.length - kept));
-            // Maximal: one more (older) message would not have fit.
-            expect(sizeOf([...entries.slice(entries.length - kept - 1), 0])).to.be.above(budget);
-            expect(dropped).to.deep.equal([list.slice(0, list.length - kept).map((m) => m.text)]);
-          }
-        }),
+        fc.asyncProperty(
+          fc.array(message, { minLength: 1, maxLength: 25 }),
+          fc.integer({ min: 128, max: 4096 }),
+          async (list, budget) => {
+            current = list;
+            maxSize = budget;
+            dropped.length = 0;
+            const res = await request(app.callback()).post('/').expect(204);
+            const value = cookieValue(res);
+            expect(value).to.match(VALUE_FORMAT);
+            expect(value.length).to.equal(sizeOf(payloadOf(value) as unknown[]));
+            expect(value.length).to.be.at.most(budget);
+            const entries = list.map(entry);
+            const stored = payloadOf(value) as unknown[];
+            if (sizeOf(entries) <= budget) {
+              expect(stored).to.deep.equal(entries);
+              expect(dropped).to.deep.equal([]);
+            } else {
+              const kept = stored.length - 1;
+              expect(stored.at(-1)).to.equal(0);
+              expect(stored.slice(0, kept)).to.deep.equal(entries.slice(entries.length - kept));
+              // Maximal: one more (older) message would not have fit.
+              expect(sizeOf([...entries.slice(entries.length - kept - 1), 0])).to.be.above(budget);
+              expect(dropped).to.deep.equal([list.slice(0, list.length - kept).map((m) => m.text)]);
+            }
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -377,7 +440,10 @@ describe('cookie storage', () => {
       const second = await a.post('/add').query({ m: 'Signed with the new key.' }).expect(303);
       const [p2, t2] = cookieValue(second).split('.');
       expect(t2).to.equal(tagOf(p2!, 'new-key-example-only'));
-      expect(payloadOf(cookieValue(second))).to.deep.equal([[25, 'Signed with the old key.'], [25, 'Signed with the new key.']]);
+      expect(payloadOf(cookieValue(second))).to.deep.equal([
+        [25, 'Signed with the old key.'],
+        [25, 'Signed with the new key.'],
+      ]);
 
       app.keys = ['new-key-example-only'];
       const shown = await a.get('/show').expect(200);
@@ -406,10 +472,15 @@ describe('cookie storage', () => {
       // keygrip's full sha256 digest: 43 base64url characters.
       expect(value).to.match(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
       const [p] = value.split('.');
-      expect(value.slice(p!.length + 1)).to.equal(new Keygrip(['grip-key-example-only'], 'sha256').sign(`koa-messages\0messages\0${p}`));
+      expect(value.slice(p!.length + 1)).to.equal(
+        new Keygrip(['grip-key-example-only'], 'sha256').sign(`koa-messages\0messages\0${p}`),
+      );
       const shown = await a.get('/show').expect(200);
       expect(shown.text).to.equal('{"messages":[{"message":"Via keygrip.","tags":"success"}]}');
-      const forged = await request(app.callback()).get('/show').set('Cookie', `messages=${forge('[[25,"x"]]')}`).expect(200);
+      const forged = await request(app.callback())
+        .get('/show')
+        .set('Cookie', `messages=${forge('[[25,"x"]]')}`)
+        .expect(200);
       expect(forged.text).to.equal('{}');
     });
 
@@ -440,12 +511,20 @@ describe('cookie storage', () => {
 
   describe('cookie attributes', () => {
     it('sets domain, Secure and SameSite=Strict, and deletes with the same attributes (Django test_cookie_settings)', async () => {
-      const app = cookieApp({ cookie: { domain: '.example.com', secure: true, sameSite: 'strict' } });
+      const app = cookieApp({
+        cookie: { domain: '.example.com', secure: true, sameSite: 'strict' },
+      });
       app.proxy = true;
       const a = agent(app);
-      const added = await a.post('/add').set('X-Forwarded-Proto', 'https').query({ m: 'test' }).expect(303);
+      const added = await a
+        .post('/add')
+        .set('X-Forwarded-Proto', 'https')
+        .query({ m: 'test' })
+        .expect(303);
       const value = cookieValue(added);
-      expect(setCookies(added)).to.deep.equal([`messages=${value}; path=/; domain=.example.com; samesite=strict; secure; httponly`]);
+      expect(setCookies(added)).to.deep.equal([
+        `messages=${value}; path=/; domain=.example.com; samesite=strict; secure; httponly`,
+      ]);
       // No Expires and no Max-Age: a browser-session cookie.
       const shown = await request(app.callback())
         .get('/show')
@@ -459,7 +538,9 @@ describe('cookie storage', () => {
     });
 
     it('uses the configured name and path, and can drop HttpOnly and SameSite', async () => {
-      const app = cookieApp({ cookie: { name: 'flash', path: '/app', httpOnly: false, sameSite: false } });
+      const app = cookieApp({
+        cookie: { name: 'flash', path: '/app', httpOnly: false, sameSite: false },
+      });
       const added = await request(app.callback()).post('/add').query({ m: 'x' }).expect(303);
       const value = cookieValue(added, 'flash');
       expect(setCookies(added)).to.deep.equal([`flash=${value}; path=/app`]);
@@ -470,8 +551,14 @@ describe('cookie storage', () => {
     it('marks the cookie Secure on HTTPS requests when `secure` is left out', async () => {
       const app = cookieApp();
       app.proxy = true;
-      const added = await request(app.callback()).post('/add').set('X-Forwarded-Proto', 'https').query({ m: 'x' }).expect(303);
-      expect(cookieHeaders(added)[0]).to.equal(`messages=${cookieValue(added)}; path=/; samesite=lax; secure; httponly`);
+      const added = await request(app.callback())
+        .post('/add')
+        .set('X-Forwarded-Proto', 'https')
+        .query({ m: 'x' })
+        .expect(303);
+      expect(cookieHeaders(added)[0]).to.equal(
+        `messages=${cookieValue(added)}; path=/; samesite=lax; secure; httponly`,
+      );
     });
 
     it('fails with a TypeError naming cookie.secure when a Secure cookie would go over plain HTTP', async () => {
@@ -489,12 +576,15 @@ describe('cookie storage', () => {
   describe('failed requests', () => {
     it('carries the cookie of a message added before the handler threw onto the error response', async () => {
       const a = agent(
-        cookieApp({}, {
-          '/fail': (ctx) => {
-            ctx.messages.error('Could not save.');
-            ctx.throw(400, 'Bad form');
+        cookieApp(
+          {},
+          {
+            '/fail': (ctx) => {
+              ctx.messages.error('Could not save.');
+              ctx.throw(400, 'Bad form');
+            },
           },
-        }),
+        ),
       );
       const failed = await a.post('/fail').expect(400);
       expect(failed.text).to.equal('Bad form');
@@ -505,12 +595,15 @@ describe('cookie storage', () => {
 
     it('does not lose messages read by a request that then failed', async () => {
       const a = agent(
-        cookieApp({}, {
-          '/read-then-fail': (ctx) => {
-            ctx.body = [...ctx.messages].map((m) => m.message).join();
-            throw new Error('template crashed');
+        cookieApp(
+          {},
+          {
+            '/read-then-fail': (ctx) => {
+              ctx.body = [...ctx.messages].map((m) => m.message).join();
+              throw new Error('template crashed');
+            },
           },
-        }),
+        ),
       );
       await a.post('/add').query({ m: 'Keep me.' }).expect(303);
       const failed = await a.get('/read-then-fail').expect(500);
@@ -555,19 +648,27 @@ describe('cookie storage', () => {
     ];
     for (const [label, options, message] of cases) {
       it(`rejects ${label} with a TypeError naming the option`, () => {
-        expect(() => messages(options)).to.throw(TypeError).with.property('message', message);
+        expect(() => messages(options))
+          .to.throw(TypeError)
+          .with.property('message', message);
       });
     }
 
     it('validates options given to cookieStorage() directly', () => {
-      expect(() => cookieStorage({ maxSize: 1.5, path: 'app' })).to.throw(TypeError).with.property(
-        'message',
-        "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value); option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
-      );
+      expect(() => cookieStorage({ maxSize: 1.5, path: 'app' }))
+        .to.throw(TypeError)
+        .with.property(
+          'message',
+          "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value); option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
+        );
     });
 
     it('takes a cookieStorage() instance as the storage option', async () => {
-      const app = buildApp({ session: false, options: { storage: cookieStorage({ name: 'notes' }) }, routes: { '/add': addFromQuery } });
+      const app = buildApp({
+        session: false,
+        options: { storage: cookieStorage({ name: 'notes' }) },
+        routes: { '/add': addFromQuery },
+      });
       const res = await request(app.callback()).post('/add').query({ m: 'x' }).expect(303);
       expect(payloadOf(cookieValue(res, 'notes'))).to.deep.equal([[25, 'x']]);
     });

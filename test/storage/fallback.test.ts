@@ -1,15 +1,29 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
-import request from 'supertest';
 import type { Response } from 'supertest';
+import request from 'supertest';
+
 import { fallbackStorage, type MessagesOptions } from '../../src/index.js';
 import { agent, buildApp } from '../helpers/app.js';
-import { DELETE_COOKIE, addFromQuery, cookieHeaders, cookieValue, forge, payloadOf, randomText, setCookies } from '../helpers/cookie.js';
+import {
+  addFromQuery,
+  cookieHeaders,
+  cookieValue,
+  DELETE_COOKIE,
+  forge,
+  payloadOf,
+  randomText,
+  setCookies,
+} from '../helpers/cookie.js';
 
-const sessionOf = (ctx: Context) => (ctx as unknown as { session: Record<string, unknown> | null }).session;
+const sessionOf = (ctx: Context) =>
+  (ctx as unknown as { session: Record<string, unknown> | null }).session;
 
 /** A fallback-storage app with real koa-session (its default cookie store) and the usual routes. */
-function fallbackApp(options: MessagesOptions = {}, routes: Parameters<typeof buildApp>[0]['routes'] = {}) {
+function fallbackApp(
+  options: MessagesOptions = {},
+  routes: Parameters<typeof buildApp>[0]['routes'] = {},
+) {
   return buildApp({
     options: { storage: 'fallback', ...options },
     routes: {
@@ -22,7 +36,9 @@ function fallbackApp(options: MessagesOptions = {}, routes: Parameters<typeof bu
       },
       // What the session holds under the messages key, read outside the messages API.
       '/session': (ctx) => {
-        ctx.body = JSON.stringify(sessionOf(ctx)?.[typeof ctx.query.key === 'string' ? ctx.query.key : 'messages'] ?? null);
+        ctx.body = JSON.stringify(
+          sessionOf(ctx)?.[typeof ctx.query.key === 'string' ? ctx.query.key : 'messages'] ?? null,
+        );
       },
       '/seed': (ctx) => {
         sessionOf(ctx)!['messages'] = JSON.parse(String(ctx.query.json));
@@ -88,8 +104,14 @@ describe('fallback storage', () => {
 
   it('reads cookie then session for a cookie ending with the marker (Django test_get_fallback)', async () => {
     const app = fallbackApp();
-    const seeded = await request(app.callback()).get('/seed').query({ json: '[[20,"4"]]' }).expect(200);
-    const cookies = [...pairs(seeded), `messages=${forge('[[20,"0"],[20,"1"],[20,"2"],[20,"3"],0]')}`].join('; ');
+    const seeded = await request(app.callback())
+      .get('/seed')
+      .query({ json: '[[20,"4"]]' })
+      .expect(200);
+    const cookies = [
+      ...pairs(seeded),
+      `messages=${forge('[[20,"0"],[20,"1"],[20,"2"],[20,"3"],0]')}`,
+    ].join('; ');
     const res = await request(app.callback()).get('/texts').set('Cookie', cookies).expect(200);
     expect(res.text).to.equal('["0","1","2","3","4"]');
     expect(cookieHeaders(res)).to.deep.equal([DELETE_COOKIE]);
@@ -98,7 +120,10 @@ describe('fallback storage', () => {
 
   it('does not read the session unless the cookie ends with the marker (Django test_get)', async () => {
     const app = fallbackApp();
-    const seeded = await request(app.callback()).get('/seed').query({ json: '[[20,"stale"]]' }).expect(200);
+    const seeded = await request(app.callback())
+      .get('/seed')
+      .query({ json: '[[20,"stale"]]' })
+      .expect(200);
     const cookies = [...pairs(seeded), `messages=${forge('[[20,"from the cookie"]]')}`].join('; ');
     const res = await request(app.callback()).get('/texts').set('Cookie', cookies).expect(200);
     expect(res.text).to.equal('["from the cookie"]');
@@ -116,7 +141,10 @@ describe('fallback storage', () => {
 
   it('ignores and deletes a bad cookie without reading the session', async () => {
     const app = fallbackApp();
-    const seeded = await request(app.callback()).get('/seed').query({ json: '[[20,"secret overflow"]]' }).expect(200);
+    const seeded = await request(app.callback())
+      .get('/seed')
+      .query({ json: '[[20,"secret overflow"]]' })
+      .expect(200);
     const tampered = forge('[[20,"x"],0]', 'attacker-key-example-only');
     const res = await request(app.callback())
       .get('/show')
@@ -127,7 +155,10 @@ describe('fallback storage', () => {
   });
 
   it('deletes a marker-only cookie whose session part is gone', async () => {
-    const res = await request(fallbackApp().callback()).get('/show').set('Cookie', `messages=${forge('[0]')}`).expect(200);
+    const res = await request(fallbackApp().callback())
+      .get('/show')
+      .set('Cookie', `messages=${forge('[0]')}`)
+      .expect(200);
     expect(res.text).to.equal('{}');
     expect(setCookies(res)).to.deep.equal([DELETE_COOKIE]);
   });
@@ -135,30 +166,44 @@ describe('fallback storage', () => {
   it('keeps the order across requests that add without reading, moving overflow between cookie and session', async () => {
     const texts = Array.from({ length: 5 }, (_, i) => `${i}:${randomText(600)}`);
     const a = agent(fallbackApp());
-    const first = await a.post('/add').query({ m: texts.slice(0, 3) }).expect(303);
+    const first = await a
+      .post('/add')
+      .query({ m: texts.slice(0, 3) })
+      .expect(303);
     expect(payloadOf(cookieValue(first))).to.deep.equal([[25, texts[0]], [25, texts[1]], 0]);
-    const second = await a.post('/add').query({ m: texts.slice(3) }).expect(303);
+    const second = await a
+      .post('/add')
+      .query({ m: texts.slice(3) })
+      .expect(303);
     expect(payloadOf(cookieValue(second))).to.deep.equal([[25, texts[0]], [25, texts[1]], 0]);
-    expect((await a.get('/session').expect(200)).text).to.equal(JSON.stringify(texts.slice(2).map((t) => [25, t])));
+    expect((await a.get('/session').expect(200)).text).to.equal(
+      JSON.stringify(texts.slice(2).map((t) => [25, t])),
+    );
     expect((await a.get('/texts').expect(200)).text).to.equal(JSON.stringify(texts));
   });
 
   it('empties the session once the rest fits in the cookie again', async () => {
     const a = agent(
-      fallbackApp({}, {
-        // Reads, keeps everything (`used = false`) and adds a short one: nothing is consumed.
-        '/keep': (ctx) => {
-          ctx.body = [...ctx.messages].length;
-          ctx.messages.used = false;
+      fallbackApp(
+        {},
+        {
+          // Reads, keeps everything (`used = false`) and adds a short one: nothing is consumed.
+          '/keep': (ctx) => {
+            ctx.body = [...ctx.messages].length;
+            ctx.messages.used = false;
+          },
+          // Consumes the messages and adds one that fits: only it remains, in the cookie.
+          '/replace': (ctx) => {
+            ctx.body = [...ctx.messages].length;
+            ctx.messages.info('short');
+          },
         },
-        // Consumes the messages and adds one that fits: only it remains, in the cookie.
-        '/replace': (ctx) => {
-          ctx.body = [...ctx.messages].length;
-          ctx.messages.info('short');
-        },
-      }),
+      ),
     );
-    await a.post('/add').query({ m: [randomText(1000), randomText(1000)] }).expect(303);
+    await a
+      .post('/add')
+      .query({ m: [randomText(1000), randomText(1000)] })
+      .expect(303);
     expect(JSON.parse((await a.get('/session').expect(200)).text)).to.have.length(1);
     const kept = await a.get('/keep').expect(200);
     expect(kept.text).to.equal('2');
@@ -172,13 +217,16 @@ describe('fallback storage', () => {
   it('puts overflow into a fresh session when the handler logged the visitor out', async () => {
     const big = randomText(3000);
     const a = agent(
-      fallbackApp({}, {
-        '/logout': (ctx) => {
-          (ctx as unknown as { session: null }).session = null;
-          ctx.messages.info(big);
-          ctx.body = 'bye';
+      fallbackApp(
+        {},
+        {
+          '/logout': (ctx) => {
+            (ctx as unknown as { session: null }).session = null;
+            ctx.messages.info(big);
+            ctx.body = 'bye';
+          },
         },
-      }),
+      ),
     );
     await a.get('/seed').query({ json: '[]' }).expect(200);
     const out = await a.post('/logout').expect(200);
@@ -189,12 +237,15 @@ describe('fallback storage', () => {
   it('does not lose cookie or session messages read by a request that then failed', async () => {
     const texts = [randomText(1200), randomText(1200)];
     const a = agent(
-      fallbackApp({}, {
-        '/crash': (ctx) => {
-          ctx.body = [...ctx.messages].length;
-          throw new Error('template crashed');
+      fallbackApp(
+        {},
+        {
+          '/crash': (ctx) => {
+            ctx.body = [...ctx.messages].length;
+            throw new Error('template crashed');
+          },
         },
-      }),
+      ),
     );
     await a.post('/add').query({ m: texts }).expect(303);
     const failed = await a.get('/crash').expect(500);
@@ -207,7 +258,9 @@ describe('fallback storage', () => {
     const texts = ['first message, in the cookie', randomText(300)];
     const added = await a.post('/add').query({ m: texts }).expect(303);
     expect(payloadOf(cookieValue(added, 'notes'))).to.deep.equal([[25, texts[0]], 0]);
-    expect((await a.get('/session').query({ key: 'flash' }).expect(200)).text).to.equal(JSON.stringify([[25, texts[1]]]));
+    expect((await a.get('/session').query({ key: 'flash' }).expect(200)).text).to.equal(
+      JSON.stringify([[25, texts[1]]]),
+    );
     expect((await a.get('/texts').expect(200)).text).to.equal(JSON.stringify(texts));
   });
 
@@ -215,11 +268,16 @@ describe('fallback storage', () => {
     const a = agent(fallbackApp({ storage: fallbackStorage({ sessionKey: 'overflow' }) }));
     const big = randomText(3000);
     await a.post('/add').query({ m: big }).expect(303);
-    expect((await a.get('/session').query({ key: 'overflow' }).expect(200)).text).to.equal(JSON.stringify([[25, big]]));
+    expect((await a.get('/session').query({ key: 'overflow' }).expect(200)).text).to.equal(
+      JSON.stringify([[25, big]]),
+    );
   });
 
   it('rejects unknown fallbackStorage() options, a session key koa-session would not save, and bad cookie options', () => {
-    expect(() => fallbackStorage({ sesionKey: 'x' } as never)).to.throw(TypeError, 'koa-messages: unknown fallbackStorage() option `sesionKey`.');
+    expect(() => fallbackStorage({ sesionKey: 'x' } as never)).to.throw(
+      TypeError,
+      'koa-messages: unknown fallbackStorage() option `sesionKey`.',
+    );
     expect(() => fallbackStorage({ sessionKey: '_messages' })).to.throw(
       TypeError,
       "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys).",
@@ -231,7 +289,11 @@ describe('fallback storage', () => {
   });
 
   it('fails with a TypeError at first use without koa-session', async () => {
-    const app = buildApp({ session: false, options: { storage: 'fallback' }, routes: { '/add': addFromQuery, '/none': (ctx) => void (ctx.body = 'ok') } });
+    const app = buildApp({
+      session: false,
+      options: { storage: 'fallback' },
+      routes: { '/add': addFromQuery, '/none': (ctx) => void (ctx.body = 'ok') },
+    });
     const errors: Error[] = [];
     app.on('error', (error: Error) => errors.push(error));
     await request(app.callback()).get('/none').expect(200);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+
 import { CookieJar } from '../helpers/cookie-jar.js';
 import {
   type AppProcess,
@@ -44,7 +45,9 @@ describe('redisStorage() across two processes', function () {
   function appPair(timeout: number): AppProcess[] {
     const apps: AppProcess[] = [];
     before(async () => {
-      apps.push(...(await Promise.all([startApp(redis.port, timeout), startApp(redis.port, timeout)])));
+      apps.push(
+        ...(await Promise.all([startApp(redis.port, timeout), startApp(redis.port, timeout)])),
+      );
     });
     after(async () => {
       await Promise.all(apps.map(stopApp));
@@ -78,7 +81,9 @@ describe('redisStorage() across two processes', function () {
       expect([...delivered].sort()).to.deep.equal([...tally.added].sort());
       expect(await leftInRedis(admin)).to.deep.equal([]);
       expect(tally.requests).to.equal(4200);
-      console.log(`      ${tally.requests} requests, ${delivered.length} messages delivered once, slowest answer ${Math.round(tally.slowest)} ms`);
+      console.log(
+        `      ${tally.requests} requests, ${delivered.length} messages delivered once, slowest answer ${Math.round(tally.slowest)} ms`,
+      );
     });
   });
 
@@ -109,7 +114,9 @@ describe('redisStorage() across two processes', function () {
       expect(tally.problems).to.deep.equal([]);
       expect(errors).to.deep.equal([]);
       expect(duplicates(delivered)).to.deep.equal([]);
-      const unaccounted = tally.added.filter((id) => !delivered.includes(id) && !dropped.includes(id));
+      const unaccounted = tally.added.filter(
+        (id) => !delivered.includes(id) && !dropped.includes(id),
+      );
       const left = await leftInRedis(admin);
       expect({ unaccounted, left }).to.deep.equal({ unaccounted: [], left: [] });
       console.log(
@@ -149,7 +156,10 @@ describe('redisStorage() across two processes', function () {
         await send(after, jar, apps[1]!.base, 'read', []);
         if (after.deliveries.flat().length === 0) await new Promise((r) => setTimeout(r, 100));
       }
-      expect(after.deliveries.flat().slice(-2)).to.deep.equal([after.added.at(-2), after.added.at(-1)]);
+      expect(after.deliveries.flat().slice(-2)).to.deep.equal([
+        after.added.at(-2),
+        after.added.at(-1),
+      ]);
       console.log(
         `      ${tally.requests} requests, ${delivered.length} delivered, ${dropped.length - before} reported to onDrop, ` +
           `slowest answer ${Math.round(tally.slowest)} ms (timeout ${TIMEOUT} ms)`,

@@ -1,13 +1,16 @@
-import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+
+import { expect } from 'chai';
 
 // Through the package name, as a user imports it (`npm test` builds dist/ first).
 const redisEntry = 'koa-messages/redis';
 
 async function filesUnder(dir: URL): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && /\.(js|d\.ts)$/.test(e.name)).map((e) => `${e.parentPath}/${e.name}`);
+  return entries
+    .filter((e) => e.isFile() && /\.(js|d\.ts)$/.test(e.name))
+    .map((e) => `${e.parentPath}/${e.name}`);
 }
 
 describe('the koa-messages/redis entry', () => {
@@ -25,7 +28,8 @@ describe('the koa-messages/redis entry', () => {
     const mentioning: string[] = [];
     for (const file of await filesUnder(dist)) {
       const code = await readFile(file, 'utf8');
-      if (/^\s*(import|export)\b[^\n]*['"]ioredis['"]/m.test(code)) mentioning.push(file.slice(file.indexOf('/dist/') + 6));
+      if (/^\s*(import|export)\b[^\n]*['"]ioredis['"]/m.test(code))
+        mentioning.push(file.slice(file.indexOf('/dist/') + 6));
     }
     expect(mentioning.sort()).to.deep.equal(['storage/redis-scripts.d.ts', 'storage/redis.d.ts']);
   });

@@ -1,14 +1,15 @@
 import { expect } from 'chai';
+import { type Redis, Redis as RedisClient } from 'ioredis';
 import Keygrip from 'keygrip';
-import Koa from 'koa';
 import type { Context } from 'koa';
-import { Redis as RedisClient, type Redis } from 'ioredis';
-import { messages, type DropEvent } from '../../src/index.js';
+import Koa from 'koa';
+
+import { type DropEvent, messages } from '../../src/index.js';
 import { redisStorage, type RedisStorageOptions } from '../../src/redis.js';
 import { buildApp, readAll } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
 import { commandsRun, connectClient } from '../helpers/redis-client.js';
-import { type RedisServer, rawCommand, startRedis } from '../helpers/redis-server.js';
+import { rawCommand, type RedisServer, startRedis } from '../helpers/redis-server.js';
 
 describe('redisStorage()', function () {
   let server: RedisServer;
@@ -41,7 +42,10 @@ describe('redisStorage()', function () {
   function app(options: Partial<RedisStorageOptions> = {}, storageClient: Redis = client) {
     return buildApp({
       session: false,
-      options: { storage: redisStorage({ client: storageClient, ...options }), onDrop: (event) => drops.push(event) },
+      options: {
+        storage: redisStorage({ client: storageClient, ...options }),
+        onDrop: (event) => drops.push(event),
+      },
       routes: {
         '/add': (ctx) => {
           ctx.messages.success(String(ctx.query['text'] ?? 'Saved.'));
@@ -88,7 +92,9 @@ describe('redisStorage()', function () {
       const added = await browser.go('post', '/add?text=Vote%20recorded.');
       expect(added.status).to.equal(303);
       expect(added.headers['location']).to.equal('/show');
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Vote recorded.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+      );
       expect((await browser.go('get', '/show')).text).to.equal('{}');
     });
 
@@ -97,7 +103,9 @@ describe('redisStorage()', function () {
       await browser.go('post', '/add?text=Kept.');
       expect((await browser.go('get', '/plain')).text).to.equal('plain page');
       expect((await browser.go('get', '/plain')).text).to.equal('plain page');
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Kept.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Kept.","tags":"success"}]}',
+      );
     });
 
     it('delivers messages in the order they were added, unread claimed ones before new ones', async () => {
@@ -114,7 +122,9 @@ describe('redisStorage()', function () {
       const browser = new Browser(app());
       await browser.go('post', '/add?text=Survives.');
       expect((await browser.go('get', '/read-then-fail')).status).to.equal(500);
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Survives.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Survives.","tags":"success"}]}',
+      );
     });
 
     it('keeps messages added by a handler that then throws, with the cookies on the error response', async () => {
@@ -122,21 +132,27 @@ describe('redisStorage()', function () {
       const failed = await browser.go('post', '/add-then-fail');
       expect(failed.status).to.equal(500);
       expect(String(failed.headers['set-cookie'])).to.match(/koa-messages\.p\./);
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Not saved.","tags":"error"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Not saved.","tags":"error"}]}',
+      );
     });
 
     it('does not consume messages on a HEAD request', async () => {
       const browser = new Browser(app());
       await browser.go('post', '/add?text=Still%20here.');
       expect((await browser.go('head', '/show')).status).to.equal(200);
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Still here.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Still here.","tags":"success"}]}',
+      );
     });
 
     it('counts pending messages with `size` without consuming them', async () => {
       const browser = new Browser(app());
       await browser.go('post', '/add-two?text=n');
       expect((await browser.go('get', '/count')).text).to.equal('2');
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"n1","tags":"info"},{"message":"n2","tags":"sticky warning"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"n1","tags":"info"},{"message":"n2","tags":"sticky warning"}]}',
+      );
     });
 
     it('keeps everything read when `used` is set back to false, and drops stored ones when set to true', async () => {
@@ -144,7 +160,9 @@ describe('redisStorage()', function () {
       await browser.go('post', '/add?text=Stale.');
       expect((await browser.go('get', '/read-keep')).text).to.equal('25:success:Stale.');
       expect((await browser.go('get', '/dismiss')).text).to.equal('dismissed');
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Fresh.","tags":"info"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Fresh.","tags":"info"}]}',
+      );
     });
 
     it('stores nothing under the visitor key once everything was read', async () => {
@@ -166,11 +184,20 @@ describe('redisStorage()', function () {
 
     it('costs no Redis command for a visitor with nothing pending, before and after reading', async () => {
       const browser = new Browser(app());
-      expect(await counted(() => browser.go('get', '/show'))).to.deep.equal({ total: 0, scripts: 0 });
+      expect(await counted(() => browser.go('get', '/show'))).to.deep.equal({
+        total: 0,
+        scripts: 0,
+      });
       await browser.go('post', '/add');
       await browser.go('get', '/show');
-      expect(await counted(() => browser.go('get', '/show'))).to.deep.equal({ total: 0, scripts: 0 });
-      expect(await counted(() => browser.go('get', '/plain'))).to.deep.equal({ total: 0, scripts: 0 });
+      expect(await counted(() => browser.go('get', '/show'))).to.deep.equal({
+        total: 0,
+        scripts: 0,
+      });
+      expect(await counted(() => browser.go('get', '/plain'))).to.deep.equal({
+        total: 0,
+        scripts: 0,
+      });
     });
 
     it('costs one script to add, one to read, and two to read a page that adds', async () => {
@@ -194,7 +221,9 @@ describe('redisStorage()', function () {
         else forger.jar.set(name, 'forged-signature-xxxxxxxxxx');
       }
       expect((await forger.go('get', '/show')).text).to.equal('{}');
-      expect((await owner.go('get', '/show')).text).to.equal('{"messages":[{"message":"Private.","tags":"success"}]}');
+      expect((await owner.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Private.","tags":"success"}]}',
+      );
     });
 
     it('drops malformed entries and non-list values found in Redis, and answers normally', async () => {
@@ -230,7 +259,9 @@ describe('redisStorage()', function () {
       expect(a.text).to.equal('{"messages":[{"message":"first","tags":"success"}]}');
       browser.jar.apply(b.headers['set-cookie'] as unknown as string[]);
       browser.jar.apply(a.headers['set-cookie'] as unknown as string[]);
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"second","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"second","tags":"success"}]}',
+      );
     });
 
     it('finds the messages of parallel first requests that each made a visitor id', async () => {
@@ -256,22 +287,32 @@ describe('redisStorage()', function () {
       const before = await commandsRun(admin);
       expect(await as('bob', '/show')).to.equal('{}');
       expect((await commandsRun(admin)).total - before.total).to.equal(0);
-      expect(await as('alice', '/show')).to.equal('{"messages":[{"message":"For Alice.","tags":"success"}]}');
+      expect(await as('alice', '/show')).to.equal(
+        '{"messages":[{"message":"For Alice.","tags":"success"}]}',
+      );
       expect(await as('alice', '/show')).to.equal('{}');
       expect(browser.jar.names()).to.deep.equal([]);
     });
 
     it('reads at most 16 hint cookies per request and leaves the others for the next one', async () => {
       const browser = new Browser(app());
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.send('post', `/add?text=m${i}`)));
-      for (const res of answers) browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
-      const shown = (text: string) => (JSON.parse(text) as { messages?: { message: string }[] }).messages?.map((m) => m.message) ?? [];
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => browser.send('post', `/add?text=m${i}`)),
+      );
+      for (const res of answers)
+        browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+      const shown = (text: string) =>
+        (JSON.parse(text) as { messages?: { message: string }[] }).messages?.map(
+          (m) => m.message,
+        ) ?? [];
       const first = shown((await browser.go('get', '/show')).text);
       const second = shown((await browser.go('get', '/show')).text);
       // 20 parallel first requests made 20 ids; the id cookie kept the last one (m19's). The first
       // read claims the ids of the first 16 hints plus its own; the next read the remaining three.
       expect([first.length, second.length]).to.deep.equal([17, 3]);
-      expect([...first, ...second].sort()).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+      expect([...first, ...second].sort()).to.deep.equal(
+        Array.from({ length: 20 }, (_, i) => `m${i}`).sort(),
+      );
       expect((await browser.go('get', '/show')).text).to.equal('{}');
     });
 
@@ -295,7 +336,9 @@ describe('redisStorage()', function () {
         const browser = new Browser(app({ timeout: 300 }, deadClient));
         const added = await browser.go('post', '/add?text=Lost.');
         expect(added.status).to.equal(303);
-        expect(drops.map((d) => [d.reason, d.messages.map((m) => m.message)])).to.deep.equal([['storage-error', ['Lost.']]]);
+        expect(drops.map((d) => [d.reason, d.messages.map((m) => m.message)])).to.deep.equal([
+          ['storage-error', ['Lost.']],
+        ]);
         const shown = await browser.go('get', '/show');
         expect([shown.status, shown.text]).to.deep.equal([200, '{}']);
       } finally {
@@ -312,7 +355,9 @@ describe('redisStorage()', function () {
       const during = await browser.go('get', '/show');
       expect([during.status, during.text]).to.deep.equal([200, '{}']);
       expect(await sleeping).to.equal('+OK\r\n');
-      expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Delayed.","tags":"success"}]}');
+      expect((await browser.go('get', '/show')).text).to.equal(
+        '{"messages":[{"message":"Delayed.","tags":"success"}]}',
+      );
       expect((await browser.go('get', '/show')).text).to.equal('{}');
       expect(drops).to.deep.equal([]);
     });
@@ -332,7 +377,10 @@ describe('redisStorage()', function () {
       const stalled = buildApp({
         session: false,
         before: [stall],
-        options: { storage: redisStorage({ client, timeout: 200 }), onDrop: (event) => drops.push(event) },
+        options: {
+          storage: redisStorage({ client, timeout: 200 }),
+          onDrop: (event) => drops.push(event),
+        },
         routes: { '/add': (ctx) => void ctx.messages.info('Answered late.'), '/show': show },
       });
       const browser = new Browser(stalled);
@@ -370,7 +418,9 @@ describe('redisStorage()', function () {
       try {
         const browser = new Browser(app({}, fresh));
         await browser.go('post', '/add?text=Early.');
-        expect((await browser.go('get', '/show')).text).to.equal('{"messages":[{"message":"Early.","tags":"success"}]}');
+        expect((await browser.go('get', '/show')).text).to.equal(
+          '{"messages":[{"message":"Early.","tags":"success"}]}',
+        );
         expect(drops).to.deep.equal([]);
       } finally {
         fresh.disconnect();
@@ -378,7 +428,10 @@ describe('redisStorage()', function () {
     });
 
     it('refuses a client whose own command timeout would drop late answers', () => {
-      const impatient = new RedisClient(server.port, '127.0.0.1', { commandTimeout: 500, lazyConnect: true });
+      const impatient = new RedisClient(server.port, '127.0.0.1', {
+        commandTimeout: 500,
+        lazyConnect: true,
+      });
       expect(() => redisStorage({ client: impatient, timeout: 1000 })).to.throw(
         TypeError,
         'koa-messages: redisStorage() option `client` has commandTimeout 500 ms; leave it unset or above `timeout` (1000 ms): ' +

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import Koa, { type Context } from 'koa';
 import request from 'supertest';
+
 import { messages } from '../../src/index.js';
 import { agent, buildApp, readAll } from '../helpers/app.js';
 
@@ -14,11 +15,15 @@ describe("storage: 'session'", () => {
       ctx.body = readAll(ctx);
     },
     '/raw': (ctx: Context) => {
-      ctx.body = JSON.stringify((ctx as unknown as { session: Record<string, unknown> }).session['flash'] ?? null);
+      ctx.body = JSON.stringify(
+        (ctx as unknown as { session: Record<string, unknown> }).session['flash'] ?? null,
+      );
     },
     '/plant': (ctx: Context) => {
       // What another app, an old deploy or a hand-edited store might have left under the key.
-      (ctx as unknown as { session: Record<string, unknown> }).session['flash'] = JSON.parse(String(ctx.query['v']));
+      (ctx as unknown as { session: Record<string, unknown> }).session['flash'] = JSON.parse(
+        String(ctx.query['v']),
+      );
       ctx.status = 204;
     },
   };
@@ -33,13 +38,33 @@ describe("storage: 'session'", () => {
 
   it('drops malformed entries from the session, keeps the valid ones, and cleans the key', async () => {
     const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
-    const planted = [[20, 'ok'], [20], 'text', null, { level: 20 }, [1.5, 'x'], [20, 5], [20, ''], [30, 'warn', 'tag', 1], [20, 'y', 'z', 2]];
-    await a.get('/plant').query({ v: JSON.stringify(planted) }).expect(204);
+    const planted = [
+      [20, 'ok'],
+      [20],
+      'text',
+      null,
+      { level: 20 },
+      [1.5, 'x'],
+      [20, 5],
+      [20, ''],
+      [30, 'warn', 'tag', 1],
+      [20, 'y', 'z', 2],
+    ];
+    await a
+      .get('/plant')
+      .query({ v: JSON.stringify(planted) })
+      .expect(204);
     expect((await a.get('/read')).text).to.equal('20:info:ok|30:tag warning:warn');
     expect((await a.get('/raw')).text).to.equal('null');
   });
 
-  for (const garbage of ['"a string"', '{"__proto__":{"polluted":1}}', '42', 'true', '{"length":3}']) {
+  for (const garbage of [
+    '"a string"',
+    '{"__proto__":{"polluted":1}}',
+    '42',
+    'true',
+    '{"length":3}',
+  ]) {
     it(`treats ${garbage} under the key as no messages, answers 200 and removes it once read`, async () => {
       const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
       await a.get('/plant').query({ v: garbage }).expect(204);
@@ -51,7 +76,10 @@ describe("storage: 'session'", () => {
 
   it('appends new messages to cleaned stored ones when the request adds without reading', async () => {
     const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
-    await a.get('/plant').query({ v: JSON.stringify([[20, 'old'], 'junk']) }).expect(204);
+    await a
+      .get('/plant')
+      .query({ v: JSON.stringify([[20, 'old'], 'junk']) })
+      .expect(204);
     await a.get('/add').query({ m: 'new' }).expect(204);
     expect((await a.get('/raw')).text).to.equal('[[20,"old"],[20,"new"]]');
   });
@@ -109,6 +137,8 @@ describe('messages() middleware wiring', () => {
       ctx.ajax();
     });
     const res = await request(app.callback()).get('/').expect(200);
-    expect(res.text).to.equal('{"messages":[{"message":"outer","tags":"info"},{"message":"inner","tags":"info"}]}');
+    expect(res.text).to.equal(
+      '{"messages":[{"message":"outer","tags":"info"},{"message":"inner","tags":"info"}]}',
+    );
   });
 });
