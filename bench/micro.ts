@@ -16,7 +16,7 @@ import Keygrip from 'keygrip';
 import Koa, { type Context } from 'koa';
 import { Bench } from 'tinybench';
 
-import { plainObjectSchema } from '../src/ajax.js';
+import { plainObjectSchema } from '../src/ajax-response.js';
 import { messages } from '../src/index.js';
 import { parseOptions } from '../src/options.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';

@@ -1,4 +1,4 @@
-import type { AjaxBody, AjaxData, AjaxInit } from './ajax.js';
+import type { AjaxBody, AjaxData, AjaxInit } from './ajax-response.js';
 import type { MessageStore } from './store.js';
 
 /**

@@ -1,20 +1,20 @@
 /**
  * koa-messages: Django's messages framework and djem's AjaxResponse for Koa.
  */
-export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax.js';
-export { LEVEL_NAMES, type LevelName, LEVELS } from './client/levels.js';
+export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax-response.js';
+export { escapeHtml } from './escape.js';
+export { DEFAULT_TAGS, type Level } from './level.js';
+export { Message } from './message.js';
+export { messages } from './middleware.js';
+export { type DropEvent, type MessagesOptions } from './options.js';
+export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,
   ajaxResponseSchema,
   levelNameSchema,
   messageSchema,
   type WireMessage,
-} from './client/schemas.js';
-export { escapeHtml } from './escape.js';
-export { DEFAULT_TAGS, type Level } from './levels.js';
-export { Message } from './message.js';
-export { messages } from './middleware.js';
-export { type DropEvent, type MessagesOptions } from './options.js';
+} from './shared/wire.js';
 export {
   decodeMessage,
   decodeMessages,
@@ -22,8 +22,8 @@ export {
   encodedMessageSchema,
   encodeMessage,
 } from './storage/codec.js';
-export { type CookieOptions, cookieStorage } from './storage/cookie.js';
-export { type FallbackOptions, fallbackStorage } from './storage/fallback.js';
+export { type CookieOptions, cookieStorage } from './storage/cookie/cookie-storage.js';
+export { type FallbackOptions, fallbackStorage } from './storage/cookie/fallback-storage.js';
 export { memoryStorage } from './storage/memory.js';
 export { sessionStorage } from './storage/session.js';
 export type {

@@ -4,10 +4,10 @@ import { debuglog } from 'node:util';
 
 import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 
-import { ajax } from './ajax.js';
-import { LEVELS } from './client/levels.js';
+import { ajax } from './ajax-response.js';
 import { markPrivate } from './headers.js';
 import { type Config, type DropEvent, type MessagesOptions, parseOptions } from './options.js';
+import { LEVELS } from './shared/levels.js';
 import type { DropReport, SaveRequest } from './storage/types.js';
 import { DELIVERED, FINISH, MessageStore } from './store.js';
 

@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { LEVEL_NAMES, LEVELS } from './client/levels.js';
 import { optionsError } from './errors.js';
-import { DEFAULT_TAGS, toLevel } from './levels.js';
-import { cookieOptionsSchema, cookieStorage } from './storage/cookie.js';
-import { fallbackStorage } from './storage/fallback.js';
+import { DEFAULT_TAGS, toLevel } from './level.js';
+import { LEVEL_NAMES, LEVELS } from './shared/levels.js';
+import { cookieOptionsSchema, cookieStorage } from './storage/cookie/cookie-storage.js';
+import { fallbackStorage } from './storage/cookie/fallback-storage.js';
 import { memoryStorage } from './storage/memory.js';
 import { sessionKeyProblem, sessionStorage } from './storage/session.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';

@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
 
-import type { LevelName } from './client/levels.js';
-import { describe, type Level, toLevel } from './levels.js';
+import { describe, type Level, toLevel } from './level.js';
 import { Message } from './message.js';
 import type { Config } from './options.js';
+import type { LevelName } from './shared/levels.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */

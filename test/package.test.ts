@@ -68,16 +68,28 @@ describe('the published package', () => {
     expect(client).to.contain('ajaxResponseSchema');
   });
 
-  it('keeps the browser entry free of Node and Koa imports', async () => {
-    const files = (await readdir(new URL('../dist/client/', import.meta.url)))
-      .filter((f) => f.endsWith('.js'))
-      .sort();
-    expect(files).to.deep.equal(['ajax.js', 'index.js', 'levels.js', 'schemas.js']);
+  it('keeps the browser entry and what it shares with the server free of Node and Koa imports', async () => {
+    const listing = async (dir: string) =>
+      (await readdir(new URL(`../dist/${dir}/`, import.meta.url)))
+        .filter((f) => f.endsWith('.js'))
+        .sort()
+        .map((f) => `${dir}/${f}`);
+    const files = [...(await listing('client')), ...(await listing('shared'))];
+    expect(files).to.deep.equal([
+      'client/fetch-ajax.js',
+      'client/index.js',
+      'shared/levels.js',
+      'shared/wire.js',
+    ]);
     for (const file of files) {
-      const code = await readFile(new URL(`../dist/client/${file}`, import.meta.url), 'utf8');
+      const code = await readFile(new URL(`../dist/${file}`, import.meta.url), 'utf8');
       const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      // Only zod, and relative imports that stay inside client/ and shared/.
       expect(
-        imports.every((s) => s === 'zod' || s!.startsWith('./')),
+        imports.every(
+          (s) =>
+            s === 'zod' || /^\.\/[\w-]+\.js$/.test(s!) || /^\.\.\/shared\/[\w-]+\.js$/.test(s!),
+        ),
         `${file} imports ${imports.join(', ')}`,
       ).to.equal(true);
     }

@@ -2,12 +2,12 @@
  * koa-messages/client: the browser side. It imports only `zod`, so a bundler can ship it to a
  * page without Koa or any Node module.
  */
-export { ajax, AjaxError, type AjaxErrorReason, type AjaxResult } from './ajax.js';
-export { LEVEL_NAMES, type LevelName, LEVELS } from './levels.js';
+export { LEVEL_NAMES, type LevelName, LEVELS } from '../shared/levels.js';
 export {
   type AjaxResponse,
   ajaxResponseSchema,
   levelNameSchema,
   messageSchema,
   type WireMessage,
-} from './schemas.js';
+} from '../shared/wire.js';
+export { ajax, AjaxError, type AjaxErrorReason, type AjaxResult } from './fetch-ajax.js';

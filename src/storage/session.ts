@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 
-import { describe } from '../levels.js';
+import { describe } from '../level.js';
 import { decodeMessages, encodeMessages } from './codec.js';
 import { pendingOf } from './pending.js';
 import type { MessageStorage } from './types.js';

@@ -13,10 +13,10 @@ describe('the demo page bundle', () => {
     const ours = inputs.filter((path) => !path.startsWith('node_modules/zod/')).sort();
     // `npm test` builds dist/ first; the page imports the package by name, so it gets the built files.
     expect(ours).to.deep.equal([
-      'dist/client/ajax.js',
+      'dist/client/fetch-ajax.js',
       'dist/client/index.js',
-      'dist/client/levels.js',
-      'dist/client/schemas.js',
+      'dist/shared/levels.js',
+      'dist/shared/wire.js',
       'example/client/main.ts',
     ]);
     const external = Object.values(meta.inputs).flatMap((input) =>

@@ -90,7 +90,7 @@ describe('redisStorage() across two processes', function () {
   describe('with Redis failing', () => {
     // Short enough that the 1.5 s stall below outlasts every command, long enough that a loaded
     // 2-core machine does not keep the apps' event loops blocked for two timeouts in a row (the one
-    // case the storage documents as able to hold a message back, see src/storage/redis.ts).
+    // case the storage documents as able to hold a message back, see src/storage/redis/redis-storage.ts).
     const TIMEOUT = 500;
     const apps = appPair(TIMEOUT);
 

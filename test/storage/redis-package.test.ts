@@ -31,6 +31,9 @@ describe('the koa-messages/redis entry', () => {
       if (/^\s*(import|export)\b[^\n]*['"]ioredis['"]/m.test(code))
         mentioning.push(file.slice(file.indexOf('/dist/') + 6));
     }
-    expect(mentioning.sort()).to.deep.equal(['storage/redis-scripts.d.ts', 'storage/redis.d.ts']);
+    expect(mentioning.sort()).to.deep.equal([
+      'storage/redis/redis-storage.d.ts',
+      'storage/redis/scripts.d.ts',
+    ]);
   });
 });

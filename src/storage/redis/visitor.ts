@@ -2,56 +2,23 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import type { Context } from 'koa';
 
-import { isKeygrip } from './signing.js';
+import { isKeygrip } from '../cookie/signing.js';
 
 /**
  * Who a request belongs to, for the Redis storage, and the hint cookies that say whether a Redis
- * command is needed at all.
- *
- * ## The hint, and why no interleaving of parallel responses can make it hide a message
- *
- * A browser applies the `Set-Cookie` headers of parallel responses in whatever order they arrive,
- * last write wins. A single "nothing pending" cookie is therefore unsafe: request A reads (finds
- * nothing) while request B adds; if B's "pending" cookie arrives first and A's "empty" cookie
- * second, the message B added is hidden. So the hint is not one cookie but a set of them:
- *
- * 1. Every response whose request may have left messages in Redis (it added some, gave claimed ones
- *    back, or could not tell whether its Redis commands ran) sets a NEW hint cookie with a fresh
- *    random name, `<cookie>.p.<token>`. No other response ever writes that name.
- * 2. A request claims (one atomic script that takes and deletes the list) when it carries at least
- *    one hint cookie. A response deletes only the hint cookies its own request carried, and only
- *    when its claim certainly ran.
- *
- * Claim: while a message m is in Redis, the hint h set by the response of the save that put it
- * there is in the browser (or on its way there). Proof: h is deleted only by the response to a
- * request R that carried h. R was sent after the browser stored h, so after the save of m
- * completed, so R's claim ran after that save and took m out of Redis (R's claim takes the whole
- * list) unless an earlier claim already had. A message taken out of Redis can come back only by a
- * later save, whose response sets its own fresh hint (rule 1). Deletions of other names, and the
- * order in which responses arrive, do not matter: nobody else ever writes h. The hint expires
- * with the same `ttl` as the Redis key, and every save renews the key, so a message never outlives
- * every hint that covers it.
- *
- * The proof needs every Redis write of a request to happen before its response leaves ("the save
- * of m completed" before h reached the browser). A command that timed out could break that by
- * running later; it cannot, because each script carries a deadline in the server's clock and does
- * nothing after the app stopped waiting (`redis-clock.ts`). The one exception is documented in
- * `redis.ts`: a claim that ran in time but whose answer reached a blocked app more than two
- * timeouts late is given back after the response, and then waits for the visitor's next hint.
- *
- * Hints therefore only cost one claim too many (a request carries a hint whose messages a
- * parallel request already took), never a hidden message. A visitor with no hint cookie costs
- * no Redis command.
- *
- * In cookie mode the hint's value is the (signed) visitor id it was written for: the first
- * parallel requests of a new browser may each create an id, and only one id cookie survives; the
- * claim reads every id the hints name, so messages stored under a losing id are still found.
+ * command is needed at all. Each response that may leave messages in Redis sets a hint cookie with a
+ * fresh random name; a request claims only when it carries one, and deletes only the hints it
+ * carried after a certain claim. Why no order of parallel responses can then hide a message:
+ * docs/redis-hint-proof.md.
  */
 export interface Visitor {
   /** The id new messages are stored under; `undefined` while the visitor has none. */
   id: string | undefined;
-  /** `id` came from a valid id cookie or from `key(ctx)`: no id cookie needs to be written. */
-  settled: boolean;
+  /**
+   * `id` is new or adopted from a hint: saving under it must write the id cookie. `false` when it
+   * came from a valid id cookie or from `key(ctx)`.
+   */
+  needsIdCookie: boolean;
   /** Visitor ids to claim from, the visitor's own last. */
   claimIds: string[];
   /** Names of the hint cookies this request carried and may delete after a certain claim. */
@@ -169,17 +136,22 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
 
   if (config.key !== undefined) {
     const id = callKey(config, ctx);
-    if (id === undefined) return { id, settled: true, claimIds: [], hints: [] };
+    if (id === undefined) return { id, needsIdCookie: false, claimIds: [], hints: [] };
     // Only hints written for this key count: another user's hints on a shared browser stay put.
     const mine = tag(id);
     const hints = hintNames.filter((name) => hintValue(ctx, jar, name, false) === mine);
-    return { id, settled: true, claimIds: !config.hint || hints.length > 0 ? [id] : [], hints };
+    return {
+      id,
+      needsIdCookie: false,
+      claimIds: !config.hint || hints.length > 0 ? [id] : [],
+      hints,
+    };
   }
 
   checkKeys(ctx);
   const fromCookie = ctx.cookies.get(config.cookie, { signed: true });
   let id = fromCookie !== undefined && ID.test(fromCookie) ? fromCookie : undefined;
-  const settled = id !== undefined;
+  const needsIdCookie = id === undefined;
   const hints: string[] = [];
   const claimIds: string[] = [];
   for (const name of hintNames) {
@@ -195,7 +167,7 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
     if (own >= 0) claimIds.splice(own, 1);
     claimIds.push(id);
   }
-  return { id, settled, claimIds, hints };
+  return { id, needsIdCookie, claimIds, hints };
 }
 
 const baseOptions = (ctx: Context, signed: boolean) =>

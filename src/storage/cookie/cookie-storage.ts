@@ -1,10 +1,10 @@
 import type { Context } from 'koa';
 
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import { pendingOf } from './pending.js';
-import type { MessageStorage } from './types.js';
+import { pendingOf } from '../pending.js';
+import type { MessageStorage } from '../types.js';
+import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
 
-export { type CookieOptions, cookieOptionsSchema } from './cookie-jar.js';
+export { type CookieOptions, cookieOptionsSchema } from './messages-cookie.js';
 
 /** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
 export interface Seen {

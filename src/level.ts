@@ -1,4 +1,4 @@
-import { LEVEL_NAMES, type LevelName, LEVELS } from './client/levels.js';
+import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 
 /** A level: a standard name or any integer. */
 export type Level = LevelName | number;

@@ -5,10 +5,11 @@ import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { optionsError } from '../errors.js';
-import { decodeMessage, encodeMessage } from './codec.js';
-import { ServerClock } from './redis-clock.js';
-import { CLAIM, runScript, SAVE } from './redis-scripts.js';
+import { optionsError } from '../../errors.js';
+import { decodeMessage, encodeMessage } from '../codec.js';
+import type { DropReport, MessageStorage, StoredMessage } from '../types.js';
+import { CLAIM, runScript, SAVE } from './scripts.js';
+import { ServerClock } from './server-clock.js';
 import {
   addHint,
   clearHints,
@@ -17,8 +18,7 @@ import {
   newId,
   setIdCookie,
   type Visitor,
-} from './redis-visitor.js';
-import type { DropReport, MessageStorage, StoredMessage } from './types.js';
+} from './visitor.js';
 
 const debug = debuglog('koa-messages');
 
@@ -67,8 +67,8 @@ function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   return parsed.data;
 }
 
-/** A timer that rejects after `ms`; `giveUpAt` is when, on the performance.now() scale. */
-function budget(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>): Promise<T> } {
+/** A deadline `ms` from now: `giveUpAt` on the performance.now() scale, and a race against it. */
+function deadline(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>): Promise<T> } {
   const giveUpAt = performance.now() + ms;
   return {
     giveUpAt,
@@ -123,7 +123,7 @@ interface RequestState {
 
 /**
  * `storage: redisStorage({ client })`: messages in Redis, delivered exactly once across parallel
- * requests and any number of processes (see notes in `redis-visitor.ts` for the cookie hint).
+ * requests and any number of processes (see notes in `visitor.ts` for the cookie hint).
  *
  * - Before the handler, one atomic claim (a Lua script that reads and deletes the visitor's list)
  *   runs only when a hint cookie says something may be pending: a visitor with nothing pending
@@ -198,7 +198,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     kept: readonly StoredMessage[],
     added: readonly StoredMessage[],
   ): Promise<unknown> {
-    const { giveUpAt, within } = budget(timeout);
+    const { giveUpAt, within } = deadline(timeout);
     const command = run(
       SAVE,
       [prefix + id],
@@ -217,7 +217,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   }
 
   async function claim(state: RequestState): Promise<StoredMessage[]> {
-    const { giveUpAt, within } = budget(timeout);
+    const { giveUpAt, within } = deadline(timeout);
     const command = run(
       CLAIM,
       state.visitor.claimIds.map((id) => prefix + id),
@@ -288,7 +288,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         id = newId();
       }
       if (id === undefined) return;
-      if (all.length > 0 && !visitor.settled) setIdCookie(ctx, config, id);
+      if (all.length > 0 && visitor.needsIdCookie) setIdCookie(ctx, config, id);
       if (all.length > 0 || state.claim === 'unknown') addHint(ctx, config, id);
 
       const dropped: StoredMessage[] = [];
@@ -300,7 +300,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       if (outstanding !== undefined) {
         // Still waiting for a claim that timed out. Redis answers one connection in order, so it
         // has answered by the time the save did; otherwise give it one more timeout.
-        const taken = await budget(timeout)
+        const taken = await deadline(timeout)
           .within(outstanding)
           .catch(() => undefined);
         if (taken === undefined) {

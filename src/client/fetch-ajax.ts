@@ -1,6 +1,6 @@
 import * as z from 'zod';
 
-import { ajaxResponseSchema, type WireMessage } from './schemas.js';
+import { ajaxResponseSchema, type WireMessage } from '../shared/wire.js';
 
 /** Why {@link ajax} gave up: no answer at all, an answer that is not JSON, or JSON of the wrong shape. */
 export type AjaxErrorReason = 'network' | 'not-json' | 'invalid';

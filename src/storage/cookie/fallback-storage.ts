@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 
-import { describe } from '../levels.js';
-import type { Seen } from './cookie.js';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './cookie-jar.js';
-import { pendingOf } from './pending.js';
-import { sessionKeyProblem, sessionStorage } from './session.js';
-import type { MessageStorage } from './types.js';
+import { describe } from '../../level.js';
+import { pendingOf } from '../pending.js';
+import { sessionKeyProblem, sessionStorage } from '../session.js';
+import type { MessageStorage } from '../types.js';
+import type { Seen } from './cookie-storage.js';
+import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
 
 /** Options of {@link fallbackStorage}. */
 export interface FallbackOptions {

@@ -3,11 +3,11 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import type { AjaxResponse, WireMessage } from './client/schemas.js';
 import { escapeHtml } from './escape.js';
 import { markJson, markPrivate } from './headers.js';
-import { describe } from './levels.js';
+import { describe } from './level.js';
 import type { Config } from './options.js';
+import type { AjaxResponse, WireMessage } from './shared/wire.js';
 import { CONSUME, type MessageStore, PENDING } from './store.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */

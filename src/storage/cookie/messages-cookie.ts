@@ -3,10 +3,10 @@ import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { optionsError } from '../errors.js';
-import { decodeMessages, encodeMessage } from './codec.js';
+import { optionsError } from '../../errors.js';
+import { decodeMessages, encodeMessage } from '../codec.js';
+import type { StoredMessage } from '../types.js';
 import { type Signer, signerFor } from './signing.js';
-import type { StoredMessage } from './types.js';
 
 const debug = debuglog('koa-messages');
 
