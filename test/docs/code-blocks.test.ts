@@ -1,0 +1,388 @@
+/**
+ * Every fenced code block of README.md, BENCHMARKS.md and docs/**\/*.md is true as written.
+ *
+ * What each block's info string means (docs/CONTRIBUTING-docs.md says the same for writers):
+ *
+ * - ```` ```ts ````: a complete module for Node, every import shown. Type-checked against the
+ *   packed package in a scratch app outside the repository (strict, `noUncheckedIndexedAccess`,
+ *   `exactOptionalPropertyTypes`, module/moduleResolution NodeNext, `"type": "module"`, Node types).
+ * - ```` ```ts browser ````: a module for the page: the same, with the DOM lib and no Node types.
+ * - The `ts` block under README's "Quick start" heading is also run: compiled, started with `PORT`,
+ *   its routes called over HTTP, and every JSON comment in it (`// {"messages":[…]}`) must be an
+ *   answer it really gave.
+ * - ```` ```sh ````: commands. `npm install` lines may name only packages package.json declares
+ *   (or the tarball `npm pack` makes), `npm start` / `npm test` / `npm run x` only scripts that
+ *   exist, `npx x` only binaries of dev dependencies, and the files they name must exist; `npm ci`, `npm pack`, `git clone`, `cd` pass.
+ *   Any other command fails: teach this test to check it, or show it as `text`.
+ * - ```` ```json ````: must parse as JSON.
+ * - ```` ```text ````: output or a format, shown as it is; not checked.
+ * - Anything else (no language, `js`, …) fails: a block that cannot be checked should not exist.
+ *
+ * The scratch app's node_modules holds the packed koa-messages plus exactly the packages that the
+ * docs' `npm install` lines name (symlinked from this repository's node_modules, so no network):
+ * a block that imports a package no install line names fails, as it would for a reader.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
+import request from 'supertest';
+import ts from 'typescript';
+
+import {
+  allCodeBlocks,
+  type CodeBlock,
+  extractLinks,
+  headingAnchors,
+  markdownFiles,
+} from '../helpers/markdown.js';
+import { createScratchApp, type ScratchApp } from '../helpers/scratch-app.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface PackageJson {
+  name: string;
+  version: string;
+  scripts: Record<string, string>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  devDependencies?: Record<string, string>;
+}
+
+const where = (b: CodeBlock) => `${b.file}:${b.line}`;
+const blockName = (b: CodeBlock) => `${b.file.replace(/[^\w]/g, '_')}_L${b.line}.ts`;
+
+/** The package names of one `npm install …` command's arguments (flags and versions removed). */
+function installedNames(args: string[]): string[] {
+  return args
+    .filter((a) => !a.startsWith('-'))
+    .map((a) => (a.startsWith('.') || a.startsWith('/') ? a : a.replace(/(.)@.*$/, '$1')));
+}
+
+/** The commands of an `sh` block: comments and blank lines dropped, `a && b` split. */
+function commands(code: string): { line: number; words: string[] }[] {
+  return code.split('\n').flatMap((text, i) =>
+    text
+      .replace(/(^|\s)#.*$/, '')
+      .split('&&')
+      .map((c) => c.trim().split(/\s+/).filter(Boolean))
+      .filter((words) => words.length > 0)
+      // `PORT=4000 npm start`: the command is what follows the variables.
+      .map((words) => ({
+        line: i + 1,
+        words: words.slice(words.findIndex((w) => !/^\w+=/.test(w))),
+      })),
+  );
+}
+
+const INSTALL = new Set(['install', 'i', 'add']);
+
+/** Why a sh command would mislead a reader, or `undefined` when it is fine. */
+function checkCommand(words: string[], pkg: PackageJson): string | undefined {
+  const [cmd, sub, ...rest] = words;
+  const declared = {
+    ...pkg.dependencies,
+    ...pkg.peerDependencies,
+    ...pkg.devDependencies,
+  };
+  if (cmd === 'npm' && sub !== undefined && INSTALL.has(sub)) {
+    const tarball = `${pkg.name}-${pkg.version}.tgz`;
+    const isTarball = (n: string) => n === tarball || n.endsWith(`/${tarball}`);
+    const bad = installedNames(rest).filter(
+      (n) => n !== pkg.name && !isTarball(n) && !(n in declared),
+    );
+    if (bad.length === 0) return undefined;
+    return `it installs ${bad.join(', ')}, which package.json does not declare (peer or dev dependency; the packed tarball is ${tarball})`;
+  }
+  if (cmd === 'npm' && (sub === 'start' || sub === 'test')) {
+    return sub in pkg.scripts ? undefined : `package.json has no \`${sub}\` script`;
+  }
+  if (cmd === 'npm' && sub === 'run') {
+    const script = rest[0];
+    return script !== undefined && script in pkg.scripts
+      ? undefined
+      : `package.json has no \`${script}\` script`;
+  }
+  if (cmd === 'npm' && (sub === 'ci' || sub === 'pack')) return undefined;
+  if (cmd === 'npx' && sub !== undefined) {
+    if (!existsSync(join(ROOT, 'node_modules', '.bin', sub)))
+      return `\`${sub}\` is not a binary of an installed dev dependency`;
+    const missing = rest.filter(
+      (a) => /^[\w.-]+\/[\w./-]+\.[jt]s$/.test(a) && !existsSync(join(ROOT, a)),
+    );
+    return missing.length === 0 ? undefined : `${missing.join(', ')} does not exist`;
+  }
+  if (cmd === 'cd' || (cmd === 'git' && sub === 'clone')) return undefined;
+  return `this test does not know how to check \`${words.join(' ')}\`: add a rule to test/docs/code-blocks.test.ts, or show it in a \`text\` block`;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; released before it is returned). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const HOW_TO_FIX =
+  'Fix the block (or the code it documents) so that it compiles as written in a fresh app: every import shown, ' +
+  'strict TypeScript, NodeNext; browser code is marked ```ts browser (see docs/CONTRIBUTING-docs.md).';
+
+describe('the code blocks of README.md and docs/', function () {
+  this.timeout(60_000);
+
+  let pkg: PackageJson;
+  let blocks: CodeBlock[];
+  let app: ScratchApp;
+  const names = new Map<string, CodeBlock>();
+
+  before(async function () {
+    pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+    blocks = await allCodeBlocks(ROOT);
+    // The scratch app gets the packages the docs tell a reader to install, and nothing else
+    // (a name the repository has not installed is reported by the sh test, with its line).
+    const wanted = blocks
+      .filter((b) => b.lang === 'sh')
+      .flatMap((b) => commands(b.code))
+      .filter(({ words }) => words[0] === 'npm' && INSTALL.has(words[1] ?? ''))
+      .flatMap(({ words }) => installedNames(words.slice(2)));
+    app = await createScratchApp(ROOT, wanted);
+  });
+
+  let failed = false;
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true;
+  });
+  after(async () => {
+    // Kept after a failure, so that it can be reproduced: `cd <dir> && npx tsc -p .`.
+    if (app && !failed) await rm(app.dir, { recursive: true, force: true });
+  });
+
+  it('finds the blocks, and each has a language this test checks', () => {
+    expect(blocks.length).to.be.greaterThan(10);
+    const bad = blocks
+      .filter((b) => {
+        if (b.lang === 'ts') return !b.flags.every((f) => f === 'browser');
+        return !['sh', 'json', 'text'].includes(b.lang) || b.flags.length > 0;
+      })
+      .map(
+        (b) =>
+          `${where(b)}: \`\`\`${[b.lang, ...b.flags].join(' ')} is not a kind of block this test checks; use ts, ts browser, sh, json or text (docs/CONTRIBUTING-docs.md)`,
+      );
+    expect(bad, bad.join('\n')).to.deep.equal([]);
+  });
+
+  it('type-checks every ts block as its own module against the packed package', async () => {
+    const kinds = { node: [] as string[], browser: [] as string[] };
+    for (const b of blocks.filter((b) => b.lang === 'ts')) {
+      const name = blockName(b);
+      names.set(name, b);
+      await writeFile(join(app.dir, name), `${b.code}\n`);
+      kinds[b.flags.includes('browser') ? 'browser' : 'node'].push(name);
+    }
+    const common = {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      moduleDetection: 'force',
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      skipLibCheck: true,
+      noEmit: true,
+    };
+    const configs = {
+      node: { compilerOptions: { ...common, lib: ['ES2022'], types: ['node'] }, files: kinds.node },
+      browser: {
+        compilerOptions: { ...common, lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [] },
+        files: kinds.browser,
+      },
+    };
+    const problems: string[] = [];
+    for (const [kind, config] of Object.entries(configs)) {
+      if (config.files.length === 0) continue;
+      const file = join(app.dir, kind === 'node' ? 'tsconfig.json' : 'tsconfig.browser.json');
+      await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+      const parsed = ts.parseJsonConfigFileContent(config, ts.sys, app.dir, undefined, file);
+      const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
+      for (const d of ts.getPreEmitDiagnostics(program)) problems.push(explain(d));
+    }
+    expect(
+      problems,
+      `${problems.join('\n\n')}\n\n${HOW_TO_FIX}\nScratch app: ${app.dir}`,
+    ).to.deep.equal([]);
+  });
+
+  /** One tsc diagnostic, placed at the Markdown line it comes from. */
+  function explain(d: ts.Diagnostic): string {
+    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    if (!d.file || d.start === undefined) return `error TS${d.code}: ${text}`;
+    const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+    const block = names.get(d.file.fileName.slice(app.dir.length + 1));
+    if (!block) {
+      return `${d.file.fileName}(${line + 1},${character + 1}): error TS${d.code}: ${text} (a file the blocks import, not a block)`;
+    }
+    const source = block.code.split('\n')[line] ?? '';
+    return `${block.file}:${block.line + 1 + line}:${character + 1} (\`\`\`ts block at line ${block.line}): error TS${d.code}: ${text}\n    ${source.trim()}`;
+  }
+
+  it('runs the Quick start server and it answers as its comments say', async function () {
+    const quick = blocks.filter(
+      (b) => b.file === 'README.md' && b.heading === 'Quick start' && b.lang === 'ts',
+    );
+    expect(quick, 'README.md needs exactly one ```ts block under "## Quick start"').to.have.length(
+      1,
+    );
+    const block = quick[0]!;
+    const js = ts.transpileModule(block.code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    }).outputText;
+    await writeFile(join(app.dir, 'quick-start.js'), js);
+
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+    delete env['NODE_V8_COVERAGE']; // the packed copy is not this repository's src/
+    delete env['NODE_OPTIONS'];
+    const child = spawn(process.execPath, ['quick-start.js'], { cwd: app.dir, env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const code = await Promise.race([exited, new Promise((r) => setTimeout(r, 50, 'running'))]);
+        if (code !== 'running') {
+          throw new Error(
+            `${where(block)}: the Quick start exited (code ${String(code)}) instead of serving:\n${output}`,
+          );
+        }
+        const up = await fetch(base).then(
+          () => true,
+          () => false,
+        );
+        if (up) break;
+        if (Date.now() > deadline)
+          throw new Error(
+            `${where(block)}: the Quick start did not listen on PORT=${port}:\n${output}`,
+          );
+      }
+
+      const bodies: string[] = [];
+      const json = async (res: request.Response, status = 200) => {
+        expect(res.status, res.text).to.equal(status);
+        bodies.push(res.text);
+        return res.text;
+      };
+      const browser = request.agent(base);
+      expect(await json(await browser.post('/do-something'))).to.equal(
+        '{"messages":[{"message":"Did something!","tags":"success"}]}',
+      );
+      expect(await json(await browser.post('/choices/1/vote'))).to.equal(
+        '{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
+      );
+      expect(await json(await browser.post('/choices/9/vote'))).to.equal(
+        '{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}',
+      );
+      const redirect = await browser.post('/feedback');
+      expect([redirect.status, redirect.headers['location']]).to.deep.equal([303, '/']);
+      const page = await browser.get('/');
+      expect(page.text).to.equal(
+        '<ul class="messages"><li class="info">Thanks for your feedback.</li></ul>',
+      );
+      expect((await browser.get('/')).text).to.equal('<ul class="messages"></ul>');
+
+      // The JSON the block's comments promise is what the server answered.
+      const promised = [...block.code.matchAll(/\/\/\s*(\{.*\})\s*$/gm)].map((m) => m[1]!);
+      expect(
+        promised.length,
+        'the Quick start shows its answers in `// {…}` comments',
+      ).to.be.greaterThan(0);
+      for (const text of promised) {
+        expect(
+          bodies,
+          `${where(block)}: the comment ${text} is not an answer the server gave`,
+        ).to.include(JSON.stringify(JSON.parse(text)));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('names in sh blocks only packages, scripts and files that exist', () => {
+    const problems: string[] = [];
+    for (const b of blocks.filter((b) => b.lang === 'sh')) {
+      for (const { line, words } of commands(b.code)) {
+        const why = checkCommand(words, pkg);
+        if (why) problems.push(`${b.file}:${b.line + line}: \`${words.join(' ')}\`: ${why}`);
+      }
+    }
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it("has README's Install line name every required peer dependency", () => {
+    const install = blocks.filter(
+      (b) => b.file === 'README.md' && b.heading === 'Install' && b.lang === 'sh',
+    );
+    const named = new Set(
+      install.flatMap((b) =>
+        commands(b.code)
+          .filter(({ words }) => words[0] === 'npm' && INSTALL.has(words[1] ?? ''))
+          .flatMap(({ words }) => installedNames(words.slice(2))),
+      ),
+    );
+    const required = Object.keys(pkg.peerDependencies ?? {}).filter(
+      (p) => !pkg.peerDependenciesMeta?.[p]?.optional,
+    );
+    expect(
+      required.filter((p) => !named.has(p)),
+      'README.md "## Install": the install line must name these peer dependencies',
+    ).to.deep.equal([]);
+  });
+
+  it('has json blocks that parse', () => {
+    const problems = blocks
+      .filter((b) => b.lang === 'json')
+      .flatMap((b) => {
+        try {
+          JSON.parse(b.code);
+          return [];
+        } catch (error) {
+          return [`${where(b)}: ${(error as Error).message}`];
+        }
+      });
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('has relative links that lead to existing files and headings', async () => {
+    const problems: string[] = [];
+    for (const file of await markdownFiles(ROOT)) {
+      const text = await readFile(join(ROOT, file), 'utf8');
+      for (const link of extractLinks(file, text)) {
+        const [path = '', anchor] = link.target.split('#');
+        const target = path === '' ? file : join(dirname(file), path);
+        if (!existsSync(join(ROOT, target))) {
+          problems.push(`${file}:${link.line}: ${link.target}: ${target} does not exist`);
+        } else if (anchor !== undefined && target.endsWith('.md')) {
+          const anchors = headingAnchors(await readFile(join(ROOT, target), 'utf8'));
+          if (!anchors.has(anchor)) {
+            problems.push(
+              `${file}:${link.line}: ${link.target}: ${target} has no heading #${anchor}`,
+            );
+          }
+        }
+      }
+    }
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+});
