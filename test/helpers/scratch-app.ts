@@ -30,10 +30,14 @@ export interface ScratchApp {
 export async function createScratchApp(root: string, packages: string[]): Promise<ScratchApp> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { name: string };
   const dir = await mkdtemp(join(tmpdir(), 'koa-messages-docs-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], {
-    cwd: root,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
+    {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   await mkdir(join(dir, 'node_modules'));
   await run('tar', ['-xzf', join(dir, filename), '-C', join(dir, 'node_modules')]);
