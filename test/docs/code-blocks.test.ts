@@ -15,6 +15,7 @@
  *   exist, `npx x` only binaries of dev dependencies, and the files they name must exist; `npm ci`, `npm pack`, `git clone`, `cd` pass.
  *   Any other command fails: teach this test to check it, or show it as `text`.
  * - ```` ```json ````: must parse as JSON.
+ * - ```` ```html ````: every element opened is closed, in order (void elements such as `<input>` aside).
  * - ```` ```text ````: output or a format, shown as it is; not checked.
  * - Anything else (no language, `js`, …) fails: a block that cannot be checked should not exist.
  *
@@ -37,6 +38,7 @@ import * as z from 'zod';
 import {
   allCodeBlocks,
   type CodeBlock,
+  extractCodeBlocks,
   extractLinks,
   headingAnchors,
   markdownFiles,
@@ -122,6 +124,36 @@ function checkCommand(words: string[], pkg: PackageJson): string | undefined {
   return `this test does not know how to check \`${words.join(' ')}\`: add a rule to test/docs/code-blocks.test.ts, or show it in a \`text\` block`;
 }
 
+/** A wrong module per program (see {@link CANARY_ERRORS}). */
+const CANARIES = {
+  // Strict null checks with Node's types; the packed package's own types resolve (TS2322 twice).
+  node: "import { escapeHtml } from 'koa-messages';\nexport const a: string = process.env['HOME'];\nexport const b: number = escapeHtml('x');\n",
+  // The DOM lib is there (TS2322 on a real DOM property) and Node's types are not (TS2591).
+  browser: 'document.title = 1;\nexport const c = process.argv;\n',
+};
+const CANARY_ERRORS = { node: [2322, 2322], browser: [2322, 2591] };
+
+const VOID_ELEMENTS = new Set(
+  'area base br col embed hr img input link meta source track wbr'.split(' '),
+);
+
+/** Why an HTML fragment's tags do not nest (`<b><i></b>`), or `undefined` when they do. */
+function unbalancedHtml(code: string): string | undefined {
+  const open: string[] = [];
+  const html = code
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1>/gi, '');
+  for (const [, slash, tag = '', rest = ''] of html.matchAll(/<(\/?)([a-zA-Z][\w-]*)([^>]*)>/g)) {
+    const name = tag.toLowerCase();
+    if (slash === '') {
+      if (!VOID_ELEMENTS.has(name) && !rest.endsWith('/')) open.push(name);
+    } else if (open.pop() !== name) {
+      return `</${name}> does not close the element opened last`;
+    }
+  }
+  return open.length === 0 ? undefined : `<${open.join('>, <')}> never closed`;
+}
+
 /** A free TCP port on 127.0.0.1 (the OS picks it; released before it is returned). */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -175,11 +207,11 @@ describe('the code blocks of README.md and docs/', function () {
     const bad = blocks
       .filter((b) => {
         if (b.lang === 'ts') return !b.flags.every((f) => f === 'browser');
-        return !['sh', 'json', 'text'].includes(b.lang) || b.flags.length > 0;
+        return !['sh', 'json', 'html', 'text'].includes(b.lang) || b.flags.length > 0;
       })
       .map(
         (b) =>
-          `${where(b)}: \`\`\`${[b.lang, ...b.flags].join(' ')} is not a kind of block this test checks; use ts, ts browser, sh, json or text (docs/CONTRIBUTING-docs.md)`,
+          `${where(b)}: \`\`\`${[b.lang, ...b.flags].join(' ')} is not a kind of block this test checks; use ts, ts browser, sh, json, html or text (docs/CONTRIBUTING-docs.md)`,
       );
     report(bad);
   });
@@ -191,6 +223,12 @@ describe('the code blocks of README.md and docs/', function () {
       names.set(name, b);
       await writeFile(join(app.dir, name), `${b.code}\n`);
       kinds[b.flags.includes('browser') ? 'browser' : 'node'].push(name);
+    }
+    // Canaries: one wrong line per program, which must be reported, so that a program that checks
+    // nothing (no files, the wrong lib, no strictness) cannot pass.
+    for (const [kind, code] of Object.entries(CANARIES)) {
+      await writeFile(join(app.dir, `canary-${kind}.ts`), code);
+      kinds[kind as keyof typeof CANARIES].push(`canary-${kind}.ts`);
     }
     const common = {
       target: 'ES2022',
@@ -219,7 +257,15 @@ describe('the code blocks of README.md and docs/', function () {
       await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
       const parsed = ts.parseJsonConfigFileContent(config, ts.sys, app.dir, undefined, file);
       const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
-      for (const d of ts.getPreEmitDiagnostics(program)) problems.push(explain(d));
+      const canary = `canary-${kind}.ts`;
+      const seen: number[] = [];
+      for (const d of ts.getPreEmitDiagnostics(program)) {
+        if (d.file?.fileName.endsWith(`/${canary}`)) seen.push(d.code);
+        else problems.push(explain(d));
+      }
+      expect(seen, `${canary}: what the ${kind} program must reject`).to.deep.equal(
+        CANARY_ERRORS[kind as keyof typeof CANARIES],
+      );
     }
     report(problems, `${HOW_TO_FIX}\nThe scratch app is kept: ${app.dir}`);
   });
@@ -234,7 +280,12 @@ describe('the code blocks of README.md and docs/', function () {
       return `${d.file.fileName}(${line + 1},${character + 1}): error TS${d.code}: ${text} (a file the blocks import, not a block)`;
     }
     const source = block.code.split('\n')[line] ?? '';
-    return `${block.file}:${block.line + 1 + line}:${character + 1} (\`\`\`ts block at line ${block.line}): error TS${d.code}: ${text}\n    ${source.trim()}`;
+    // A package the scratch app lacks is one that no install line of the docs names.
+    const hint =
+      d.code === 2307 || d.code === 7016
+        ? "\n    (the scratch app has only the packages that the docs' `npm install` lines name: show the install line on this page, in a ```sh block)"
+        : '';
+    return `${block.file}:${block.line + 1 + line}:${character + 1} (\`\`\`ts block at line ${block.line}): error TS${d.code}: ${text}\n    ${source.trim()}${hint}`;
   }
 
   it('runs the Quick start server and it answers as its comments say', async function () {
@@ -381,6 +432,32 @@ describe('the code blocks of README.md and docs/', function () {
         }
       });
     report(problems);
+  });
+
+  it('has html blocks whose elements are closed in order', () => {
+    const problems = blocks
+      .filter((b) => b.lang === 'html')
+      .flatMap((b) => {
+        const why = unbalancedHtml(b.code);
+        return why === undefined ? [] : [`${where(b)}: ${why}`];
+      });
+    report(problems);
+  });
+
+  it('has checkers that reject broken sh, html, links and fences', () => {
+    expect(checkCommand(['npm', 'install', 'left-pad'], pkg)).to.match(/does not declare/);
+    expect(checkCommand(['npm', 'run', 'no-such-script'], pkg)).to.match(/no `no-such-script`/);
+    expect(checkCommand(['npx', 'tsx', 'bench/no-such-file.ts'], pkg)).to.match(/does not exist/);
+    expect(checkCommand(['curl', 'http://127.0.0.1/'], pkg)).to.match(/does not know how to check/);
+    expect(checkCommand(['npm', 'install', 'koa', '@types/koa@^3', '-D'], pkg)).to.equal(undefined);
+    expect(unbalancedHtml('<p><b>x</p>')).to.equal('</p> does not close the element opened last');
+    expect(unbalancedHtml('<form><input name="q"><button>Go</button></form>')).to.equal(undefined);
+    expect(() => extractCodeBlocks('x.md', 'text\n```ts\nconst a = 1;\n')).to.throw('x.md:2');
+    expect([...headingAnchors('# A\n## `cookie` option\n## A')]).to.deep.equal([
+      'a',
+      'cookie-option',
+      'a-1',
+    ]);
   });
 
   it('has relative links that lead to existing files and headings', async () => {

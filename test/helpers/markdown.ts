@@ -7,7 +7,7 @@ export interface CodeBlock {
   file: string;
   /** 1-based line of the opening fence. The block's first line of code is `line + 1`. */
   line: number;
-  /** The info string's first word (`ts`), `''` when the fence has none. */
+  /** The info string's first word (`ts`; `bash` and `shell` read as `sh`, `typescript` as `ts`), `''` when none. */
   lang: string;
   /** The info string's other words (`['browser']` for ```` ```ts browser ````). */
   flags: string[];
@@ -31,7 +31,10 @@ export async function markdownFiles(root: string): Promise<string[]> {
   return files.map((f) => relative(root, join(root, f))).sort();
 }
 
-const FENCE = /^( {0,3}|\s*)(`{3,}|~{3,})\s*([^`]*)$/;
+const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^`]*)$/;
+
+/** Other spellings of the languages the docs test knows, so ```bash is checked as ```sh. */
+const ALIASES: Record<string, string> = { typescript: 'ts', bash: 'sh', shell: 'sh', txt: 'text' };
 
 /**
  * The fenced code blocks of a Markdown text (CommonMark fences: three or more backticks or
@@ -62,7 +65,8 @@ export function extractCodeBlocks(file: string, text: string): CodeBlock[] {
       code.push(l.startsWith(indent) ? l.slice(indent.length) : l.trimStart());
     }
     if (j === lines.length) throw new Error(`${file}:${i + 1}: this code fence is never closed.`);
-    const [lang = '', ...flags] = info.trim().split(/\s+/).filter(Boolean);
+    const [word = '', ...flags] = info.trim().split(/\s+/).filter(Boolean);
+    const lang = ALIASES[word.toLowerCase()] ?? word;
     blocks.push({ file, line: i + 1, lang, flags, code: code.join('\n'), heading });
     i = j;
   }
