@@ -460,6 +460,11 @@ describe('the code blocks of README.md and docs/', function () {
     ]);
   });
 
+  it('keeps README.md to what a user needs first: at most 250 lines, the rest in docs/', async () => {
+    const lines = (await readFile(join(ROOT, 'README.md'), 'utf8')).split('\n').length;
+    expect(lines, 'README.md: move details to a page under docs/ and link it').to.be.at.most(250);
+  });
+
   it('has relative links that lead to existing files and headings', async () => {
     const problems: string[] = [];
     for (const file of await markdownFiles(ROOT)) {
