@@ -460,6 +460,26 @@ describe('the code blocks of README.md and docs/', function () {
     ]);
   });
 
+  it('links every page under docs/ from README.md, directly or through other pages', async () => {
+    const reached = new Set(['README.md']);
+    const queue = ['README.md'];
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const text = await readFile(join(ROOT, file), 'utf8');
+      for (const { target } of extractLinks(file, text)) {
+        const path = join(dirname(file), target.split('#')[0]!);
+        if (path.endsWith('.md') && existsSync(join(ROOT, path)) && !reached.has(path)) {
+          reached.add(path);
+          queue.push(path);
+        }
+      }
+    }
+    const orphans = (await markdownFiles(ROOT)).filter((f) => !reached.has(f));
+    report(
+      orphans.map((f) => `${f}: no page links to it`),
+      'Link each page from the "Documentation" list of README.md, or from a page that list links.',
+    );
+  });
+
   it('keeps README.md to what a user needs first: at most 250 lines, the rest in docs/', async () => {
     const lines = (await readFile(join(ROOT, 'README.md'), 'utf8')).split('\n').length;
     expect(lines, 'README.md: move details to a page under docs/ and link it').to.be.at.most(250);
