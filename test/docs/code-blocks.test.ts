@@ -480,6 +480,21 @@ describe('the code blocks of README.md and docs/', function () {
     );
   });
 
+  it('lists every error code of the packed package in README.md and docs/api.md', async () => {
+    const { MESSAGES_ERROR_CODES } = (await import(
+      pathToFileURL(join(app.dir, 'node_modules', pkg.name, 'dist/index.js')).href
+    )) as typeof import('../../src/index.js');
+    expect(MESSAGES_ERROR_CODES.length).to.be.greaterThan(0);
+    const problems: string[] = [];
+    for (const file of ['README.md', 'docs/api.md']) {
+      const text = await readFile(join(ROOT, file), 'utf8');
+      for (const code of MESSAGES_ERROR_CODES) {
+        if (!text.includes(`\`${code}\``)) problems.push(`${file}: does not name \`${code}\``);
+      }
+    }
+    report(problems, 'Add the code, with what it means, where the other codes are listed.');
+  });
+
   it('keeps README.md to what a user needs first: at most 250 lines, the rest in docs/', async () => {
     const lines = (await readFile(join(ROOT, 'README.md'), 'utf8')).split('\n').length;
     expect(lines, 'README.md: move details to a page under docs/ and link it').to.be.at.most(250);
