@@ -13,6 +13,8 @@ export class Message implements StoredMessage {
   readonly extraTags: string;
   /** `true` when the text is trusted HTML (added with `{ html: true }`): `ctx.ajax()` does not escape it. */
   readonly html: boolean;
+  /** The key given at `add(…, { key })` (docs/dedupe.md); `undefined` when none. */
+  readonly key: string | undefined;
   readonly #tagMap: Readonly<Record<number, string>>;
 
   constructor(stored: StoredMessage, tagMap: Readonly<Record<number, string>>) {
@@ -20,6 +22,7 @@ export class Message implements StoredMessage {
     this.message = stored.message;
     this.extraTags = stored.extraTags;
     this.html = stored.html;
+    this.key = stored.key;
     this.#tagMap = tagMap;
   }
 
@@ -48,6 +51,7 @@ export class Message implements StoredMessage {
     message: string;
     extraTags: string;
     html: boolean;
+    key?: string;
     tags: string;
     levelTag: string;
   } {
@@ -56,6 +60,7 @@ export class Message implements StoredMessage {
       message: this.message,
       extraTags: this.extraTags,
       html: this.html,
+      ...(this.key === undefined ? {} : { key: this.key }),
       tags: this.tags,
       levelTag: this.levelTag,
     };

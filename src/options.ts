@@ -69,6 +69,13 @@ export interface MessagesOptions {
    */
   maxMessages?: number;
   /**
+   * Add nothing when a message with the same level, text, extra tags (and key) is already pending,
+   * stored or added in this request, so a double submit shows one toast (docs/dedupe.md). Off by
+   * default, as in Django.
+   * @default false
+   */
+  dedupe?: boolean;
+  /**
    * Told about every message that was added but could not be kept (too many, no room in the
    * cookie, the storage failed). Without it they are logged with `NODE_DEBUG=koa-messages`.
    * @default undefined
@@ -126,6 +133,7 @@ const optionsSchema = z.strictObject({
     .int({ error: 'must be a positive integer' })
     .positive({ error: 'must be a positive integer' })
     .default(100),
+  dedupe: z.boolean().default(false),
   onDrop: z
     .custom<(event: DropEvent) => void>((value) => typeof value === 'function', {
       message: 'must be a function',
@@ -151,6 +159,8 @@ export interface CoreConfig {
   readonly tags: Readonly<Record<number, string>>;
   readonly escape: boolean;
   readonly maxMessages: number;
+  /** Skip adds equal to a pending message (docs/dedupe.md). */
+  readonly dedupe: boolean;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
@@ -197,6 +207,7 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
     tags: Object.freeze(tags),
     escape: o.escape,
     maxMessages: o.maxMessages,
+    dedupe: o.dedupe,
     onDrop: o.onDrop,
   });
   const storage: StorageChoice =

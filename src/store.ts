@@ -21,7 +21,27 @@ export interface AddOptions {
    * @default false
    */
   html?: boolean;
+  /**
+   * At most one pending message per key: a later add with the same key removes the pending one and
+   * appends the new one ("3 items saved" becomes "4 items saved"). Stored with the message, so it
+   * holds across requests; a message already read in this request is no longer pending
+   * (docs/dedupe.md).
+   * @default undefined
+   */
+  key?: string;
 }
+
+/** What `dedupe` and keys look up, kept for the pending (unread) messages only. */
+interface PendingIndex {
+  /** Pending messages by key; more than one only when a storage handed back duplicates. */
+  readonly keys: Map<string, Message[]>;
+  /** How many pending messages have each {@link signature} (only with `dedupe`). */
+  readonly same: Map<string, number>;
+}
+
+/** What makes two messages equal for `dedupe`: level, text, extra tags, and the key. */
+const signature = (m: Message): string =>
+  JSON.stringify([m.level, m.extraTags, m.message, m.key ?? null]);
 
 /**
  * What the middleware, `ctx.ajax()` and the end of the request need from a store, and users must
@@ -66,7 +86,11 @@ export class MessageStore implements Iterable<Message> {
   readonly #config: Config;
   /** What the storage holds; `undefined` until loaded. */
   #stored: Message[] | undefined;
-  readonly #added: Message[] = [];
+  #added: Message[] = [];
+  /** Unread messages replaced by a later add with their key; taken out of the lists on the next read. */
+  #dead: Set<Message> | undefined;
+  /** Built on the first add that needs it (`dedupe` or a key); forgotten when messages are read. */
+  #index: PendingIndex | undefined;
   /** Iteration read every stored message. */
   #readStored = false;
   /** How many of `#added` iteration has read. */
@@ -107,11 +131,15 @@ export class MessageStore implements Iterable<Message> {
     }
     this.#used = value;
     // Django: `used = True` without iterating stores only what is still queued, dropping the stored ones.
-    if (value) this.#readStored = true;
+    if (value) {
+      this.#readStored = true;
+      this.#index = undefined;
+    }
   }
 
   /** How many messages are pending (stored + added). Loads, but does not consume. */
   get size(): number {
+    this.#compact();
     return this.#load().length + this.#added.length;
   }
 
@@ -130,9 +158,23 @@ export class MessageStore implements Iterable<Message> {
         `ctx.messages.add() message must be a string, got ${describeValue(message)}.`,
       );
     }
-    const { extraTags, html } = checkAddOptions(options);
+    const { extraTags, html, key } = checkAddOptions(options);
     if (message === '' || numeric < this.level) return;
-    this.#added.push(new Message({ level: numeric, message, extraTags, html }, this.#config.tags));
+    const added = new Message({ level: numeric, message, extraTags, html, key }, this.#config.tags);
+    const { dedupe } = this.#config;
+    if (key === undefined && !dedupe) {
+      this.#added.push(added);
+      return;
+    }
+    const index = this.#indexed();
+    const sig = dedupe ? signature(added) : undefined;
+    if (sig !== undefined && index.same.has(sig)) return;
+    if (key !== undefined) {
+      for (const earlier of index.keys.get(key) ?? []) this.#remove(earlier, index);
+      index.keys.set(key, [added]);
+    }
+    if (sig !== undefined) index.same.set(sig, (index.same.get(sig) ?? 0) + 1);
+    this.#added.push(added);
   }
 
   debug(message: string, options?: AddOptions): void {
@@ -177,10 +219,13 @@ export class MessageStore implements Iterable<Message> {
   }
 
   #pending(): Message[] {
+    this.#compact();
     return [...pendingOf(this.#load(), this.#added)];
   }
 
   #consume(): void {
+    this.#compact();
+    this.#index = undefined;
     this.#used = true;
     this.#readStored = true;
     if (this.#stored!.length > 0 || this.#added.length > this.#readAdded) this.#delivered = true;
@@ -188,6 +233,7 @@ export class MessageStore implements Iterable<Message> {
   }
 
   #plan(consume: boolean): SaveRequest | null {
+    this.#compact();
     if (consume && this.#used) {
       const kept = this.#readStored ? [] : this.#load();
       const added = this.#added.slice(this.#readAdded);
@@ -202,6 +248,50 @@ export class MessageStore implements Iterable<Message> {
     return null;
   }
 
+  /**
+   * The index of what is pending now: unread stored messages (loading them) and unread adds. Built
+   * in one pass, then kept up to date by `add()`, so each add costs O(1).
+   */
+  #indexed(): PendingIndex {
+    if (this.#index !== undefined) return this.#index;
+    const index: PendingIndex = { keys: new Map(), same: new Map() };
+    const stored = this.#readStored ? [] : this.#load();
+    const dedupe = this.#config.dedupe;
+    for (const list of [stored, this.#added.slice(this.#readAdded)]) {
+      for (const m of list) {
+        if (this.#dead?.has(m) === true) continue;
+        if (m.key !== undefined) {
+          const same = index.keys.get(m.key);
+          if (same === undefined) index.keys.set(m.key, [m]);
+          else same.push(m);
+        }
+        if (dedupe) index.same.set(signature(m), (index.same.get(signature(m)) ?? 0) + 1);
+      }
+    }
+    this.#index = index;
+    return index;
+  }
+
+  /** Mark an unread message as replaced; the lists drop it on the next read (amortized O(1)). */
+  #remove(m: Message, index: PendingIndex): void {
+    (this.#dead ??= new Set()).add(m);
+    if (!this.#config.dedupe) return;
+    const sig = signature(m);
+    const count = index.same.get(sig) ?? 0;
+    if (count <= 1) index.same.delete(sig);
+    else index.same.set(sig, count - 1);
+  }
+
+  /** Take replaced messages out of the lists. They are all unread, so `#readAdded` still holds. */
+  #compact(): void {
+    const dead = this.#dead;
+    if (dead === undefined) return;
+    this.#dead = undefined;
+    const alive = (m: Message) => !dead.has(m);
+    if (this.#stored !== undefined) this.#stored = this.#stored.filter(alive);
+    this.#added = this.#added.filter(alive);
+  }
+
   #load(): Message[] {
     if (this.#stored === undefined) this.#stored = this.#wrap(this.#config.storage.load(this.#ctx));
     return this.#stored;
@@ -212,9 +302,13 @@ export class MessageStore implements Iterable<Message> {
   }
 }
 
-const NO_OPTIONS = { extraTags: '', html: false } as const;
+const NO_OPTIONS = { extraTags: '', html: false, key: undefined } as const;
 
-function checkAddOptions(options: AddOptions | undefined): { extraTags: string; html: boolean } {
+function checkAddOptions(options: AddOptions | undefined): {
+  extraTags: string;
+  html: boolean;
+  key: string | undefined;
+} {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new MessagesError(
@@ -223,10 +317,10 @@ function checkAddOptions(options: AddOptions | undefined): { extraTags: string; 
     );
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'extraTags' && key !== 'html') {
+    if (key !== 'extraTags' && key !== 'html' && key !== 'key') {
       throw new MessagesError(
         'ERR_KOA_MESSAGES_ARGUMENT',
-        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
+        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\`, \`html\` or \`key\`.`,
       );
     }
   }
@@ -244,7 +338,14 @@ function checkAddOptions(options: AddOptions | undefined): { extraTags: string; 
       `ctx.messages.add() option \`html\` must be a boolean, got ${describeValue(html)}.`,
     );
   }
-  return { extraTags, html };
+  const { key } = options;
+  if (key !== undefined && (typeof key !== 'string' || key === '')) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`key\` must be a non-empty string, got ${describeValue(key)}.`,
+    );
+  }
+  return { extraTags, html, key };
 }
 
 export type { LevelName };

@@ -9,7 +9,9 @@ import type { StoredMessage } from './types.js';
  *   [25, "Vote recorded."]                 level and text
  *   [20, "Saved.", "special"]              + extra tags
  *   [20, "<b>Saved</b>", "", 1]            + the trusted-HTML flag
+ *   [25, "4 items saved.", "", 0, "saved"] + a key (`add(…, { key })`); the flag is then 0 or 1
  *
+ * An entry without a key is the same bytes as before keys existed, and old entries decode as before.
  * Keys are never repeated, so a 40-character message costs about 50 bytes of JSON.
  * The schema is the definition (exported, and what `decodeMessage` must agree with: a property
  * test feeds both arbitrary values); reads use the equivalent hand-written check below.
@@ -18,12 +20,14 @@ export const encodedMessageSchema = z.tuple([
   z.int(),
   z.string().min(1),
   z.string().optional(),
-  z.literal(1).optional(),
+  z.union([z.literal(0), z.literal(1)]).optional(),
+  z.string().min(1).optional(),
 ]);
 
 export type EncodedMessage = z.infer<typeof encodedMessageSchema>;
 
 export function encodeMessage(m: StoredMessage): EncodedMessage {
+  if (m.key !== undefined) return [m.level, m.message, m.extraTags, m.html ? 1 : 0, m.key];
   if (m.html) return [m.level, m.message, m.extraTags, 1];
   if (m.extraTags !== '') return [m.level, m.message, m.extraTags];
   return [m.level, m.message];
@@ -41,12 +45,15 @@ export function encodeMessages(list: readonly StoredMessage[]): EncodedMessage[]
  * (docs/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
  */
 export function decodeMessage(entry: unknown): StoredMessage | undefined {
-  if (!Array.isArray(entry) || entry.length > 4) return undefined;
-  const [level, message, extraTags = '', html] = entry as unknown[];
+  if (!Array.isArray(entry) || entry.length > 5) return undefined;
+  const [level, message, extraTags = '', html, key] = entry as unknown[];
   if (!Number.isSafeInteger(level) || typeof message !== 'string' || message === '')
     return undefined;
-  if (typeof extraTags !== 'string' || (html !== undefined && html !== 1)) return undefined;
-  return { level: level as number, message, extraTags, html: html === 1 };
+  if (typeof extraTags !== 'string' || (html !== undefined && html !== 1 && html !== 0))
+    return undefined;
+  if (key === undefined) return { level: level as number, message, extraTags, html: html === 1 };
+  if (typeof key !== 'string' || key === '') return undefined;
+  return { level: level as number, message, extraTags, html: html === 1, key };
 }
 
 /**

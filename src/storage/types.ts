@@ -10,6 +10,8 @@ export interface StoredMessage {
   readonly extraTags: string;
   /** Trusted HTML: not escaped by `ctx.ajax()`. */
   readonly html: boolean;
+  /** The key given at `add(…, { key })`: at most one pending message per key. Absent when none. */
+  readonly key?: string | undefined;
 }
 
 /**

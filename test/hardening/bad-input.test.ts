@@ -148,12 +148,12 @@ const requestRows: Row[] = [
   [
     'add options { extra_tags } (Django spelling)',
     (c) => m(c)['add']!('info', 'Saved.', { extra_tags: 'sticky' }),
-    'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags` or `html`.',
+    'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags`, `html` or `key`.',
   ],
   [
     'add options with an own __proto__ key',
     (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')),
-    'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags` or `html`.',
+    'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags`, `html` or `key`.',
   ],
   [
     'add options { extraTags: 5 }',
@@ -174,6 +174,21 @@ const requestRows: Row[] = [
     'success(text, { html: 1 })',
     (c) => m(c)['success']!('Saved.', { html: 1 }),
     'koa-messages: ctx.messages.add() option `html` must be a boolean, got number.',
+  ],
+  [
+    'add options { key: 5 }',
+    (c) => m(c)['add']!('info', 'Saved.', { key: 5 }),
+    'koa-messages: ctx.messages.add() option `key` must be a non-empty string, got number.',
+  ],
+  [
+    "success(text, { key: '' })",
+    (c) => m(c)['success']!('Saved.', { key: '' }),
+    "koa-messages: ctx.messages.add() option `key` must be a non-empty string, got ''.",
+  ],
+  [
+    'add options { key: null }',
+    (c) => m(c)['add']!('info', 'Saved.', { key: null }),
+    'koa-messages: ctx.messages.add() option `key` must be a non-empty string, got null.',
   ],
   // ctx.messages.level = …, .used = …, .size = …
   [
@@ -400,6 +415,11 @@ const STORAGE_MUST =
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [
   ['null', null, 'koa-messages: messages(options) takes an options object.'],
+  [
+    "dedupe: 'yes'",
+    { dedupe: 'yes' },
+    'koa-messages: invalid messages() options: option `dedupe`: expected boolean, received string.',
+  ],
   ['an array', [], 'koa-messages: messages(options) takes an options object.'],
   ["a string ('memory')", 'memory', 'koa-messages: messages(options) takes an options object.'],
   ['a function', () => ({}), 'koa-messages: messages(options) takes an options object.'],

@@ -82,6 +82,30 @@ describe('hardening: any message list survives storage unchanged', function () {
     );
   });
 
+  it('decodes keyed messages as encoded, and encodes unkeyed ones without the key slot', () => {
+    const keyed = fc.record({
+      message: anyMessage,
+      key: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(keyed, { maxLength: 8 }), (list) => {
+        const withKeys = list.map(({ message, key }) =>
+          key === undefined ? message : { ...message, key },
+        );
+        const encoded = withKeys.map(encodeMessage);
+        for (const [i, entry] of encoded.entries()) {
+          // Without a key, the bytes are those of the version before keys existed.
+          expect(entry.length).to.be.at.most(withKeys[i]!.key === undefined ? 4 : 5);
+          if (withKeys[i]!.key !== undefined) expect(entry[4]).to.equal(withKeys[i]!.key);
+        }
+        const { messages, clean } = decodeMessages(JSON.parse(JSON.stringify(encoded)));
+        expect(clean).to.equal(true);
+        expect(messages).to.deep.equal(withKeys);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   // decodeMessage() checks entries by hand for speed; the exported Zod schema is the definition.
   it('decodeMessage() accepts exactly what encodedMessageSchema accepts, and reads the same fields', () => {
     const value = fc.oneof(
@@ -104,6 +128,7 @@ describe('hardening: any message list survives storage unchanged', function () {
       fc.constant(undefined),
       fc.constant(1),
       fc.constant('1'),
+      fc.constant('k'),
       fc.object({ maxDepth: 1 }),
     );
     const entry = fc.oneof(
@@ -118,6 +143,15 @@ describe('hardening: any message list survives storage unchanged', function () {
         fc.option(fc.string(), { nil: undefined }),
         fc.option(fc.constantFrom(1, 0, true, '1'), { nil: undefined }),
       ),
+      // Keyed entries and their near misses: the flag slot, then a key of any kind.
+      fc.tuple(
+        fc.integer(),
+        fc.string({ minLength: 1 }),
+        fc.string(),
+        fc.constantFrom(0, 1, undefined, null, 2),
+        fc.oneof(fc.string({ maxLength: 3 }), fc.constant(''), value),
+      ),
+      fc.tuple(value, value, value, value, value),
       anyMessage.map(encodeMessage),
       fc
         .tuple(anyMessage, fc.array(value, { minLength: 1, maxLength: 3 }))
@@ -130,8 +164,14 @@ describe('hardening: any message list survives storage unchanged', function () {
         const decoded = decodeMessage(input);
         expect(decoded !== undefined, JSON.stringify(input)).to.equal(parsed.success);
         if (parsed.success) {
-          const [level, message, extraTags = '', html] = parsed.data;
-          expect(decoded).to.deep.equal({ level, message, extraTags, html: html === 1 });
+          const [level, message, extraTags = '', html, key] = parsed.data;
+          expect(decoded).to.deep.equal({
+            level,
+            message,
+            extraTags,
+            html: html === 1,
+            ...(key === undefined ? {} : { key }),
+          });
         }
       }),
       { numRuns: 20_000 },
