@@ -342,7 +342,7 @@ function checkAddOptions(options: AddOptions | undefined): {
   if (key !== undefined && (typeof key !== 'string' || key === '')) {
     throw new MessagesError(
       'ERR_KOA_MESSAGES_ARGUMENT',
-      `ctx.messages.add() option \`key\` must be a non-empty string, got ${describeValue(key)}.`,
+      `ctx.messages.add() option \`key\` must be a non-empty string, got ${key === '' ? "''" : describeValue(key)}.`,
     );
   }
   return { extraTags, html, key };
