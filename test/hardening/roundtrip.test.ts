@@ -89,7 +89,7 @@ describe('hardening: any message list survives storage unchanged', function () {
     });
     fc.assert(
       fc.property(fc.array(keyed, { maxLength: 8 }), (list) => {
-        const withKeys = list.map(({ message, key }) =>
+        const withKeys: StoredMessage[] = list.map(({ message, key }) =>
           key === undefined ? message : { ...message, key },
         );
         const encoded = withKeys.map(encodeMessage);
