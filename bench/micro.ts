@@ -74,6 +74,33 @@ bench
     sink = JSON.stringify(big);
   });
 
+// With `dedupe`, each add is a lookup in the store's index, not a scan of what is pending: the time
+// per add must stay flat from 100 to 10,000 pending messages (issue 16). Every add is distinct, so
+// none is skipped, and a tenth carry a key. Beside each, the same adds without dedupe or keys: the
+// cost of holding that many messages, which grows with memory, not with the index.
+/** Tasks that do several operations per iteration: their rows are per operation. */
+const perIteration = new Map<string, number>();
+for (const maxMessages of [100, 10_000]) {
+  const texts = Array.from({ length: maxMessages }, (_, i) => `Item ${i} saved.`);
+  const keys = texts.map((_, i) => (i % 10 === 0 ? { key: `k${i}` } : undefined));
+  const count = maxMessages.toLocaleString('en-US');
+  for (const dedupe of [true, false]) {
+    const config: Config = {
+      ...parseOptions({ dedupe, maxMessages }).core,
+      storage: memoryStorage(),
+    };
+    const name = dedupe
+      ? `store: dedupe on, ${count} adds, a tenth keyed (per add)`
+      : `reference: dedupe off, ${count} adds, no keys (per add)`;
+    perIteration.set(name, maxMessages);
+    bench.add(name, () => {
+      const store = new MessageStore(ctx, config);
+      for (let i = 0; i < maxMessages; i++) store.success(texts[i]!, dedupe ? keys[i] : undefined);
+      sink = store;
+    });
+  }
+}
+
 // The middleware on a request that never touches messages, on a real Koa context (Node's own
 // request/response objects, no socket traffic), against an empty async middleware.
 const app = new Koa();
@@ -114,10 +141,11 @@ interface Row {
 const rows: Row[] = bench.tasks.map((task) => {
   const r = task.result;
   if (r.state !== 'completed') throw new Error(`bench:micro: ${task.name} ${r.state}`);
+  const n = perIteration.get(task.name) ?? 1;
   return {
     task: task.name,
-    medianNs: r.latency.p50 * 1e6,
-    opsPerSec: r.throughput.mean,
+    medianNs: (r.latency.p50 * 1e6) / n,
+    opsPerSec: r.throughput.mean * n,
     rme: r.latency.rme,
     samples: r.latency.samples?.length ?? 0,
   };

@@ -39,9 +39,12 @@ interface PendingIndex {
   readonly same: Map<string, number>;
 }
 
-/** What makes two messages equal for `dedupe`: level, text, extra tags, and the key. */
+/**
+ * What makes two messages equal for `dedupe`: level, text, extra tags, and the key. The lengths
+ * make it unambiguous (a key is never `''`, so length 0 is "no key").
+ */
 const signature = (m: Message): string =>
-  JSON.stringify([m.level, m.extraTags, m.message, m.key ?? null]);
+  `${m.level} ${m.extraTags.length} ${m.key?.length ?? 0} ${m.extraTags}${m.key ?? ''}${m.message}`;
 
 /**
  * What the middleware, `ctx.ajax()` and the end of the request need from a store, and users must
@@ -265,7 +268,10 @@ export class MessageStore implements Iterable<Message> {
           if (same === undefined) index.keys.set(m.key, [m]);
           else same.push(m);
         }
-        if (dedupe) index.same.set(signature(m), (index.same.get(signature(m)) ?? 0) + 1);
+        if (dedupe) {
+          const sig = signature(m);
+          index.same.set(sig, (index.same.get(sig) ?? 0) + 1);
+        }
       }
     }
     this.#index = index;
