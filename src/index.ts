@@ -3,6 +3,7 @@
  */
 export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax-response.js';
 export { escapeHtml } from './escape.js';
+export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
 export { Message } from './message.js';
 export { messages } from './middleware.js';

@@ -5,6 +5,7 @@ import { debuglog } from 'node:util';
 import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 
 import { ajax } from './ajax-response.js';
+import { flash } from './flash.js';
 import { markPrivate } from './headers.js';
 import { type Config, type DropEvent, type MessagesOptions, parseOptions } from './options.js';
 import { LEVELS } from './shared/levels.js';
@@ -49,6 +50,35 @@ function extendContext(proto: object): void {
     },
   });
   extended.add(proto);
+}
+
+// app.context objects that have our ctx.flash.
+const flashing = new WeakSet<object>();
+
+/**
+ * `ctx.flash` on the context prototype, only for apps that enable it: another `flash` (the app's
+ * own, koa-flash's) is a setup error, not something to overwrite.
+ */
+function extendFlash(proto: object): void {
+  if ('flash' in proto) {
+    throw new TypeError(
+      'koa-messages: option `flash` is true but ctx.flash is already defined on this app (another ' +
+        'flash middleware, or the app itself); remove the other one or leave `flash` off.',
+    );
+  }
+  Object.defineProperty(proto, 'flash', {
+    configurable: true,
+    writable: true,
+    value(this: Internal, ...args: unknown[]) {
+      if (this[CONFIG]?.flash !== true) {
+        throw new TypeError(
+          'koa-messages: ctx.flash was called where messages({ flash: true }) has not run.',
+        );
+      }
+      return flash(this.messages, args);
+    },
+  });
+  flashing.add(proto);
 }
 
 /**
@@ -167,6 +197,7 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
     // Installed twice (app and router): the outer one owns the request.
     if (ctx[STORE] !== undefined) return next();
     if (!extended.has(ctx.app.context)) extendContext(ctx.app.context);
+    if (config.flash && !flashing.has(ctx.app.context)) extendFlash(ctx.app.context);
 
     let preloaded;
     const preloading = storage.preload?.(ctx) ?? null;

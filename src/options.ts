@@ -76,6 +76,8 @@ export const optionsSchema = z.strictObject({
       message: 'must be a function',
     })
     .optional(),
+  /** Give the app connect-flash's `ctx.flash(type, message)` (docs/flash.md). @default false */
+  flash: z.boolean().default(false),
 });
 
 /** Options of `messages()`; every key is optional. */
@@ -90,6 +92,7 @@ export interface Config {
   readonly escape: boolean;
   readonly maxMessages: number;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
+  readonly flash: boolean;
 }
 
 /**
@@ -117,6 +120,7 @@ export function parseOptions(options: unknown): Config {
     escape: o.escape,
     maxMessages: o.maxMessages,
     onDrop: o.onDrop,
+    flash: o.flash,
   });
 }
 

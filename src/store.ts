@@ -19,6 +19,7 @@ export const PENDING = Symbol('koa-messages pending');
 export const CONSUME = Symbol('koa-messages consume');
 export const FINISH = Symbol('koa-messages finish');
 export const DELIVERED = Symbol('koa-messages delivered');
+export const TAKE = Symbol('koa-messages take');
 
 /**
  * `ctx.messages`: this request's messages (Django's message storage, `BaseStorage`).
@@ -46,6 +47,11 @@ export class MessageStore implements Iterable<Message> {
   #used = false;
   #delivered = false;
   #level: number | undefined;
+  /**
+   * Messages read one type at a time (`ctx.flash(type)`): out of what is pending, but dropped from
+   * the storage only when the response counts as delivered, like everything iteration reads.
+   */
+  #taken: Set<Message> | undefined;
 
   constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
     this.#ctx = ctx;
@@ -83,7 +89,7 @@ export class MessageStore implements Iterable<Message> {
 
   /** How many messages are pending (stored + added). Loads, but does not consume. */
   get size(): number {
-    return this.#load().length + this.#added.length;
+    return this.#load().length + this.#added.length - (this.#taken?.size ?? 0);
   }
 
   /**
@@ -139,11 +145,25 @@ export class MessageStore implements Iterable<Message> {
   /** Every pending message, without consuming. */
   [PENDING](): Message[] {
     const stored = this.#load();
-    return stored.length === 0
-      ? this.#added.slice()
-      : this.#added.length === 0
-        ? stored.slice()
-        : [...stored, ...this.#added];
+    const all =
+      stored.length === 0
+        ? this.#added.slice()
+        : this.#added.length === 0
+          ? stored.slice()
+          : [...stored, ...this.#added];
+    const taken = this.#taken;
+    return taken === undefined ? all : all.filter((m) => !taken.has(m));
+  }
+
+  /** Consume only the pending messages that `match` (connect-flash's `req.flash(type)`). */
+  [TAKE](match: (m: Message) => boolean): Message[] {
+    const found = this[PENDING]().filter(match);
+    if (found.length > 0) {
+      this.#taken ??= new Set();
+      for (const m of found) this.#taken.add(m);
+      this.#delivered = true;
+    }
+    return found;
   }
 
   /** Mark everything pending as read (what iteration does). */
@@ -166,15 +186,24 @@ export class MessageStore implements Iterable<Message> {
    * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
    */
   [FINISH](consume: boolean): SaveRequest | null {
+    // What ctx.flash(type) took leaves the storage only with a response that counts as delivered.
+    const taken = consume ? this.#taken : undefined;
+    const keep = (list: Message[]): Message[] =>
+      taken === undefined ? list : list.filter((m) => !taken.has(m));
     if (consume && this.#used) {
       return {
-        kept: this.#readStored ? [] : this.#load(),
-        added: this.#added.slice(this.#readAdded),
+        kept: this.#readStored ? [] : keep(this.#load()),
+        added: keep(this.#added.slice(this.#readAdded)),
         changed: true,
       };
     }
-    if (this.#added.length > 0) return { kept: this.#load(), added: this.#added, changed: true };
-    if (this.#stored !== undefined) return { kept: this.#stored, added: [], changed: false };
+    if (this.#added.length > 0)
+      return { kept: keep(this.#load()), added: keep(this.#added), changed: true };
+    if (this.#stored !== undefined) {
+      return taken === undefined
+        ? { kept: this.#stored, added: [], changed: false }
+        : { kept: keep(this.#stored), added: [], changed: true };
+    }
     return null;
   }
 
