@@ -3,7 +3,7 @@ import { format } from 'node:util';
 import { describe } from './level.js';
 import type { Message } from './message.js';
 import { LEVELS } from './shared/levels.js';
-import { CONSUME, type MessageStore, PENDING, TAKE } from './store.js';
+import { type MessageStore, PENDING, TAKE } from './store.js';
 
 /**
  * `ctx.flash`, connect-flash's contract on top of `ctx.messages` (enable with `messages({ flash: true })`).
@@ -12,6 +12,7 @@ import { CONSUME, type MessageStore, PENDING, TAKE } from './store.js';
  *   arguments; an array adds each string) and returns how many messages of that type are pending.
  * - `ctx.flash(type)` returns that type's messages as strings and consumes only those.
  * - `ctx.flash()` returns `{ [type]: string[] }` and consumes everything.
+ * - What a read returned is not pending for the rest of the request either (not in `ctx.ajax()`).
  *
  * Types are levels: `error`, `warning` (or `warn`), `success`, `info`, `debug`. Any other type is
  * an `info` message whose extra tag is the type, so `ctx.flash('notice')` finds what
@@ -43,6 +44,8 @@ const STANDARD: Readonly<Record<string, number>> = {
   ...LEVELS,
   warn: LEVELS.warning,
 };
+
+const ALL = (): boolean => true;
 
 /** A custom type becomes one extra tag: a token, no spaces. */
 const CUSTOM_TYPE = /^\S+$/;
@@ -86,10 +89,10 @@ export function flash(store: MessageStore, args: unknown[]): unknown {
   let count = args.length;
   while (count > 0 && args[count - 1] === undefined) count--;
   if (count === 0) {
+    // Taken, not iterated: as in connect-flash, a second ctx.flash() (or ctx.ajax()) in the same
+    // request finds nothing, where iterating ctx.messages twice shows the messages twice (Django).
     const all: Record<string, string[]> = {};
-    const pending = store[PENDING]();
-    store[CONSUME]();
-    for (const m of pending) (all[typeOf(m)] ??= []).push(m.message);
+    for (const m of store[TAKE](ALL)) (all[typeOf(m)] ??= []).push(m.message);
     return all;
   }
   const type = checkType(args[0]);

@@ -143,6 +143,32 @@ describe('ctx.flash (connect-flash API)', () => {
     assertMessages(await a.get('/show'), []);
   });
 
+  it('finds nothing on a second read in the same request, by type or all, nor in ctx.ajax()', async () => {
+    const app = buildApp({
+      options: { flash: true },
+      routes: {
+        '/add': (ctx) => {
+          ctx.body = flashOf(ctx)('error', ['E.', 'F.']);
+        },
+        '/twice': (ctx) => {
+          const flash = flashOf(ctx);
+          const first = flash('error');
+          ctx.body = [first, flash('error'), flash('info', 'Later.'), flash()];
+        },
+        '/all-then-ajax': (ctx) => {
+          const all = flashOf(ctx)();
+          ctx.ajax({ all });
+        },
+      },
+    });
+    const a = agent(app);
+    await a.get('/add');
+    expect((await a.get('/twice')).text).to.equal('[["E.","F."],[],1,{"info":["Later."]}]');
+    await a.get('/add');
+    expect((await a.get('/all-then-ajax')).text).to.equal('{"all":{"error":["E.","F."]}}');
+    expect((await a.get('/all-then-ajax')).text).to.equal('{"all":{}}');
+  });
+
   it('files messages added through ctx.messages under their level tag in ctx.flash()', async () => {
     const app = buildApp({
       options: { flash: true, tags: { 29: 'custom' } },
