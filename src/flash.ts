@@ -1,9 +1,9 @@
 import { format } from 'node:util';
 
-import { describe } from './level.js';
+import { describeValue, MessagesError } from './errors.js';
 import type { Message } from './message.js';
 import { LEVELS } from './shared/levels.js';
-import { type MessageStore, PENDING, TAKE } from './store.js';
+import { internals, type MessageStore } from './store.js';
 
 /**
  * `ctx.flash`, connect-flash's contract on top of `ctx.messages` (enable with `messages({ flash: true })`).
@@ -52,8 +52,9 @@ const CUSTOM_TYPE = /^\S+$/;
 
 function checkType(type: unknown): string {
   if (typeof type !== 'string' || !CUSTOM_TYPE.test(type)) {
-    throw new TypeError(
-      `koa-messages: ctx.flash() type must be a non-empty string without spaces (a level name or a tag), got ${typeof type === 'string' ? JSON.stringify(type) : describe(type)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.flash() type must be a non-empty string without spaces (a level name or a tag), got ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}.`,
     );
   }
   return type;
@@ -78,8 +79,9 @@ function texts(type: string, message: unknown, args: unknown[]): string[] {
   if (typeof message === 'string') return [args.length > 0 ? format(message, ...args) : message];
   if (Array.isArray(message) && args.length === 0 && message.every((m) => typeof m === 'string'))
     return message as string[];
-  throw new TypeError(
-    `koa-messages: ctx.flash('${type}', message) message must be a string (with util.format arguments) or an array of strings, got ${describe(message)}${Array.isArray(message) && args.length > 0 ? ' with format arguments' : ''}.`,
+  throw new MessagesError(
+    'ERR_KOA_MESSAGES_ARGUMENT',
+    `ctx.flash('${type}', message) message must be a string (with util.format arguments) or an array of strings, got ${describeValue(message)}${Array.isArray(message) && args.length > 0 ? ' with format arguments' : ''}.`,
   );
 }
 
@@ -92,11 +94,11 @@ export function flash(store: MessageStore, args: unknown[]): unknown {
     // Taken, not iterated: as in connect-flash, a second ctx.flash() (or ctx.ajax()) in the same
     // request finds nothing, where iterating ctx.messages twice shows the messages twice (Django).
     const all: Record<string, string[]> = {};
-    for (const m of store[TAKE](ALL)) (all[typeOf(m)] ??= []).push(m.message);
+    for (const m of internals.take(store, ALL)) (all[typeOf(m)] ??= []).push(m.message);
     return all;
   }
   const type = checkType(args[0]);
-  if (count === 1) return store[TAKE](matcher(type)).map((m) => m.message);
+  if (count === 1) return internals.take(store, matcher(type)).map((m) => m.message);
   const list = texts(type, args[1], args.slice(2, count));
   const level = STANDARD[type];
   for (const text of list) {
@@ -104,5 +106,5 @@ export function flash(store: MessageStore, args: unknown[]): unknown {
     else store.add(level, text);
   }
   const match = matcher(type);
-  return store[PENDING]().filter(match).length;
+  return internals.pending(store).filter(match).length;
 }

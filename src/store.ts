@@ -1,25 +1,57 @@
 import type { Context } from 'koa';
 
-import { describe, type Level, toLevel } from './level.js';
+import { describeValue, MessagesError } from './errors.js';
+import { type Level, toLevel } from './level.js';
 import { Message } from './message.js';
 import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
+import { pendingOf, saveRequest } from './storage/pending.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {
-  /** Space-separated tags put before the level tag in `tags` (Django's `extra_tags`). */
-  extraTags?: string;
-  /** The text is trusted HTML: `ctx.ajax()` sends it unescaped. Never set this for text with user input. */
+  /**
+   * Space-separated tags put before the level tag in `tags` (Django's `extra_tags`); `null` (Django's
+   * `None`) means none.
+   * @default ''
+   */
+  extraTags?: string | null;
+  /**
+   * The text is trusted HTML: `ctx.ajax()` sends it unescaped. Never set this for text with user input.
+   * @default false
+   */
   html?: boolean;
 }
 
-// Internal hooks for the middleware and ctx.ajax(): symbol keys keep them off the public type.
-export const PENDING = Symbol('koa-messages pending');
-export const CONSUME = Symbol('koa-messages consume');
-export const FINISH = Symbol('koa-messages finish');
-export const DELIVERED = Symbol('koa-messages delivered');
-export const TAKE = Symbol('koa-messages take');
+/**
+ * What the middleware, `ctx.ajax()` and the end of the request need from a store, and users must
+ * not reach: module-private accessors set by the class's static block (which may read `#` fields),
+ * so nothing of it is on the public type or on `ctx`.
+ */
+export interface StoreInternals {
+  /** Every pending message (stored, then added), without consuming. */
+  pending(store: MessageStore): Message[];
+  /** Mark everything pending as read, as iteration does. */
+  consume(store: MessageStore): void;
+  /**
+   * Django's `update()`: what stays pending at the end of the request, or `null` when the request
+   * neither loaded nor added anything (the storage is left alone).
+   *
+   * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
+   */
+  plan(store: MessageStore, consume: boolean): SaveRequest | null;
+  /**
+   * Consume only the pending messages that `match` (connect-flash's `req.flash(type)`): they leave
+   * the pending list at once, and the storage when the response counts as delivered.
+   */
+  take(store: MessageStore, match: (m: Message) => boolean): Message[];
+  /** Whether this request read at least one message (its response shows messages). */
+  delivered(store: MessageStore): boolean;
+  config(store: MessageStore): Config;
+}
+
+// Assigned once, by MessageStore's static block below.
+export let internals!: StoreInternals;
 
 /**
  * `ctx.messages`: this request's messages (Django's message storage, `BaseStorage`).
@@ -47,10 +79,7 @@ export class MessageStore implements Iterable<Message> {
   #used = false;
   #delivered = false;
   #level: number | undefined;
-  /**
-   * Messages read one type at a time (`ctx.flash(type)`): out of what is pending, but dropped from
-   * the storage only when the response counts as delivered, like everything iteration reads.
-   */
+  /** What `take` consumed (ctx.flash); `undefined` until then, so the common path pays nothing. */
   #taken: Set<Message> | undefined;
 
   constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
@@ -78,8 +107,9 @@ export class MessageStore implements Iterable<Message> {
 
   set used(value: boolean) {
     if (typeof value !== 'boolean') {
-      throw new TypeError(
-        `koa-messages: ctx.messages.used must be a boolean, got ${describe(value)}.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `ctx.messages.used must be a boolean, got ${describeValue(value)}.`,
       );
     }
     this.#used = value;
@@ -102,8 +132,9 @@ export class MessageStore implements Iterable<Message> {
   add(level: Level, message: string, options?: AddOptions): void {
     const numeric = toLevel(level, 'ctx.messages.add() level');
     if (typeof message !== 'string') {
-      throw new TypeError(
-        `koa-messages: ctx.messages.add() message must be a string, got ${describe(message)}.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `ctx.messages.add() message must be a string, got ${describeValue(message)}.`,
       );
     }
     const { extraTags, html } = checkAddOptions(options);
@@ -133,8 +164,8 @@ export class MessageStore implements Iterable<Message> {
 
   /** Yields stored messages then new ones, and marks them consumed. */
   [Symbol.iterator](): Iterator<Message> {
-    const pending = this[PENDING]();
-    this[CONSUME]();
+    const pending = this.#pending();
+    this.#consume();
     return pending[Symbol.iterator]();
   }
 
@@ -142,22 +173,25 @@ export class MessageStore implements Iterable<Message> {
     return 'MessageStore';
   }
 
-  /** Every pending message, without consuming. */
-  [PENDING](): Message[] {
-    const stored = this.#load();
-    const all =
-      stored.length === 0
-        ? this.#added.slice()
-        : this.#added.length === 0
-          ? stored.slice()
-          : [...stored, ...this.#added];
+  static {
+    internals = {
+      pending: (store) => store.#pending(),
+      consume: (store) => store.#consume(),
+      take: (store, match) => store.#take(match),
+      plan: (store, consume) => store.#plan(consume),
+      delivered: (store) => store.#delivered,
+      config: (store) => store.#config,
+    };
+  }
+
+  #pending(): Message[] {
+    const all = [...pendingOf(this.#load(), this.#added)];
     const taken = this.#taken;
     return taken === undefined ? all : all.filter((m) => !taken.has(m));
   }
 
-  /** Consume only the pending messages that `match` (connect-flash's `req.flash(type)`). */
-  [TAKE](match: (m: Message) => boolean): Message[] {
-    const found = this[PENDING]().filter(match);
+  #take(match: (m: Message) => boolean): Message[] {
+    const found = this.#pending().filter(match);
     if (found.length > 0) {
       this.#taken ??= new Set();
       for (const m of found) this.#taken.add(m);
@@ -166,44 +200,30 @@ export class MessageStore implements Iterable<Message> {
     return found;
   }
 
-  /** Mark everything pending as read (what iteration does). */
-  [CONSUME](): void {
+  #consume(): void {
     this.#used = true;
     this.#readStored = true;
     if (this.#stored!.length > 0 || this.#added.length > this.#readAdded) this.#delivered = true;
     this.#readAdded = this.#added.length;
   }
 
-  /** Whether this request read at least one message. */
-  get [DELIVERED](): boolean {
-    return this.#delivered;
-  }
-
-  /**
-   * Django's `update()`: what stays pending at the end of the request, or `null` when the
-   * request neither loaded nor added anything (the storage is left alone).
-   *
-   * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
-   */
-  [FINISH](consume: boolean): SaveRequest | null {
-    // What ctx.flash(type) took leaves the storage only with a response that counts as delivered.
+  #plan(consume: boolean): SaveRequest | null {
+    // What take() consumed leaves the storage only with a response that counts as delivered.
     const taken = consume ? this.#taken : undefined;
     const keep = (list: Message[]): Message[] =>
       taken === undefined ? list : list.filter((m) => !taken.has(m));
     if (consume && this.#used) {
-      return {
-        kept: this.#readStored ? [] : keep(this.#load()),
-        added: keep(this.#added.slice(this.#readAdded)),
-        changed: true,
-      };
+      const kept = this.#readStored ? [] : keep(this.#load());
+      const added = keep(this.#added.slice(this.#readAdded));
+      // Unchanged when nothing stored was consumed and nothing new stays (reading an empty store,
+      // or `used = true` with nothing stored), so the storage writes nothing and the response
+      // stays cacheable per cookie.
+      const changed =
+        (this.#readStored && this.#load().length > 0) || added.length > 0 || taken !== undefined;
+      return saveRequest(kept, added, changed);
     }
-    if (this.#added.length > 0)
-      return { kept: keep(this.#load()), added: keep(this.#added), changed: true };
-    if (this.#stored !== undefined) {
-      return taken === undefined
-        ? { kept: this.#stored, added: [], changed: false }
-        : { kept: keep(this.#stored), added: [], changed: true };
-    }
+    if (this.#added.length > 0) return saveRequest(keep(this.#load()), keep(this.#added), true);
+    if (this.#stored !== undefined) return saveRequest(keep(this.#stored), [], taken !== undefined);
     return null;
   }
 
@@ -222,26 +242,31 @@ const NO_OPTIONS = { extraTags: '', html: false } as const;
 function checkAddOptions(options: AddOptions | undefined): { extraTags: string; html: boolean } {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() options must be an object, got ${describe(options)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() options must be an object, got ${describeValue(options)}.`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== 'extraTags' && key !== 'html') {
-      throw new TypeError(
-        `koa-messages: unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
       );
     }
   }
-  const { extraTags = '', html = false } = options;
+  const { extraTags: given, html = false } = options;
+  const extraTags = given ?? '';
   if (typeof extraTags !== 'string') {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() option \`extraTags\` must be a string, got ${describe(extraTags)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`extraTags\` must be a string or null, got ${describeValue(extraTags)}.`,
     );
   }
   if (typeof html !== 'boolean') {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() option \`html\` must be a boolean, got ${describe(html)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`html\` must be a boolean, got ${describeValue(html)}.`,
     );
   }
   return { extraTags, html };

@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert';
 
-import { DEFAULT_TAGS, describe, type Level, toLevel } from '../level.js';
+import { describeValue, MessagesError } from '../errors.js';
+import { DEFAULT_TAGS, type Level, toLevel } from '../level.js';
 import {
   checkReadOptions,
   type MessagesOfOptions,
@@ -26,31 +27,33 @@ type Check = { message: string; tags?: string; level?: number };
 
 function toCheck(item: unknown, index: number): Check {
   const bad = (why: string): never => {
-    throw new TypeError(
-      `koa-messages: assertMessages() expected[${index}] ${why}; use a string, { message, tags } or { message, level }.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() expected[${index}] ${why}; use a string, { message, tags } or { message, level }.`,
     );
   };
   if (typeof item === 'string') return { message: item };
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    return bad(`is ${describe(item)}`);
+    return bad(`is ${describeValue(item)}`);
   }
   const { message, tags, level, ...rest } = item as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) bad(`has unknown key ${unknown.map((k) => `\`${k}\``).join(', ')}`);
   if (typeof message !== 'string')
-    bad(`has a \`message\` that is ${describe(message)}, not a string`);
+    bad(`has a \`message\` that is ${describeValue(message)}, not a string`);
   if ((tags === undefined) === (level === undefined))
     bad('must have exactly one of `tags` and `level`');
   if (tags !== undefined) {
-    if (typeof tags !== 'string') bad(`has \`tags\` that are ${describe(tags)}, not a string`);
+    if (typeof tags !== 'string') bad(`has \`tags\` that are ${describeValue(tags)}, not a string`);
     return { message: message as string, tags: tags as string };
   }
   let numeric: number;
   try {
     numeric = toLevel(level, `assertMessages() expected[${index}] level`);
   } catch (error) {
-    throw new TypeError(
-      (error as Error).message.replace(/\.$/, '') +
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      (error as Error).message.replace(/^koa-messages: /, '').replace(/\.$/, '') +
         '; use a string, { message, tags } or { message, level }.',
       { cause: error },
     );
@@ -140,16 +143,18 @@ export function assertMessages(
   options?: AssertMessagesOptions,
 ): void | Promise<void> {
   if (!Array.isArray(expected)) {
-    throw new TypeError(
-      `koa-messages: assertMessages() expected must be an array of messages, got ${describe(expected)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() expected must be an array of messages, got ${describeValue(expected)}.`,
     );
   }
   const checks = expected.map(toCheck);
   const read = checkReadOptions(options, 'assertMessages()', ['ordered']);
   const { ordered = true } = read as AssertMessagesOptions;
   if (typeof ordered !== 'boolean') {
-    throw new TypeError(
-      `koa-messages: assertMessages() option \`ordered\` must be a boolean, got ${describe(ordered)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() option \`ordered\` must be a boolean, got ${describeValue(ordered)}.`,
     );
   }
   const { keys, cookieName } = read;

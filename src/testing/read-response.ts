@@ -2,7 +2,8 @@ import { AssertionError } from 'node:assert';
 
 import type Koa from 'koa';
 
-import { DEFAULT_TAGS, describe } from '../level.js';
+import { describeValue, MessagesError } from '../errors.js';
+import { DEFAULT_TAGS } from '../level.js';
 import { messageSchema, type WireMessage } from '../shared/wire.js';
 import { parseCookieValue } from '../storage/cookie/messages-cookie.js';
 import { isKeygrip, signerFor } from '../storage/cookie/signing.js';
@@ -55,13 +56,14 @@ export function checkReadOptions(
 ): MessagesOfOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `koa-messages: ${caller} options must be an object, got ${describe(options)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${caller} options must be an object, got ${describeValue(options)}.`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== 'keys' && key !== 'cookieName' && !extra.includes(key)) {
-      throw new TypeError(`koa-messages: unknown ${caller} option \`${key}\`.`);
+      throw new MessagesError('ERR_KOA_MESSAGES_ARGUMENT', `unknown ${caller} option \`${key}\`.`);
     }
   }
   const { keys, cookieName } = options as MessagesOfOptions;
@@ -74,16 +76,18 @@ export function checkReadOptions(
       keys.every((k) => (typeof k === 'string' || Buffer.isBuffer(k)) && k.length > 0)
     )
   ) {
-    throw new TypeError(
-      `koa-messages: ${caller} option \`keys\` must be the app's keys (a non-empty list of non-empty strings, or a Keygrip), got ${describe(keys)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${caller} option \`keys\` must be the app's keys (a non-empty list of non-empty strings, or a Keygrip), got ${describeValue(keys)}.`,
     );
   }
   if (
     cookieName !== undefined &&
     (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
   ) {
-    throw new TypeError(
-      `koa-messages: ${caller} option \`cookieName\` must be a cookie name, got ${describe(cookieName)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${caller} option \`cookieName\` must be a cookie name, got ${describeValue(cookieName)}.`,
     );
   }
   return options as MessagesOfOptions;
@@ -178,8 +182,9 @@ export function readResponse(
       response === null ||
       typeof (response as ResponseLike).headers !== 'object')
   ) {
-    throw new TypeError(
-      `koa-messages: ${caller} takes a supertest or fetch response, got ${describe(response)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${caller} takes a supertest or fetch response, got ${describeValue(response)}.`,
     );
   }
   if (options.keys !== undefined) {
