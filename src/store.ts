@@ -63,6 +63,11 @@ export interface StoreInternals {
    * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
    */
   plan(store: MessageStore, consume: boolean): SaveRequest | null;
+  /**
+   * Consume only the pending messages that `match` (connect-flash's `req.flash(type)`): they leave
+   * the pending list at once, and the storage when the response counts as delivered.
+   */
+  take(store: MessageStore, match: (m: Message) => boolean): Message[];
   /** Whether this request read at least one message (its response shows messages). */
   delivered(store: MessageStore): boolean;
   config(store: MessageStore): Config;
@@ -101,6 +106,8 @@ export class MessageStore implements Iterable<Message> {
   #used = false;
   #delivered = false;
   #level: number | undefined;
+  /** What `take` consumed (ctx.flash); `undefined` until then, so the common path pays nothing. */
+  #taken: Set<Message> | undefined;
 
   constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
     this.#ctx = ctx;
@@ -143,7 +150,7 @@ export class MessageStore implements Iterable<Message> {
   /** How many messages are pending (stored + added). Loads, but does not consume. */
   get size(): number {
     this.#compact();
-    return this.#load().length + this.#added.length;
+    return this.#load().length + this.#added.length - (this.#taken?.size ?? 0);
   }
 
   /**
@@ -215,6 +222,7 @@ export class MessageStore implements Iterable<Message> {
     internals = {
       pending: (store) => store.#pending(),
       consume: (store) => store.#consume(),
+      take: (store, match) => store.#take(match),
       plan: (store, consume) => store.#plan(consume),
       delivered: (store) => store.#delivered,
       config: (store) => store.#config,
@@ -223,7 +231,21 @@ export class MessageStore implements Iterable<Message> {
 
   #pending(): Message[] {
     this.#compact();
-    return [...pendingOf(this.#load(), this.#added)];
+    const all = [...pendingOf(this.#load(), this.#added)];
+    const taken = this.#taken;
+    return taken === undefined ? all : all.filter((m) => !taken.has(m));
+  }
+
+  #take(match: (m: Message) => boolean): Message[] {
+    const found = this.#pending().filter(match);
+    if (found.length > 0) {
+      // Taken messages are consumed: no longer pending for keys and dedupe.
+      this.#index = undefined;
+      this.#taken ??= new Set();
+      for (const m of found) this.#taken.add(m);
+      this.#delivered = true;
+    }
+    return found;
   }
 
   #consume(): void {
@@ -237,17 +259,22 @@ export class MessageStore implements Iterable<Message> {
 
   #plan(consume: boolean): SaveRequest | null {
     this.#compact();
+    // What take() consumed leaves the storage only with a response that counts as delivered.
+    const taken = consume ? this.#taken : undefined;
+    const keep = (list: Message[]): Message[] =>
+      taken === undefined ? list : list.filter((m) => !taken.has(m));
     if (consume && this.#used) {
-      const kept = this.#readStored ? [] : this.#load();
-      const added = this.#added.slice(this.#readAdded);
+      const kept = this.#readStored ? [] : keep(this.#load());
+      const added = keep(this.#added.slice(this.#readAdded));
       // Unchanged when nothing stored was consumed and nothing new stays (reading an empty store,
       // or `used = true` with nothing stored), so the storage writes nothing and the response
       // stays cacheable per cookie.
-      const changed = (this.#readStored && this.#load().length > 0) || added.length > 0;
+      const changed =
+        (this.#readStored && this.#load().length > 0) || added.length > 0 || taken !== undefined;
       return saveRequest(kept, added, changed);
     }
-    if (this.#added.length > 0) return saveRequest(this.#load(), this.#added, true);
-    if (this.#stored !== undefined) return saveRequest(this.#stored, [], false);
+    if (this.#added.length > 0) return saveRequest(keep(this.#load()), keep(this.#added), true);
+    if (this.#stored !== undefined) return saveRequest(keep(this.#stored), [], taken !== undefined);
     return null;
   }
 
@@ -262,7 +289,7 @@ export class MessageStore implements Iterable<Message> {
     const dedupe = this.#config.dedupe;
     for (const list of [stored, this.#added.slice(this.#readAdded)]) {
       for (const m of list) {
-        if (this.#dead?.has(m) === true) continue;
+        if (this.#dead?.has(m) === true || this.#taken?.has(m) === true) continue;
         if (m.key !== undefined) {
           const same = index.keys.get(m.key);
           if (same === undefined) index.keys.set(m.key, [m]);

@@ -239,6 +239,35 @@ describe('dedupe and keys', function () {
     });
   }
 
+  it('a keyed message read by ctx.flash(type) is consumed: neither dedupe nor its key sees it', async () => {
+    const { app } = caseApp({
+      kind: 'cookie',
+      options: { flash: true, dedupe: true },
+      routes: {
+        ...routes,
+        '/flash': async (ctx: Context) => {
+          const read = ctx.flash('success');
+          await addFromQuery(ctx);
+          ctx.body = read;
+        },
+      },
+    });
+    const a = agentOf(app);
+    await a
+      .get('/add')
+      .query(q([['success', '3 saved.', '', 'items']]))
+      .expect(303);
+    const read = await a
+      .get('/flash')
+      .query(q([['success', '3 saved.', '', 'items']]))
+      .expect(200);
+    expect(read.body).to.deep.equal(['3 saved.']);
+    // Not a duplicate of the message flash() read: it is added, and shown next time.
+    expect((await a.get('/show').expect(200)).body).to.deep.equal([
+      ['3 saved.', 'success', 'items'],
+    ]);
+  });
+
   it('counts replaced messages out of size within one request (memory storage)', async () => {
     const { app } = caseApp({
       kind: 'memory',
