@@ -13,8 +13,11 @@ export class Message implements StoredMessage {
   readonly extraTags: string;
   /** `true` when the text is trusted HTML (added with `{ html: true }`): `ctx.ajax()` does not escape it. */
   readonly html: boolean;
-  /** The key given at `add(…, { key })` (docs/dedupe.md); `undefined` when none. */
-  readonly key: string | undefined;
+  /**
+   * The key given at `add(…, { key })` (docs/dedupe.md); `undefined` when none. An own property only
+   * when set, so a message without a key has exactly the fields it had before keys existed.
+   */
+  declare readonly key: string | undefined;
   readonly #tagMap: Readonly<Record<number, string>>;
 
   constructor(stored: StoredMessage, tagMap: Readonly<Record<number, string>>) {
@@ -22,7 +25,7 @@ export class Message implements StoredMessage {
     this.message = stored.message;
     this.extraTags = stored.extraTags;
     this.html = stored.html;
-    this.key = stored.key;
+    if (stored.key !== undefined) this.key = stored.key;
     this.#tagMap = tagMap;
   }
 

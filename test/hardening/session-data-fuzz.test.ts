@@ -11,16 +11,20 @@ import { agentOf, caseApp } from './helpers.js';
  * never raise, never pollute a prototype, and be cleaned out of the session.
  */
 
-/** An independent statement of a valid stored entry: [level, text, extraTags?, 1?]. */
+/**
+ * An independent statement of a valid stored entry: [level, text, extraTags?, 1?], or with a key
+ * [level, text, extraTags, 0 or 1, key].
+ */
 function validEntry(entry: unknown): boolean {
-  if (!Array.isArray(entry) || entry.length < 2 || entry.length > 4) return false;
-  const [level, text, extraTags, html] = entry as unknown[];
+  if (!Array.isArray(entry) || entry.length < 2 || entry.length > 5) return false;
+  const [level, text, extraTags, html, key] = entry as unknown[];
   return (
     Number.isSafeInteger(level) &&
     typeof text === 'string' &&
     text !== '' &&
     (entry.length < 3 || typeof extraTags === 'string') &&
-    (entry.length < 4 || html === 1)
+    (entry.length < 4 || html === 1 || html === 0) &&
+    (entry.length < 5 || (typeof key === 'string' && key !== ''))
   );
 }
 
@@ -36,6 +40,14 @@ const entryish = fc.oneof(
     fc.string({ minLength: 1 }),
     fc.string(),
     fc.constantFrom<unknown>(1, 0, true, '1', null),
+  ),
+  // Keyed entries: the flag slot and the key, each valid or not.
+  fc.tuple(
+    fc.integer(),
+    fc.string({ minLength: 1 }),
+    fc.string(),
+    fc.constantFrom<unknown>(1, 0, true, null),
+    fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom<unknown>('', 5, null)),
   ),
   fc.tuple(
     fc.oneof(fc.double(), fc.string(), fc.constant(null), fc.constant(2 ** 60)),
