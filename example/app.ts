@@ -68,7 +68,8 @@ export function createApp({ poll = createPoll(), keys, toastMs = 6000 }: DemoOpt
 
   // Messages live in the koa-session cookie: no server-side store needed.
   app.use(session({ sameSite: 'lax', httpOnly: true }, app));
-  app.use(messages());
+  // htmx: an htmx request whose answer does not list the messages gets them in HX-Trigger.
+  app.use(messages({ htmx: true }));
   // Server-rendered pages: nunjucks through @ladjs/koa-views. `ctx.render()` hands the templates
   // ctx.state, where messages() put `messages`: a template that loops over it consumes them.
   app.use(

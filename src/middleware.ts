@@ -10,6 +10,7 @@ import { type Config, type DropEvent, type MessagesOptions, parseOptions } from 
 import { LEVELS } from './shared/levels.js';
 import type { DropReport, SaveRequest } from './storage/types.js';
 import { DELIVERED, FINISH, MessageStore } from './store.js';
+import { deliverInHeader } from './transport/deliver.js';
 
 const debug = debuglog('koa-messages');
 
@@ -100,6 +101,7 @@ async function finish(
   failed: boolean,
 ): Promise<void> {
   const consume = !failed && ctx.status < 500 && mayConsume(ctx);
+  if (consume) deliverInHeader(ctx, store, config);
   const planned = store[FINISH](consume);
   if (planned === null) return;
   const { plan, dropped } = bound(planned, config.maxMessages);

@@ -71,6 +71,22 @@ export const optionsSchema = z.strictObject({
     .int({ error: 'must be a positive integer' })
     .positive({ error: 'must be a positive integer' })
     .default(100),
+  /**
+   * htmx requests (`HX-Request: true`) whose handler did not show the messages get them in the
+   * `HX-Trigger` response header as a `messages` event (docs/htmx.md).
+   * @default false
+   */
+  htmx: z.boolean({ error: 'must be a boolean' }).default(false),
+  /**
+   * The largest `HX-Trigger` / `X-Messages` header koa-messages writes, in bytes; messages that do
+   * not fit stay pending for the next response. Well under the 8 KB many proxies allow per header.
+   * @default 4096
+   */
+  maxHeaderBytes: z
+    .int({ error: 'must be an integer from 256 to 65536' })
+    .min(256, { error: 'must be an integer from 256 to 65536' })
+    .max(65536, { error: 'must be an integer from 256 to 65536' })
+    .default(4096),
   onDrop: z
     .custom<(event: DropEvent) => void>((value) => typeof value === 'function', {
       message: 'must be a function',
@@ -89,6 +105,8 @@ export interface Config {
   readonly tags: Readonly<Record<number, string>>;
   readonly escape: boolean;
   readonly maxMessages: number;
+  readonly htmx: boolean;
+  readonly maxHeaderBytes: number;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
@@ -116,6 +134,8 @@ export function parseOptions(options: unknown): Config {
     tags: Object.freeze(tags),
     escape: o.escape,
     maxMessages: o.maxMessages,
+    htmx: o.htmx,
+    maxHeaderBytes: o.maxHeaderBytes,
     onDrop: o.onDrop,
   });
 }

@@ -5,6 +5,7 @@ import { Message } from './message.js';
 import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
+import { requestHeader } from './transport/deliver.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {
@@ -19,6 +20,7 @@ export const PENDING = Symbol('koa-messages pending');
 export const CONSUME = Symbol('koa-messages consume');
 export const FINISH = Symbol('koa-messages finish');
 export const DELIVERED = Symbol('koa-messages delivered');
+export const REQUEUE = Symbol('koa-messages requeue');
 
 /**
  * `ctx.messages`: this request's messages (Django's message storage, `BaseStorage`).
@@ -125,6 +127,24 @@ export class MessageStore implements Iterable<Message> {
     this.add('error', message, options);
   }
 
+  /**
+   * Send this response's pending messages in the `X-Messages` response header, for an answer with
+   * no JSON body to carry them (a 204, a file download). Decided at the end of the request, so
+   * messages added later count and the final status applies the delivery rules: not on a failure,
+   * 5xx, HEAD, OPTIONS or prefetch, and not on a redirect (`fetch` follows it and never shows its
+   * headers: the messages stay pending for the followed response). What does not fit in
+   * `maxHeaderBytes` stays pending. Read it in the browser with `ajax()` or `messagesFromHeader()`
+   * from `koa-messages/client`. See docs/htmx.md.
+   *
+   * @example
+   * ctx.messages.success('Report ready.');
+   * ctx.messages.toHeader();
+   * ctx.status = 204;
+   */
+  toHeader(): void {
+    requestHeader(this.#ctx);
+  }
+
   /** Yields stored messages then new ones, and marks them consumed. */
   [Symbol.iterator](): Iterator<Message> {
     const pending = this[PENDING]();
@@ -152,6 +172,11 @@ export class MessageStore implements Iterable<Message> {
     this.#readStored = true;
     if (this.#stored!.length > 0 || this.#added.length > this.#readAdded) this.#delivered = true;
     this.#readAdded = this.#added.length;
+  }
+
+  /** Put messages read but not shown (they did not fit a header) back, pending after everything else. */
+  [REQUEUE](messages: readonly Message[]): void {
+    this.#added.push(...messages);
   }
 
   /** Whether this request read at least one message. */

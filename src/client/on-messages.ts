@@ -51,7 +51,8 @@ export function messagesFromHeader(response: Response): WireMessage[] {
  */
 export function onMessages(
   handler: (messages: WireMessage[], event: Event) => void,
-  target: EventTarget = document,
+  // Through globalThis: the package is also type-checked without the DOM library.
+  target: EventTarget = (globalThis as unknown as { document: EventTarget }).document,
 ): () => void {
   const listener = (event: Event) => {
     const parsed = messagesEventDetailSchema.safeParse((event as CustomEvent).detail);

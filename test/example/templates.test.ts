@@ -54,10 +54,25 @@ describe('server-rendered messages through nunjucks (@ladjs/koa-views)', () => {
     expect((await a.get('/').expect(200)).text).to.contain(`${LIST}</ul>`);
   });
 
+  it('sends the messages of the htmx fragment in HX-Trigger when htmx asks (the demo turns `htmx` on)', async () => {
+    const a = request.agent(createApp({ keys: ['test-key-example-only'] }).callback());
+    const fragment = await a
+      .post('/htmx/choices')
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ text: 'Thé <b>' })
+      .expect(200);
+    expect(fragment.text).to.contain('<span class="choice-text">Thé &lt;b&gt;</span>');
+    expect(fragment.headers['hx-trigger']).to.equal(
+      '{"messages":[{"message":"Added \\u201cTh\\u00e9 &lt;b&gt;\\u201d to the poll.","tags":"success"}]}',
+    );
+    expect((await a.get('/').expect(200)).text).to.contain(`${LIST}</ul>`);
+  });
+
   it('leaves the messages pending when the template does not iterate them (the demo’s results fragment)', async () => {
     const a = request.agent(createApp({ keys: ['test-key-example-only'] }).callback());
-    // htmx's route answers with _results.njk, which never mentions `messages`; without the `htmx`
-    // option nothing else delivers them, so they wait for the next full page.
+    // htmx's route answers with _results.njk, which never mentions `messages`; asked without
+    // HX-Request (a plain client), nothing else delivers them, so they wait for the next full page.
     const fragment = await a.post('/htmx/choices').type('form').send({ text: 'Tea' }).expect(200);
     expect(fragment.text).to.match(/^<section class="way results" id="results"/);
     expect(fragment.text).to.contain('<span class="choice-text">Tea</span>');
