@@ -79,7 +79,8 @@ const CASES: Case[] = [
     path: '/plain',
     perBlock: 30_000,
     jar: login,
-    variants: ['baseline', 'km-session'],
+    // km-session-2 is the A/A control for km-session-htmx (issue 14: htmx on costs nothing here).
+    variants: ['baseline', 'km-session', 'km-session-2', 'km-session-htmx'],
   },
   {
     id: 'b',
@@ -103,6 +104,8 @@ const CASES: Case[] = [
       'koa-flash',
       'koa-better-flash',
       'km-session',
+      'km-session-2',
+      'km-session-htmx',
       'km-cookie',
     ],
   },

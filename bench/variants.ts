@@ -41,6 +41,8 @@ export const VARIANT_IDS = [
   'koa-flash',
   'koa-better-flash',
   'km-session',
+  'km-session-2',
+  'km-session-htmx',
   'km-cookie',
   'km-fallback',
   'km-redis',
@@ -57,6 +59,8 @@ export const LABELS: Record<VariantId, string> = {
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
+  'km-session-2': "5 koa-messages 'session' again, second process (A/A control)",
+  'km-session-htmx': "5 koa-messages 'session', htmx: true (requests without HX-Request)",
   'km-cookie': "5 koa-messages 'cookie'",
   'km-fallback': "5 koa-messages 'fallback'",
   'km-redis': "5 koa-messages 'redis'",
@@ -174,6 +178,8 @@ const BUILDERS: Record<
   }),
 
   'km-session': () => koaMessages({ storage: 'session' }),
+  'km-session-2': () => koaMessages({ storage: 'session' }),
+  'km-session-htmx': () => koaMessages({ storage: 'session', htmx: true }),
   'km-cookie': () => koaMessages({ storage: 'cookie' }),
   'km-fallback': () => koaMessages({ storage: 'fallback' }),
   'km-redis': async ({ redisUrl }) => {
