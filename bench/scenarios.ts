@@ -182,7 +182,9 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'd',
     amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
-    variants: [...FLASHES, 'floor-headers'],
+    // km-session-htmx: the `htmx` option on, requests without HX-Request (issue 14's budget);
+    // km-session-2 is its A/A control.
+    variants: [...FLASHES, 'floor-headers', 'km-session-2', 'km-session-htmx'],
     async prepare(server) {
       const start = await login(server);
       const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });

@@ -5,7 +5,7 @@ import { Message } from './message.js';
 import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
-import { requestHeader } from './transport/deliver.js';
+import { requestHeader } from './transport/request.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {

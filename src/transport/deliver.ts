@@ -5,16 +5,7 @@ import { MESSAGES_HEADER } from '../shared/wire.js';
 import { CONSUME, type MessageStore, PENDING, REQUEUE } from '../store.js';
 import { encodeList } from './encode.js';
 import { mergeHxTrigger } from './htmx.js';
-
-/** Set on a ctx by `ctx.messages.toHeader()`. */
-export const TO_HEADER = Symbol('koa-messages to header');
-
-type Marked = Context & { [TO_HEADER]?: true };
-
-/** `ctx.messages.toHeader()`: ask for the X-Messages header on this response. */
-export function requestHeader(ctx: Context): void {
-  (ctx as Marked)[TO_HEADER] = true;
-}
+import { type Marked, TO_HEADER } from './request.js';
 
 /** The header this response should carry its messages in, if any. */
 function transportOf(ctx: Context, config: Config): 'x-messages' | 'hx-trigger' | null {
