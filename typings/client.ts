@@ -1,11 +1,10 @@
 // The browser entry's schemas infer the types a page works with.
-import type { levelNameSchema } from 'koa-messages/client';
+import type { levelNameSchema, messagesFromHeader } from 'koa-messages/client';
 import {
   type AjaxResponse,
   ajaxResponseSchema,
   type LevelName,
   messagesEventDetailSchema,
-  messagesFromHeader,
   messagesHeaderSchema,
   onMessages,
   type WireMessage,

@@ -4,6 +4,8 @@ import type { Message } from '../message.js';
 // Everything a header value cannot carry as is: DEL and every non-ASCII code unit. JSON.stringify
 // already escapes the C0 controls, and it escapes lone surrogates, so what is left is ASCII.
 const NON_ASCII = /[\u007f-\uffff]/g;
+// Without the g flag: `test` on a global regex keeps state between calls.
+const HAS_NON_ASCII = /[\u007f-\uffff]/;
 
 const toUnicodeEscape = (ch: string): string =>
   `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -14,7 +16,7 @@ const toUnicodeEscape = (ch: string): string =>
  */
 export function asciiJson(value: unknown): string {
   const json = JSON.stringify(value);
-  return NON_ASCII.test(json) ? json.replace(NON_ASCII, toUnicodeEscape) : json;
+  return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, toUnicodeEscape) : json;
 }
 
 /** The `[…]` list of a header payload and how many of the pending messages it holds. */
