@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 
 import { optionsError } from './errors.js';
+import { MessagesError } from './errors.js';
 import { DEFAULT_TAGS, toLevel } from './level.js';
 import { LEVEL_NAMES, LEVELS } from './shared/levels.js';
 import { cookieOptionsSchema, cookieStorage } from './storage/cookie/cookie-storage.js';
@@ -118,7 +119,10 @@ export interface Config {
 export function parseOptions(options: unknown): Config {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('koa-messages: messages(options) takes an options object.');
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      'messages(options) takes an options object.',
+    );
   }
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 
 import type { Config } from '../options.js';
 import { MESSAGES_HEADER } from '../shared/wire.js';
-import { CONSUME, type MessageStore, PENDING, REQUEUE } from '../store.js';
+import { internals, type MessageStore } from '../store.js';
 import { encodeList } from './encode.js';
 import { mergeHxTrigger } from './htmx.js';
 import { type Marked, TO_HEADER } from './request.js';
@@ -29,7 +29,7 @@ export function deliverInHeader(ctx: Context, store: MessageStore, config: Confi
   const transport = transportOf(ctx, config);
   if (transport === null || store.used || ctx.headerSent) return;
   if (ctx.status >= 300 && ctx.status < 400) return;
-  const pending = store[PENDING]();
+  const pending = internals.pending(store);
   if (pending.length === 0) return;
 
   const name = transport === 'x-messages' ? MESSAGES_HEADER : 'HX-Trigger';
@@ -49,6 +49,6 @@ export function deliverInHeader(ctx: Context, store: MessageStore, config: Confi
   const value = wrap(json)!;
 
   ctx.set(name, value);
-  store[CONSUME]();
-  if (count < pending.length) store[REQUEUE](pending.slice(count));
+  internals.consume(store);
+  if (count < pending.length) internals.requeue(store, pending.slice(count));
 }

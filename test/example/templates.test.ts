@@ -77,7 +77,9 @@ describe('server-rendered messages through nunjucks (@ladjs/koa-views)', () => {
     expect(fragment.text).to.match(/^<section class="way results" id="results"/);
     expect(fragment.text).to.contain('<span class="choice-text">Tea</span>');
     expect(fragment.text).not.to.contain('Added');
-    expect(fragment.headers['cache-control']).to.equal(undefined);
+    // Private all the same: it wrote the session cookie that now holds the message.
+    expect(fragment.headers['cache-control']).to.equal('private, no-store');
+    expect(fragment.headers['hx-trigger']).to.equal(undefined);
     const page = await a.get('/').expect(200);
     expect(page.text).to.contain(
       `${LIST}<li class="message success"><span class="message-text">Added “Tea” to the poll.</span>${CLOSE}</li></ul>`,

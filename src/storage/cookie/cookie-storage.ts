@@ -1,13 +1,12 @@
 import type { Context } from 'koa';
 
-import { pendingOf } from '../pending.js';
 import type { MessageStorage } from '../types.js';
 import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
 
 export { type CookieOptions, cookieOptionsSchema } from './messages-cookie.js';
 
 /** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
-export interface Seen {
+export interface IncomingCookie {
   readonly present: boolean;
   readonly cleanup: boolean;
 }
@@ -38,7 +37,7 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
   // What load() found, per request: save() needs to know whether a cookie came in, and whether it
   // must go even though the core says nothing changed (`changed: false` when nothing was consumed
   // or added): a bad cookie, or one holding no messages (only the not-finished marker).
-  const seen = new WeakMap<Context, Seen>();
+  const seen = new WeakMap<Context, IncomingCookie>();
 
   return {
     load(ctx) {
@@ -50,11 +49,10 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
       return read.messages;
     },
 
-    save(ctx, { kept, added, changed }) {
+    save(ctx, { pending, changed }) {
       // The core may save without loading (`used = true` set by hand, then add): look at the header only.
       const read = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false };
       if (!changed && !read.cleanup) return;
-      const pending = pendingOf(kept, added);
       if (pending.length === 0) {
         if (read.present) cookie.clear(ctx);
         return;

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 
 import { optionsError } from '../../errors.js';
+import { MessagesError } from '../../errors.js';
 import { decodeMessages, encodeMessage } from '../codec.js';
 import type { StoredMessage } from '../types.js';
 import { type Signer, signerFor } from './signing.js';
@@ -125,8 +126,9 @@ export class MessagesCookie {
     const signer = signerFor(ctx.app, this.#storage);
     // Only a Keygrip with a very long digest can get here (the schema's minimum fits sha512).
     if (base64Length(3) + 1 + signer.tagLength > this.config.maxSize) {
-      throw new TypeError(
-        `koa-messages: option \`cookie.maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_OPTION',
+        `option \`cookie.maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
           `${signer.tagLength}-character signature; raise it.`,
       );
     }
@@ -222,8 +224,9 @@ export class MessagesCookie {
     const { name, path, domain, secure, httpOnly, sameSite } = this.config;
     if (secure === true && !ctx.secure) {
       // The `cookies` package would throw a bare Error here; say what to change.
-      throw new TypeError(
-        `koa-messages: option \`cookie.secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_OPTION',
+        `option \`cookie.secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
           'set app.proxy = true so Koa trusts X-Forwarded-Proto).',
       );
     }
