@@ -12,7 +12,12 @@ export { escapeHtml } from './escape.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
 export { Message } from './message.js';
 export { messages } from './middleware.js';
-export { type DropEvent, type MessagesOptions } from './options.js';
+export {
+  type DropEvent,
+  type MessagesOptions,
+  type StorageName,
+  type TagOptions,
+} from './options.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,

@@ -8,8 +8,9 @@ import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 import { respondAjax } from './ajax-response.js';
 import { carryCookies, commit, setCookies } from './commit.js';
 import { MessagesError } from './errors.js';
-import { type MessagesOptions, parseOptions } from './options.js';
+import { type Config, type MessagesOptions, parseOptions } from './options.js';
 import { LEVELS } from './shared/levels.js';
+import { resolveStorage } from './storage/named.js';
 import { MessageStore } from './store.js';
 
 const debug = debuglog('koa-messages');
@@ -97,8 +98,9 @@ function sharedKoaContext(): object | undefined {
 export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   options?: MessagesOptions,
 ): Middleware<StateT, ContextT> {
-  const config = parseOptions(options);
-  const { storage } = config;
+  const parsed = parseOptions(options);
+  const storage = resolveStorage(parsed.storage);
+  const config: Config = Object.freeze({ ...parsed.core, storage });
   const shared = sharedKoaContext();
   if (shared !== undefined) extendContext(shared);
 

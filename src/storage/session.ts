@@ -112,6 +112,26 @@ export function sessionKeyProblem(key: string): string | undefined {
 }
 
 /**
+ * A `sessionKey` option, checked: the default when omitted.
+ *
+ * @param caller - names the function in the error, e.g. `messages()`.
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for a key koa-session would not save or that
+ *   its session object already uses.
+ */
+export function checkSessionKey(key: unknown, caller: string): string {
+  if (key === undefined) return 'messages';
+  const problem =
+    typeof key !== 'string' || key === '' ? 'must be a non-empty string' : sessionKeyProblem(key);
+  if (problem !== undefined) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `invalid ${caller} options: option \`sessionKey\` ${problem}.`,
+    );
+  }
+  return key as string;
+}
+
+/**
  * `storage: 'session'` (the default): messages in the koa-session session under `key`, as a
  * list of compact tuples (see `codec.ts`).
  *

@@ -548,6 +548,26 @@ const optionRows: [string, unknown, string][] = [
     `${INVALID} unknown option \`cookie.maxAge\`.`,
   ],
   [
+    "cookie with storage 'session' (it would be ignored)",
+    { storage: 'session', cookie: { maxSize: 999 } },
+    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to storage 'session'.`,
+  ],
+  [
+    "sessionKey with storage 'memory'",
+    { storage: 'memory', sessionKey: 'flash' },
+    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to storage 'memory'.`,
+  ],
+  [
+    'sessionKey with a storage object',
+    { storage: cookieStorage(), sessionKey: 'x' },
+    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
+  ],
+  [
+    'cookie with a storage object',
+    { storage: cookieStorage(), cookie: { maxSize: 999 } },
+    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
+  ],
+  [
     'two bad options at once',
     { escape: 1, nope: true },
     `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`,

@@ -1,9 +1,14 @@
 import type { Context } from 'koa';
 
 import type { MessageStorage } from '../types.js';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
+import {
+  type CookieConfig,
+  type CookieOptions,
+  MessagesCookie,
+  parseCookieOptions,
+} from './messages-cookie.js';
 
-export { type CookieOptions, cookieOptionsSchema } from './messages-cookie.js';
+export type { CookieOptions } from './messages-cookie.js';
 
 /** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
 export interface IncomingCookie {
@@ -33,7 +38,12 @@ export interface IncomingCookie {
  * // same as: app.use(messages({ storage: 'cookie', cookie: { maxSize: 1024 } }));
  */
 export function cookieStorage(options?: CookieOptions): MessageStorage {
-  const cookie = new MessagesCookie(parseCookieOptions(options, 'cookieStorage()'), 'cookie');
+  return createCookieStorage(parseCookieOptions(options, 'cookieStorage()'));
+}
+
+/** The cookie storage for options already validated (by `cookieStorage()` or `messages()`). */
+export function createCookieStorage(config: CookieConfig): MessageStorage {
+  const cookie = new MessagesCookie(config, 'cookie');
   // What load() found, per request: save() needs to know whether a cookie came in, and whether it
   // must go even though the core says nothing changed (`changed: false` when nothing was consumed
   // or added): a bad cookie, or one holding no messages (only the not-finished marker).

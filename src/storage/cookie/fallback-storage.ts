@@ -5,7 +5,12 @@ import { saveRequest } from '../pending.js';
 import { noteSessionOrder, requireSession, sessionKeyProblem, sessionStorage } from '../session.js';
 import type { MessageStorage } from '../types.js';
 import type { IncomingCookie } from './cookie-storage.js';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
+import {
+  type CookieConfig,
+  type CookieOptions,
+  MessagesCookie,
+  parseCookieOptions,
+} from './messages-cookie.js';
 
 /** Options of {@link fallbackStorage}. */
 export interface FallbackOptions {
@@ -75,10 +80,19 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
       'ERR_KOA_MESSAGES_OPTION',
       `fallbackStorage() option \`sessionKey\` ${problem}.`,
     );
-  const cookie = new MessagesCookie(
-    parseCookieOptions(cookieOptions, 'fallbackStorage()'),
-    'fallback',
-  );
+  return createFallbackStorage(sessionKey, parseCookieOptions(cookieOptions, 'fallbackStorage()'));
+}
+
+/**
+ * The fallback storage for options already validated (by `fallbackStorage()` or `messages()`).
+ *
+ * @param sessionKey - a key `sessionKeyProblem()` accepts.
+ */
+export function createFallbackStorage(
+  sessionKey: string,
+  cookieConfig: CookieConfig,
+): MessageStorage {
+  const cookie = new MessagesCookie(cookieConfig, 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);
   const seen = new WeakMap<Context, FallbackSeen>();
