@@ -22,8 +22,8 @@ const PATH = /^\/[!-:=-~]*$/;
  * not-finished marker. Largest: 4096 bytes, what browsers keep for a whole cookie (RFC 6265
  * section 6.1); a larger value would be dropped by the browser without a word.
  */
-export const MIN_COOKIE_SIZE = 128;
-export const MAX_COOKIE_SIZE = 4096;
+const MIN_COOKIE_SIZE = 128;
+const MAX_COOKIE_SIZE = 4096;
 
 const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_SIZE} (bytes of cookie value)`;
 
@@ -127,7 +127,7 @@ export function parseCookieOptions(options: unknown, caller: string): CookieConf
 const MORE = 0;
 
 /** What the request's messages cookie held. */
-export interface CookieRead {
+interface CookieRead {
   /** A non-empty messages cookie came with the request (valid or not): emptying must delete it. */
   readonly present: boolean;
   /** It was invalid and must be deleted or replaced at the end of the request. */
