@@ -43,6 +43,7 @@ export const VARIANT_IDS = [
   'km-session',
   'km-session-2',
   'km-session-htmx',
+  'km-flash',
   'km-cookie',
   'km-fallback',
   'km-redis',
@@ -61,6 +62,7 @@ export const LABELS: Record<VariantId, string> = {
   'km-session': "5 koa-messages 'session'",
   'km-session-2': "5 koa-messages 'session' again, second process (A/A control)",
   'km-session-htmx': "5 koa-messages 'session', htmx: true (requests without HX-Request)",
+  'km-flash': "5 koa-messages 'session', through ctx.flash (flash: true)",
   'km-cookie': "5 koa-messages 'cookie'",
   'km-fallback': "5 koa-messages 'fallback'",
   'km-redis': "5 koa-messages 'redis'",
@@ -180,6 +182,29 @@ const BUILDERS: Record<
   'km-session': () => koaMessages({ storage: 'session' }),
   'km-session-2': () => koaMessages({ storage: 'session' }),
   'km-session-htmx': () => koaMessages({ storage: 'session', htmx: true }),
+  // connect-flash's API over the same store: add with ctx.flash(type, text), read with ctx.flash()
+  // and answer through ctx.ajax() (which then finds nothing pending and keeps the data's own
+  // `messages`), so the body and headers are those of km-session and only the flash layer differs.
+  'km-flash': () => {
+    const base = koaMessages({ storage: 'session', flash: true });
+    type FlashFn = {
+      (type: string, text: string): number;
+      (): Record<string, string[]>;
+    };
+    const flashOf = (ctx: Context) => ctx as unknown as { flash: FlashFn };
+    return {
+      middleware: base.middleware,
+      add: (ctx, text) => {
+        flashOf(ctx).flash('success', text);
+      },
+      read: (ctx, data) => {
+        const list: WireMessage[] = [];
+        for (const [tags, texts] of Object.entries(flashOf(ctx).flash()))
+          for (const message of texts) list.push({ message, tags });
+        ctx.ajax(list.length === 0 ? data : { ...data, messages: list });
+      },
+    };
+  },
   'km-cookie': () => koaMessages({ storage: 'cookie' }),
   'km-fallback': () => koaMessages({ storage: 'fallback' }),
   'km-redis': async ({ redisUrl }) => {
