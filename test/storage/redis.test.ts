@@ -174,6 +174,38 @@ describe('redisStorage()', function () {
     });
   });
 
+  describe('keys', () => {
+    it('stores a visitor’s messages under prefix + {id}, the id being the cluster hash tag', async () => {
+      const browser = new Browser(app());
+      await browser.go('post', '/add');
+      const id = browser.jar.get('koa-messages');
+      expect(await admin.keys('*')).to.deep.equal([`koa-messages:{${id}}`]);
+    });
+
+    it('also claims a key the previous version wrote (prefix + id), older messages first', async () => {
+      const keyed = app({ key: (ctx) => ctx.get('x-user') || undefined, hint: false });
+      const browser = new Browser(keyed);
+      await admin.rpush('koa-messages:carol', '[25,"from 0.1"]');
+      await browser.send('post', '/add?text=from%200.2').set('x-user', 'carol');
+      expect((await browser.send('get', '/show').set('x-user', 'carol')).text).to.equal(
+        '{"messages":[{"message":"from 0.1","tags":"success"},{"message":"from 0.2","tags":"success"}]}',
+      );
+      expect(await admin.keys('*')).to.deep.equal([]);
+    });
+
+    it('never reads another visitor’s key as an old-style key: ids with braces have none', async () => {
+      const keyed = app({ key: (ctx) => ctx.get('x-user') || undefined, hint: false });
+      const browser = new Browser(keyed);
+      await browser.send('post', '/add?text=For%20Bob.').set('x-user', 'bob');
+      // "{bob}"'s old-style key would be koa-messages:{bob}, which is bob's key now.
+      expect((await browser.send('get', '/show').set('x-user', '{bob}')).text).to.equal('{}');
+      expect(await admin.keys('*')).to.deep.equal(['koa-messages:{bob}']);
+      expect((await browser.send('get', '/show').set('x-user', 'bob')).text).to.equal(
+        '{"messages":[{"message":"For Bob.","tags":"success"}]}',
+      );
+    });
+  });
+
   describe('Redis commands per request', () => {
     async function counted(fn: () => Promise<unknown>) {
       const before = await commandsRun(admin);
@@ -230,7 +262,7 @@ describe('redisStorage()', function () {
       const keyed = app({ key: (ctx) => ctx.get('x-user') || undefined, hint: false });
       const browser = new Browser(keyed);
       await admin.rpush(
-        'koa-messages:alice',
+        'koa-messages:{alice}',
         '[25,"ok one"]',
         'not json',
         '{"level":25}',
@@ -238,7 +270,7 @@ describe('redisStorage()', function () {
         '[20,"ok two","tag",1]',
         '[20,"bad html flag","",2]',
       );
-      await admin.set('koa-messages:bob', 'a string, not a list');
+      await admin.set('koa-messages:{bob}', 'a string, not a list');
       expect((await browser.send('get', '/show').set('x-user', 'alice')).text).to.equal(
         '{"messages":[{"message":"ok one","tags":"success"},{"message":"ok two","tags":"tag info"}]}',
       );
@@ -401,7 +433,8 @@ describe('redisStorage()', function () {
     it('names the option that is wrong', () => {
       expect(() => redisStorage({} as RedisStorageOptions)).to.throw(
         TypeError,
-        'koa-messages: invalid redisStorage() options: option `client` must be an ioredis client (new Redis(...)).',
+        'koa-messages: invalid redisStorage() options: option `client` must be an ioredis client (new Redis(...) or new Cluster([...])) ' +
+          'or a node-redis one (createClient() or createCluster()).',
       );
       expect(() => redisStorage({ client, timeout: 0 })).to.throw(
         TypeError,
