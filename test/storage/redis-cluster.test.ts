@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 
+import type { DropEvent } from '../../src/index.js';
+import { redisStorage } from '../../src/redis.js';
+import { buildApp } from '../helpers/app.js';
+import { Browser } from '../helpers/browser.js';
 import type { CookieJar } from '../helpers/cookie-jar.js';
 import {
   type AppProcess,
@@ -17,8 +21,9 @@ import {
   stopApp,
   visit,
 } from '../helpers/delivery-workload.js';
-import { commandsRun, connectClient } from '../helpers/redis-client.js';
+import { clientOf, commandsRun, connectClient, type TestClient } from '../helpers/redis-client.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
+import { freePort } from '../helpers/redis-server.js';
 
 /**
  * The hostile workload of redis-concurrency.test.ts against a real Redis Cluster (three masters,
@@ -26,7 +31,7 @@ import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.j
  * parallel requests at both with one cookie jar. Keys are hash-tagged per visitor id and each
  * claim touches one id, so no command crosses slots (docs/redis-cluster.md).
  */
-describe('redisStorage() on a Redis Cluster across two processes', function () {
+describe('redisStorage() on a Redis Cluster', function () {
   this.timeout(120_000);
   let cluster: RedisCluster;
   let masters: Redis[] = [];
@@ -49,7 +54,7 @@ describe('redisStorage() on a Redis Cluster across two processes', function () {
   }
 
   for (const kind of ['ioredis', 'node-redis'] as const satisfies readonly ClientKind[]) {
-    describe(`with ${kind}`, () => {
+    describe(`across two processes, with ${kind}`, () => {
       const apps: AppProcess[] = [];
       before(async () => {
         const ports = cluster.startup.map((n) => n.port);
@@ -93,4 +98,90 @@ describe('redisStorage() on a Redis Cluster across two processes', function () {
       });
     });
   }
+
+  describe('faults', () => {
+    const TIMEOUT = 300;
+    let drops: DropEvent[];
+    const clients: TestClient[] = [];
+    beforeEach(() => {
+      drops = [];
+    });
+    afterEach(() => {
+      for (const c of clients.splice(0)) c.close();
+    });
+
+    function app(testClient: TestClient) {
+      clients.push(testClient);
+      return buildApp({
+        session: false,
+        options: {
+          storage: redisStorage({ client: testClient.client, timeout: TIMEOUT }),
+          onDrop: (event) => drops.push(event),
+        },
+        routes: {
+          '/add': (ctx) => {
+            ctx.messages.info(String(ctx.query['text']));
+            ctx.body = 'added';
+          },
+          '/show': (ctx) => {
+            ctx.ajax({});
+          },
+        },
+      });
+    }
+
+    /** Each request answered, none waiting more than the documented 4 × timeout (a hang detector). */
+    async function timed(browser: Browser, method: 'get' | 'post', path: string) {
+      const started = performance.now();
+      const res = await browser.go(method, path);
+      expect(performance.now() - started).to.be.below(4 * TIMEOUT + 1000);
+      return res;
+    }
+
+    for (const kind of ['ioredis', 'node-redis'] as const) {
+      describe(`with ${kind}`, () => {
+        it('delivers normally when the first start-up node is down', async () => {
+          const ports = [await freePort(), ...cluster.startup.map((n) => n.port)];
+          const browser = new Browser(app(await clientOf(kind, { cluster: ports })));
+          for (let i = 0; i < 10; i++) {
+            await timed(browser, 'post', `/add?text=m${i}`);
+            expect((await timed(browser, 'get', '/show')).text).to.equal(
+              `{"messages":[{"message":"m${i}","tags":"info"}]}`,
+            );
+          }
+          expect(drops).to.deep.equal([]);
+        });
+
+        it('answers every request and reports the adds to onDrop when no start-up node answers', async () => {
+          const ports = [await freePort(), await freePort()];
+          const browser = new Browser(app(await clientOf(kind, { cluster: ports })));
+          for (let i = 0; i < 3; i++) {
+            expect((await timed(browser, 'post', `/add?text=lost${i}`)).text).to.equal('added');
+            expect((await timed(browser, 'get', '/show')).text).to.equal('{}');
+          }
+          expect(drops.map((d) => [d.reason, d.messages.map((m) => m.message)])).to.deep.equal([
+            ['storage-error', ['lost0']],
+            ['storage-error', ['lost1']],
+            ['storage-error', ['lost2']],
+          ]);
+        });
+
+        it('reports every add to onDrop, naming the mistake, when a standalone client is connected to a cluster node', async () => {
+          const browser = new Browser(app(await clientOf(kind, cluster.startup[0]!.port)));
+          for (let i = 0; i < 3; i++) {
+            expect((await timed(browser, 'post', `/add?text=m${i}`)).text).to.equal('added');
+            expect((await timed(browser, 'get', '/show')).text).to.equal('{}');
+          }
+          expect(drops.map((d) => [d.reason, d.messages.length, String(d.error)])).to.deep.equal(
+            Array.from({ length: 3 }, () => [
+              'storage-error',
+              1,
+              'Error: koa-messages: redisStorage() option `client` is a standalone client connected to a Redis Cluster node; ' +
+                'pass a cluster client: new Cluster([...]) (ioredis) or createCluster() (node-redis).',
+            ]),
+          );
+        });
+      });
+    }
+  });
 });

@@ -446,6 +446,29 @@ describe('redisStorage()', function () {
       );
     });
 
+    it('refuses a client of a kind it does not support, naming `client`', () => {
+      const message =
+        'koa-messages: invalid redisStorage() options: option `client` must be an ioredis client (new Redis(...) or new Cluster([...])) ' +
+        'or a node-redis one (createClient() or createCluster()).';
+      const keyValueStore = { get: () => undefined, set: () => undefined };
+      for (const wrong of [keyValueStore, RedisClient, 'redis://127.0.0.1:6379', null]) {
+        expect(() => redisStorage({ client: wrong } as unknown as RedisStorageOptions)).to.throw(
+          TypeError,
+          message,
+        );
+      }
+    });
+
+    it('takes a cookie name of letters, digits, - and _ only, as its message says', () => {
+      for (const cookie of ['app.messages', 'a$b', 'a b', '']) {
+        expect(() => redisStorage({ client, cookie })).to.throw(
+          TypeError,
+          'koa-messages: invalid redisStorage() options: option `cookie` must be a cookie name of letters, digits, - and _ only.',
+        );
+      }
+      expect(redisStorage({ client, cookie: 'My_app-2' })).to.have.property('preload');
+    });
+
     it('works with a default ioredis client used before it has connected', async () => {
       const fresh = new RedisClient(server.port, '127.0.0.1');
       try {

@@ -12,6 +12,7 @@ export interface IoRedisClient {
   evalsha(sha: string, numkeys: number, ...args: Arg[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...args: Arg[]): Promise<unknown>;
   time(): Promise<unknown>;
+  info(section: string): Promise<unknown>;
 }
 
 /** An ioredis `Cluster`: its master nodes are ioredis clients too. */
@@ -74,6 +75,33 @@ const isNodeRedisClient = (value: unknown): value is NodeRedisClient =>
 export const isRedisClient = (value: unknown): value is RedisClient =>
   isIoRedis(value) || isNodeRedisCluster(value) || isNodeRedisClient(value);
 
+/**
+ * A standalone client connected to a Redis Cluster node: most keys would answer MOVED, and
+ * nothing can make that work, so the storage keeps failing with this error (reported to
+ * `onDrop` with each message it cannot store) instead of storing the few keys that node owns.
+ */
+export class StandaloneOnClusterError extends Error {
+  constructor() {
+    super(
+      'koa-messages: redisStorage() option `client` is a standalone client connected to a Redis Cluster node; ' +
+        'pass a cluster client: new Cluster([...]) (ioredis) or createCluster() (node-redis).',
+    );
+  }
+}
+
+/**
+ * TIME on a standalone server, with INFO cluster beside it (same round trip) to catch a
+ * standalone client pointed at a cluster node. A server that refuses INFO is taken as standalone.
+ */
+async function standaloneTime(
+  time: () => Promise<unknown>,
+  info: () => Promise<unknown>,
+  observe: (serverMs: number) => void,
+): Promise<void> {
+  const [, text] = await Promise.all([timeAll([time], observe), info().catch(() => '')]);
+  if (/^cluster_enabled:1\b/m.test(String(text))) throw new StandaloneOnClusterError();
+}
+
 /** Server time in ms from a TIME reply (`[seconds, microseconds]`, as strings or numbers). */
 function timeMs(reply: unknown): number {
   if (!Array.isArray(reply) || reply.length < 2) return Number.NaN;
@@ -100,7 +128,12 @@ function fromIoRedis(client: IoRedisClient): ScriptClient {
     evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
     eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
     async times(observe) {
-      if (!cluster) return timeAll([() => client.time()], observe);
+      if (!cluster)
+        return standaloneTime(
+          () => client.time(),
+          () => client.info('cluster'),
+          observe,
+        );
       // Before the cluster is ready it knows no nodes; TIME through the cluster waits for that.
       let masters = (client as IoRedisCluster).nodes('master');
       if (masters.length === 0) {
@@ -127,7 +160,12 @@ function fromNodeRedis(client: NodeRedisClient): ScriptClient {
     cluster: false,
     evalsha: (sha, keys, args) => client.sendCommand(['EVALSHA', ...scriptArgs(sha, keys, args)]),
     eval: (script, keys, args) => client.sendCommand(['EVAL', ...scriptArgs(script, keys, args)]),
-    times: (observe) => timeAll([() => client.sendCommand(['TIME'])], observe),
+    times: (observe) =>
+      standaloneTime(
+        () => client.sendCommand(['TIME']),
+        () => client.sendCommand(['INFO', 'cluster']),
+        observe,
+      ),
   };
 }
 

@@ -7,7 +7,12 @@ import { z } from 'zod';
 import { optionsError } from '../../errors.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import type { DropReport, MessageStorage, StoredMessage } from '../types.js';
-import { isRedisClient, type RedisClient, scriptClient } from './client.js';
+import {
+  isRedisClient,
+  type RedisClient,
+  scriptClient,
+  StandaloneOnClusterError,
+} from './client.js';
 import { CLAIM, runScript, SAVE } from './scripts.js';
 import { ServerClock } from './server-clock.js';
 import {
@@ -43,8 +48,9 @@ export const redisOptionsSchema = z.strictObject({
     .optional(),
   cookie: z
     .string()
-    .regex(/^[!#$%&'*+\-^_`|~0-9A-Za-z]+$/, {
-      message: 'must be a cookie name (letters, digits, - and _; no dot)',
+    // No dot: the hint cookies are `<cookie>.p.<token>` and the signature `<name>.sig`.
+    .regex(/^[A-Za-z0-9_-]+$/, {
+      message: 'must be a cookie name of letters, digits, - and _ only',
     })
     .default('koa-messages'),
   hint: z.boolean().default(true),
@@ -182,6 +188,8 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const states = new WeakMap<Context, RequestState>();
   const clock = new ServerClock(client.cluster);
   let learning: Promise<void> | undefined;
+  /** A client that cannot work with this server (see StandaloneOnClusterError). */
+  let unusable: Error | undefined;
 
   // The hash tag puts everything of one id in one cluster slot (docs/redis-cluster.md).
   const keyOf = (id: string) => `${prefix}{${id}}`;
@@ -195,7 +203,12 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   function learnClock(): Promise<void> {
     learning ??= (async () => {
       clock.startPeriod();
-      await client.times((serverMs) => clock.observe(serverMs, true));
+      try {
+        await client.times((serverMs) => clock.observe(serverMs, true));
+      } catch (error) {
+        if (error instanceof StandaloneOnClusterError) unusable = error;
+        throw error;
+      }
     })().finally(() => (learning = undefined));
     return learning;
   }
@@ -207,6 +220,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     args: readonly (string | number)[],
     giveUpAt: number,
   ): Promise<Reply> {
+    if (unusable !== undefined) throw unusable;
     if (!clock.known) await learnClock();
     const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
     if (!Array.isArray(reply) || reply.length < 2)
