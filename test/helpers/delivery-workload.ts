@@ -24,8 +24,9 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/redis-app.ts', import.meta.ur
 /** Which storage the app process uses: `redis` (default), or a built-in one. */
 export type FixtureStorage = 'redis' | 'session' | 'cookie' | 'fallback';
 
-/** Which Redis client library the app process uses. */
-export type ClientKind = 'ioredis' | 'node-redis';
+/** The Redis client libraries the storage supports; the Redis suites run with each. */
+export const CLIENT_KINDS = ['ioredis', 'node-redis'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
 
 /** Where the app's Redis is: one server's port, or a cluster's start-up ports. */
 export type RedisTarget = number | { readonly cluster: readonly number[] };

@@ -22,7 +22,7 @@ interface IoRedisCluster extends IoRedisClient {
 
 /** A node-redis (`redis` ≥ 5) client from `createClient()`. */
 export interface NodeRedisClient {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
   evalSha: unknown;
 }
 
@@ -32,6 +32,7 @@ export interface NodeRedisCluster {
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
     args: string[],
+    options?: { timeout?: number },
   ): Promise<unknown>;
   readonly masters: readonly unknown[];
   nodeClient(node: never): Promise<NodeRedisClient> | NodeRedisClient;
@@ -155,11 +156,20 @@ const scriptArgs = (head: string, keys: readonly string[], args: readonly Arg[])
   ...args.map(String),
 ];
 
+/**
+ * The storage times its commands itself and needs the late answer of a claim (it carries what
+ * the claim took), so its commands opt out of node-redis's own `commandOptions.timeout` (5 s by
+ * default in v6). node-redis 6.3 does not reject a command already written at that timeout
+ * anyway (tested); this keeps it so if a later version does.
+ */
+const NO_TIMEOUT = { timeout: 0 } as const;
+
 function fromNodeRedis(client: NodeRedisClient): ScriptClient {
+  const send = (args: string[]) => client.sendCommand(args, NO_TIMEOUT);
   return {
     cluster: false,
-    evalsha: (sha, keys, args) => client.sendCommand(['EVALSHA', ...scriptArgs(sha, keys, args)]),
-    eval: (script, keys, args) => client.sendCommand(['EVAL', ...scriptArgs(script, keys, args)]),
+    evalsha: (sha, keys, args) => send(['EVALSHA', ...scriptArgs(sha, keys, args)]),
+    eval: (script, keys, args) => send(['EVAL', ...scriptArgs(script, keys, args)]),
     times: (observe) =>
       standaloneTime(
         () => client.sendCommand(['TIME']),
@@ -172,7 +182,7 @@ function fromNodeRedis(client: NodeRedisClient): ScriptClient {
 function fromNodeRedisCluster(cluster: NodeRedisCluster): ScriptClient {
   // node-redis routes a command by the key given apart from the arguments: the first key.
   const send = (keys: readonly string[], args: string[]) =>
-    cluster.sendCommand(keys[0], false, args);
+    cluster.sendCommand(keys[0], false, args, NO_TIMEOUT);
   return {
     cluster: true,
     evalsha: (sha, keys, args) => send(keys, ['EVALSHA', ...scriptArgs(sha, keys, args)]),

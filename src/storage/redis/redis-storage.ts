@@ -174,8 +174,13 @@ interface RequestState {
 export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const config = Object.freeze(parse(options));
   const { prefix, ttl, timeout } = config;
-  const clientTimeout = (config.client as { options?: { commandTimeout?: unknown } }).options
-    ?.commandTimeout;
+  // ioredis: `commandTimeout` of a Redis client, or of a Cluster's nodes (`redisOptions`).
+  const ioOptions = (
+    config.client as {
+      options?: { commandTimeout?: unknown; redisOptions?: { commandTimeout?: unknown } };
+    }
+  ).options;
+  const clientTimeout = ioOptions?.commandTimeout ?? ioOptions?.redisOptions?.commandTimeout;
   if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
     // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
     // it took, which then could not be given back.
