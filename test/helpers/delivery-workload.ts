@@ -197,10 +197,18 @@ export async function stats(apps: readonly AppProcess[]) {
         (await (await fetch(`${app.base}/stats`)).json()) as {
           dropped: string[];
           errors: string[];
+          dropErrors: Record<string, number>;
         },
     ),
   );
-  return { dropped: all.flatMap((s) => s.dropped), errors: all.flatMap((s) => s.errors) };
+  const dropErrors: Record<string, number> = {};
+  for (const [text, count] of all.flatMap((s) => Object.entries(s.dropErrors)))
+    dropErrors[text] = (dropErrors[text] ?? 0) + count;
+  return {
+    dropped: all.flatMap((s) => s.dropped),
+    errors: all.flatMap((s) => s.errors),
+    dropErrors,
+  };
 }
 
 /**

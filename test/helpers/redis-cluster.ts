@@ -31,6 +31,8 @@ export interface RedisCluster {
   cli(...args: string[]): Promise<string>;
   /** Current masters' ports, from CLUSTER NODES of a live node. */
   masters(): Promise<number[]>;
+  /** Current masters, each with its node id and whether a live replica follows it. */
+  topology(): Promise<{ port: number; id: string; replicated: boolean }[]>;
   /** Wait until every live node says `cluster_state:ok` and agrees on the slot owners. */
   ready(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -129,10 +131,27 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
     },
     cli,
     async masters() {
-      return (await nodesText())
-        .split('\n')
-        .filter((line) => / master /.test(line.replace(/,/g, ' ')) && !/fail/.test(line))
-        .map((line) => Number(/:(\d+)@/.exec(line)![1]));
+      return (await cluster.topology()).map((m) => m.port);
+    },
+    async topology() {
+      const lines = (await nodesText()).split('\n').filter((line) => line.trim() !== '');
+      const parsed = lines.map((line) => {
+        const [id, address, flags, master] = line.split(' ') as [string, string, string, string];
+        return {
+          id,
+          port: Number(/:(\d+)@/.exec(address)![1]),
+          flags: flags.split(','),
+          master,
+        };
+      });
+      const live = parsed.filter((n) => !n.flags.some((f) => f.startsWith('fail')));
+      return live
+        .filter((n) => n.flags.includes('master'))
+        .map((m) => ({
+          port: m.port,
+          id: m.id,
+          replicated: live.some((n) => n.flags.includes('slave') && n.master === m.id),
+        }));
     },
     async ready(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
@@ -145,11 +164,22 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
             ),
         );
         if (states.every((s) => s.includes('cluster_state:ok'))) {
-          // and `redis-cli --cluster check` agrees: every slot covered, one owner each
-          const check = await cli('--cluster', 'check', `127.0.0.1:${nodes.find(alive)!.port}`)
-            .then(() => true)
-            .catch(() => false);
-          if (check) return;
+          // and no live node still sends a slot to a dead master
+          const livePorts = new Set(nodes.filter(alive).map((n) => n.port));
+          const views = await Promise.all(
+            nodes
+              .filter(alive)
+              .map((n) =>
+                cli('-h', '127.0.0.1', '-p', String(n.port), 'CLUSTER', 'NODES').catch(() => ''),
+              ),
+          );
+          const settled = views.every((view) =>
+            view
+              .split('\n')
+              .filter((line) => /[ ,]master[ ,]/.test(line) && !/fail/.test(line))
+              .every((line) => livePorts.has(Number(/:(\d+)@/.exec(line)?.[1]))),
+          );
+          if (settled) return;
         }
         if (Date.now() > until) throw new Error('the Redis cluster did not become ready');
         await new Promise((r) => setTimeout(r, 200));

@@ -189,10 +189,14 @@ function fromNodeRedisCluster(cluster: NodeRedisCluster): ScriptClient {
     eval: (script, keys, args) => send(keys, ['EVAL', ...scriptArgs(script, keys, args)]),
     times: (observe) =>
       timeAll(
-        cluster.masters.map((master) => async () => {
-          const node = await cluster.nodeClient(master as never);
-          return node.sendCommand(['TIME']);
-        }),
+        // While it rediscovers the slots (start-up, after MOVED) node-redis may list no master:
+        // TIME through the cluster then goes to whichever node it reaches.
+        cluster.masters.length === 0
+          ? [() => cluster.sendCommand(undefined, false, ['TIME'], NO_TIMEOUT)]
+          : cluster.masters.map((master) => async () => {
+              const node = await cluster.nodeClient(master as never);
+              return node.sendCommand(['TIME'], NO_TIMEOUT);
+            }),
         observe,
       ),
   };

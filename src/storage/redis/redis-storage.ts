@@ -28,6 +28,8 @@ import {
 const debug = debuglog('koa-messages');
 
 const DAY = 86_400_000;
+/** How far apart (ms) the masters' clocks of a Redis Cluster may be: see server-clock.ts. */
+const CLUSTER_CLOCK_MARGIN = 25;
 
 /** The options of `redisStorage()`. The schema is the type: `z.input` for callers. */
 export const redisOptionsSchema = z.strictObject({
@@ -191,7 +193,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   }
   const client = scriptClient(config.client);
   const states = new WeakMap<Context, RequestState>();
-  const clock = new ServerClock(client.cluster);
+  const clock = new ServerClock(client.cluster ? CLUSTER_CLOCK_MARGIN : 0);
   let learning: Promise<void> | undefined;
   /** A client that cannot work with this server (see StandaloneOnClusterError). */
   let unusable: Error | undefined;
@@ -204,12 +206,12 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const keysOf = (id: string) =>
     client.cluster || /[{}]/.test(id) ? [keyOf(id)] : [keyOf(id), prefix + id];
 
-  /** Learn the server clock (every master's, in a cluster), once per period; shared by callers. */
+  /** Learn the server clock (from every master, in a cluster) on first use; shared by callers. */
   function learnClock(): Promise<void> {
     learning ??= (async () => {
-      clock.startPeriod();
       try {
-        await client.times((serverMs) => clock.observe(serverMs, true));
+        await client.times((serverMs) => clock.observe(serverMs));
+        if (!clock.known) throw new Error('koa-messages: no Redis server answered TIME');
       } catch (error) {
         if (error instanceof StandaloneOnClusterError) unusable = error;
         throw error;

@@ -18,55 +18,34 @@ import { performance } from 'node:perf_hooks';
  * since the two clocks drift apart slowly. This assumes the Redis host's clock does not jump
  * backwards (NTP slews, it does not step, in normal operation).
  *
- * In a Redis Cluster each master has its own clock, and a key's master can change (failover,
- * resharding): there every 10 s period starts with a TIME to every master, and the offset is the
- * smallest of those samples over the last two periods (docs/redis-cluster.md): safe for every
- * master that answered.
+ * In a Redis Cluster each master has its own clock and the samples come from any of them: the
+ * deadline is then taken `margin` ms earlier, safe while the masters' clocks agree within that
+ * (docs/redis-cluster.md). A smallest-sample rule would need no such assumption, but one reply
+ * read late by a busy event loop would then make every script give up early for a while.
  */
 export class ServerClock {
   #offset: number | undefined;
   #sampledAt = -Infinity;
-  /** Cluster: the smallest sample of the previous period, and of the current one. */
-  #previous: number | undefined;
-  readonly #cluster: boolean;
+  readonly #margin: number;
 
   /**
-   * @param cluster - several servers, each with its own clock: the offset must be safe for the
-   *   slowest of them: the smallest sample of the last two 10 s periods, each period starting
-   *   with a TIME to every master (`startPeriod`).
+   * @param margin - ms taken off every deadline: in a cluster, how far apart the masters'
+   *   clocks may be (the samples come from any of them).
    */
-  constructor(cluster = false) {
-    this.#cluster = cluster;
+  constructor(margin = 0) {
+    this.#margin = margin;
   }
 
-  /** Whether a deadline can be computed now; `false` means: ask every master for its time first. */
   get known(): boolean {
-    if (this.#offset === undefined) return false;
-    return !this.#cluster || performance.now() - this.#sampledAt <= PERIOD;
+    return this.#offset !== undefined;
   }
 
-  /** Cluster: a new period begins (call, then observe a TIME from every master). */
-  startPeriod(): void {
-    if (!this.#cluster) return;
-    this.#previous = this.#offset;
-    this.#offset = undefined;
-    this.#sampledAt = performance.now();
-  }
-
-  /**
-   * Record the server time (ms) read from a reply that has just arrived: a script's (`sweep`
-   * false) or a TIME sent to every master at the start of a period (`sweep` true). In a cluster
-   * only the latter count: a script's reply does not say which master sent it.
-   */
-  observe(serverMs: number, sweep = false): void {
-    if (!Number.isFinite(serverMs) || (this.#cluster && !sweep)) return;
+  /** Record the server time (ms) read from a reply that has just arrived. */
+  observe(serverMs: number): void {
+    if (!Number.isFinite(serverMs)) return;
     const now = performance.now();
     const sample = serverMs - now;
-    if (this.#cluster) {
-      if (this.#offset === undefined || sample < this.#offset) this.#offset = sample;
-      return;
-    }
-    if (this.#offset === undefined || sample > this.#offset || now - this.#sampledAt > PERIOD) {
+    if (this.#offset === undefined || sample > this.#offset || now - this.#sampledAt > 10_000) {
       this.#offset = sample;
       this.#sampledAt = now;
     }
@@ -75,10 +54,6 @@ export class ServerClock {
   /** The deadline, in server ms, for a command the app gives up on at local time `giveUpAt` (performance.now() scale). */
   deadline(giveUpAt: number): number {
     if (this.#offset === undefined) throw new Error('koa-messages: server clock not known yet');
-    const offset =
-      this.#previous === undefined ? this.#offset : Math.min(this.#offset, this.#previous);
-    return Math.floor(giveUpAt + offset) - 1;
+    return Math.floor(giveUpAt + this.#offset) - 1 - this.#margin;
   }
 }
-
-const PERIOD = 10_000;
