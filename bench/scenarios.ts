@@ -182,7 +182,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'd',
     amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
-    variants: [...FLASHES, 'floor-headers'],
+    variants: [...FLASHES, 'floor-headers', 'floor-redis'],
     async prepare(server) {
       const start = await login(server);
       const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });

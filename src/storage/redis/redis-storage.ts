@@ -357,8 +357,9 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         if (failure !== undefined) dropped.push(...all);
       }
       if (outstanding !== undefined) {
-        // Still waiting for a claim that timed out. Redis answers one connection in order, so it
-        // has answered by the time the save did; otherwise give it one more timeout.
+        // Still waiting for a claim that timed out. Redis answers one connection in order, so a
+        // claim on the save's server has answered by the time the save did; one on another
+        // cluster node, or one not answered yet, gets one more timeout.
         const taken = await deadline(timeout)
           .within(outstanding)
           .catch(() => undefined);
