@@ -202,7 +202,10 @@ export const SCENARIOS: readonly Scenario[] = [
       });
       return {
         // autocannon clones this for each connection, and again each time round the sequence.
-        context: { jar: start },
+        // A server-side session (floor-redis) would be ONE session shared by all connections
+        // (they start with the same cookie) and lose messages between them: there each
+        // connection starts without cookies and gets its own session at its first add.
+        context: { jar: server.id === 'floor-redis' ? {} : start },
         requests: (check) => [
           {
             ...withJar({ method: 'POST', path: '/add' }),
