@@ -18,8 +18,9 @@ import { Bench } from 'tinybench';
 
 import { plainObjectSchema } from '../src/ajax-response.js';
 import { messages } from '../src/index.js';
-import { parseOptions } from '../src/options.js';
+import { type Config, parseOptions } from '../src/options.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
+import { memoryStorage } from '../src/storage/memory.js';
 import type { StoredMessage } from '../src/storage/types.js';
 import { MessageStore } from '../src/store.js';
 import { BENCH_KEYS, bigData } from './data.js';
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({ options: { quick: { type: 'boolean', defaul
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 // 'memory' storage: load() and save() ignore ctx, so the store runs without a request.
-const config = parseOptions({ storage: 'memory' });
+const config: Config = { ...parseOptions({}).core, storage: memoryStorage() };
 const ctx = {} as Context;
 const three: StoredMessage[] = [
   { level: 25, message: 'Vote recorded.', extraTags: '', html: false },

@@ -3,12 +3,11 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
+import { describeValue, MessagesError } from './errors.js';
 import { escapeHtml } from './escape.js';
 import { markJson, markPrivate } from './headers.js';
-import { describe } from './level.js';
-import type { Config } from './options.js';
 import type { AjaxResponse, WireMessage } from './shared/wire.js';
-import { CONSUME, type MessageStore, PENDING } from './store.js';
+import { internals, type MessageStore } from './store.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */
 export interface AjaxInit {
@@ -21,7 +20,11 @@ export interface AjaxInit {
   headers?: Record<string, string>;
 }
 
-/** What `ctx.ajax()` accepts as data at the type level: objects, not arrays, functions or built-ins. */
+/**
+ * What `ctx.ajax()` accepts as data at the type level: objects, not arrays, functions or built-ins.
+ * A refused type becomes a string literal that says why, so the compiler's error reads "… is not
+ * assignable to … 'ctx.ajax() data must be a plain object …'" rather than "… to 'undefined'".
+ */
 export type AjaxData<T> = T extends
   | readonly unknown[]
   | ((...args: never[]) => unknown)
@@ -30,7 +33,7 @@ export type AjaxData<T> = T extends
   | Map<unknown, unknown>
   | Set<unknown>
   | Promise<unknown>
-  ? never
+  ? 'ctx.ajax() data must be a plain object (an object literal), not an array, a function or a built-in'
   : T;
 
 /** The body `ctx.ajax(data)` answers with: the client's {@link AjaxResponse}. */
@@ -57,10 +60,10 @@ const BODILESS = new Set([204, 205, 304]);
  */
 function parseInit(init: unknown): AjaxInit {
   const fail = (what: string): never => {
-    throw new TypeError(`koa-messages: ctx.ajax() init ${what}.`);
+    throw new MessagesError('ERR_KOA_MESSAGES_ARGUMENT', `ctx.ajax() init ${what}.`);
   };
   if (typeof init !== 'object' || init === null || Array.isArray(init))
-    fail(`must be an object, got ${describe(init)}`);
+    fail(`must be an object, got ${describeValue(init)}`);
   const { status, headers, ...rest } = init as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0)
@@ -75,15 +78,15 @@ function parseInit(init: unknown): AjaxInit {
       BODILESS.has(status as number))
   ) {
     fail(
-      `\`status\` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got ${typeof status === 'number' ? status : describe(status)}`,
+      `\`status\` must be an integer from 200 to 599 other than 204, 205 and 304 (a JSON answer needs a body), got ${typeof status === 'number' ? status : describeValue(status)}`,
     );
   }
   if (headers !== undefined) {
     if (!plainObjectSchema.safeParse(headers).success)
-      fail(`\`headers\` must be a plain object of strings, got ${describe(headers)}`);
+      fail(`\`headers\` must be a plain object of strings, got ${describeValue(headers)}`);
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
       if (typeof value !== 'string')
-        fail(`\`headers\` value of \`${name}\` must be a string, got ${describe(value)}`);
+        fail(`\`headers\` value of \`${name}\` must be a string, got ${describeValue(value)}`);
       try {
         validateHeaderName(name);
       } catch {
@@ -105,27 +108,29 @@ function parseInit(init: unknown): AjaxInit {
  * djem's AjaxResponse: answer JSON with the pending messages merged in, and consume them.
  * Everything that can fail is checked before a message is consumed.
  */
-export function ajax(
+export function respondAjax(
   ctx: Context,
   store: MessageStore,
-  config: Config,
   data: unknown,
   success: unknown,
   init: unknown,
 ): PlainObject {
   if (data === undefined) data = {};
   else if (!plainObjectSchema.safeParse(data).success) {
-    throw new TypeError(
-      `koa-messages: ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got ${describe(data)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.ajax() data must be a plain object (an object literal or Object.create(null)), got ${describeValue(data)}.`,
     );
   }
   const options = init === undefined ? undefined : parseInit(init);
   if (options?.status === undefined && BODILESS.has(ctx.status)) {
-    throw new TypeError(
-      `koa-messages: ctx.ajax() cannot answer with status ${ctx.status}, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.ajax() cannot answer with status ${ctx.status}, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.`,
     );
   }
-  const pending = store[PENDING]();
+  const pending = internals.pending(store);
+  const { escape } = internals.config(store);
   const hasSuccess = success !== undefined && success !== null;
 
   let body = data as PlainObject;
@@ -137,25 +142,27 @@ export function ajax(
       if (hasSuccess) body['success'] = Boolean(success);
       if (pending.length > 0) {
         body['messages'] = pending.map((m): WireMessage => ({
-          message: config.escape && !m.html ? escapeHtml(m.message) : m.message,
+          message: escape && !m.html ? escapeHtml(m.message) : m.message,
           tags: m.tags,
         }));
       }
     }
     json = JSON.stringify(body);
   } catch (error) {
-    throw new TypeError(
-      `koa-messages: ctx.ajax() body cannot be serialized to JSON: ${(error as Error).message}`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.ajax() body cannot be serialized to JSON: ${(error as Error).message}`,
       { cause: error },
     );
   }
   if (json === undefined)
-    throw new TypeError(
-      'koa-messages: ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).',
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      'ctx.ajax() body cannot be serialized to JSON (its toJSON() returned undefined).',
     );
 
   if (pending.length > 0) {
-    store[CONSUME]();
+    internals.consume(store);
     // Now, not only at the end of the request: middleware between messages() and this handler
     // (a response cache, an ETag) sees the answer before messages() finishes.
     markPrivate(ctx);

@@ -1,7 +1,17 @@
 import type { z } from 'zod';
 
+import { MessagesError } from './shared/errors.js';
+
+export {
+  describeValue,
+  isMessagesError,
+  MESSAGES_ERROR_CODES,
+  MessagesError,
+  type MessagesErrorCode,
+} from './shared/errors.js';
+
 /**
- * One Zod issue as a phrase that names the option in backticks, for `koa-messages: …` TypeErrors.
+ * One Zod issue as a phrase that names the option in backticks.
  *
  * @param prefix - the path of the object being parsed (`['cookie']` for the cookie options).
  */
@@ -24,13 +34,14 @@ export function formatIssue(issue: z.core.$ZodIssue, prefix: readonly string[] =
     : `option \`${name}\`: ${message}`;
 }
 
-/** The TypeError for a failed options parse, listing every issue. */
+/** The error for a failed options parse, listing every issue. */
 export function optionsError(
   caller: string,
   error: z.ZodError,
   prefix: readonly string[] = [],
-): TypeError {
-  return new TypeError(
-    `koa-messages: invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`,
+): MessagesError {
+  return new MessagesError(
+    'ERR_KOA_MESSAGES_OPTION',
+    `invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`,
   );
 }

@@ -2,11 +2,22 @@
  * koa-messages: Django's messages framework and djem's AjaxResponse for Koa.
  */
 export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax-response.js';
+export {
+  isMessagesError,
+  MESSAGES_ERROR_CODES,
+  MessagesError,
+  type MessagesErrorCode,
+} from './errors.js';
 export { escapeHtml } from './escape.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
 export { Message } from './message.js';
 export { messages } from './middleware.js';
-export { type DropEvent, type MessagesOptions } from './options.js';
+export {
+  type DropEvent,
+  type MessagesOptions,
+  type StorageName,
+  type TagOptions,
+} from './options.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,
@@ -15,13 +26,6 @@ export {
   messageSchema,
   type WireMessage,
 } from './shared/wire.js';
-export {
-  decodeMessage,
-  decodeMessages,
-  type EncodedMessage,
-  encodedMessageSchema,
-  encodeMessage,
-} from './storage/codec.js';
 export { type CookieOptions, cookieStorage } from './storage/cookie/cookie-storage.js';
 export { type FallbackOptions, fallbackStorage } from './storage/cookie/fallback-storage.js';
 export { memoryStorage } from './storage/memory.js';

@@ -1,3 +1,4 @@
+import { describeValue, MessagesError } from './errors.js';
 import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 
 /** A level: a standard name or any integer. */
@@ -24,37 +25,26 @@ export function toLevel(level: unknown, what: string): number {
   if (typeof level === 'number') {
     if (Number.isSafeInteger(level)) return level;
     if (Number.isInteger(level)) {
-      throw new TypeError(
-        `koa-messages: ${what} must be a safe integer (at most 2^53 - 1 either side of 0), got ${level}.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `${what} must be a safe integer (at most 2^53 - 1 either side of 0), got ${level}.`,
       );
     }
-    throw new TypeError(`koa-messages: ${what} must be an integer or a level name, got ${level}.`);
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${what} must be an integer or a level name, got ${level}.`,
+    );
   }
   if (typeof level === 'string') {
     // Own-property lookup: 'toString' or '__proto__' must not resolve to something on the prototype.
     if (Object.hasOwn(LEVELS, level)) return LEVELS[level as LevelName];
-    throw new TypeError(
-      `koa-messages: ${what} '${level}' is not a level name; use one of ${NAME_LIST} or an integer.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `${what} '${level}' is not a level name; use one of ${NAME_LIST} or an integer.`,
     );
   }
-  throw new TypeError(
-    `koa-messages: ${what} must be an integer or a level name (${NAME_LIST}), got ${describe(level)}.`,
+  throw new MessagesError(
+    'ERR_KOA_MESSAGES_ARGUMENT',
+    `${what} must be an integer or a level name (${NAME_LIST}), got ${describeValue(level)}.`,
   );
-}
-
-/** A short, safe description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') {
-    const proto: unknown = Object.getPrototypeOf(value);
-    const name =
-      proto && typeof proto === 'object' && 'constructor' in proto
-        ? (proto.constructor as { name?: unknown }).name
-        : undefined;
-    return typeof name === 'string' && name !== '' && name !== 'Object'
-      ? `an instance of ${name}`
-      : 'an object';
-  }
-  return typeof value;
 }

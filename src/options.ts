@@ -1,13 +1,10 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { optionsError } from './errors.js';
+import { MessagesError, optionsError } from './errors.js';
 import { DEFAULT_TAGS, toLevel } from './level.js';
-import { LEVEL_NAMES, LEVELS } from './shared/levels.js';
-import { cookieOptionsSchema, cookieStorage } from './storage/cookie/cookie-storage.js';
-import { fallbackStorage } from './storage/cookie/fallback-storage.js';
-import { memoryStorage } from './storage/memory.js';
-import { sessionKeyProblem, sessionStorage } from './storage/session.js';
+import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
+import type { CookieOptions } from './storage/cookie/messages-cookie.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
@@ -16,6 +13,67 @@ export interface DropEvent {
   readonly reason: DropReason;
   readonly messages: readonly StoredMessage[];
   readonly error?: unknown;
+}
+
+/** The built-in storages `messages({ storage })` takes by name. */
+export type StorageName = 'session' | 'cookie' | 'fallback' | 'memory';
+
+/** `tags`: a tag per level, by standard name or by integer. */
+export type TagOptions = { readonly [K in LevelName]?: string } & {
+  readonly [level: number]: string;
+};
+
+/** The options of `messages()`. Every key is optional. */
+export interface MessagesOptions {
+  /**
+   * Where messages wait between requests: a built-in storage by name, or a storage object
+   * (`cookieStorage({...})`, `redisStorage({...})`, your own {@link MessageStorage}).
+   * `'session'` and `'fallback'` need koa-session installed before `messages()`; `'cookie'` and
+   * `'fallback'` need `app.keys`.
+   * @default 'session'
+   */
+  storage?: StorageName | MessageStorage;
+  /**
+   * The session key of storages `'session'` and `'fallback'` given by name (an error with any
+   * other storage). koa-session does not save keys that start with `_`.
+   * @default 'messages'
+   */
+  sessionKey?: string;
+  /**
+   * The messages cookie of storages `'cookie'` and `'fallback'` given by name (an error with any
+   * other storage); see {@link CookieOptions}.
+   * @default { name: 'messages', maxSize: 2048, path: '/', httpOnly: true, sameSite: 'lax' }
+   */
+  cookie?: CookieOptions;
+  /**
+   * The threshold: messages below it are ignored (Django's `MESSAGE_LEVEL`). A level name or any
+   * integer; a request can change it with `ctx.messages.level`.
+   * @default 'info'
+   */
+  level?: LevelName | number;
+  /**
+   * Tags per level, merged over the defaults (Django's `MESSAGE_TAGS`): `{ error: 'danger',
+   * 35: 'notice' }`. `''` hides a level's tag.
+   * @default {}
+   */
+  tags?: TagOptions;
+  /**
+   * HTML-escape message text in `ctx.ajax()` answers (messages added with `html: true` never are).
+   * @default true
+   */
+  escape?: boolean;
+  /**
+   * At most this many messages stay pending per visitor; the oldest beyond it are dropped and
+   * reported to `onDrop` with reason `'max-messages'`.
+   * @default 100
+   */
+  maxMessages?: number;
+  /**
+   * Told about every message that was added but could not be kept (too many, no room in the
+   * cookie, the storage failed). Without it they are logged with `NODE_DEBUG=koa-messages`.
+   * @default undefined
+   */
+  onDrop?: (event: DropEvent) => void;
 }
 
 const isStorage = (value: unknown): value is MessageStorage =>
@@ -36,8 +94,12 @@ const tagKeySchema = z.custom<string>(
   (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
 );
 
-/** The options of `messages()`. The schema is the type: `z.input` for callers, `z.output` inside. */
-export const optionsSchema = z.strictObject({
+/**
+ * The runtime check of {@link MessagesOptions}. `sessionKey` and `cookie` belong to the storage
+ * they configure, which validates them itself (see `storage/named.ts`): here only their presence
+ * counts.
+ */
+const optionsSchema = z.strictObject({
   storage: z
     .union(
       [
@@ -53,15 +115,8 @@ export const optionsSchema = z.strictObject({
       },
     )
     .default('session'),
-  sessionKey: z
-    .string({ error: 'must be a non-empty string' })
-    .min(1, { error: 'must be a non-empty string' })
-    .refine((key) => sessionKeyProblem(key) === undefined, {
-      error: (issue) => sessionKeyProblem(issue.input as string),
-    })
-    .default('messages'),
-  /** The messages cookie of storages 'cookie' and 'fallback' (ignored by the others). */
-  cookie: cookieOptionsSchema.optional(),
+  sessionKey: z.unknown().optional(),
+  cookie: z.unknown().optional(),
   level: levelSchema.default('info'),
   tags: z
     .record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' })
@@ -78,12 +133,19 @@ export const optionsSchema = z.strictObject({
     .optional(),
 });
 
-/** Options of `messages()`; every key is optional. */
-export type MessagesOptions = z.input<typeof optionsSchema>;
+/** Which storages each storage-specific option applies to, when the storage is given by name. */
+const APPLIES_TO = {
+  sessionKey: ['session', 'fallback'],
+  cookie: ['cookie', 'fallback'],
+} as const satisfies Record<'sessionKey' | 'cookie', readonly StorageName[]>;
 
-/** The parsed, frozen configuration one `messages()` middleware runs with. */
-export interface Config {
-  readonly storage: MessageStorage;
+/** What `messages()` hands the storage resolver: a storage object, or a name and its options. */
+export type StorageChoice =
+  | { readonly name: StorageName; readonly sessionKey: unknown; readonly cookie: unknown }
+  | { readonly storage: MessageStorage };
+
+/** The parsed, frozen configuration one `messages()` middleware runs with, less its storage. */
+export interface CoreConfig {
   readonly level: number;
   /** DEFAULT_TAGS with the `tags` option merged over them (Django's MESSAGE_TAGS). */
   readonly tags: Readonly<Record<number, string>>;
@@ -92,51 +154,54 @@ export interface Config {
   readonly onDrop: ((event: DropEvent) => void) | undefined;
 }
 
+/** {@link CoreConfig} with the storage resolved. */
+export interface Config extends CoreConfig {
+  readonly storage: MessageStorage;
+}
+
+const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(' and ');
+
 /**
- * Validate `messages()` options into a new frozen {@link Config}; the caller's object is not touched.
+ * Validate `messages()` options; the caller's object is not touched. Options that configure a
+ * storage are checked here only for whether they apply; the storage validates their values.
  *
- * @throws {TypeError} `koa-messages: …` naming each bad option.
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` naming each bad or inapplicable option.
  */
-export function parseOptions(options: unknown): Config {
+export function parseOptions(options: unknown): { core: CoreConfig; storage: StorageChoice } {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('koa-messages: messages(options) takes an options object.');
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      'messages(options) takes an options object.',
+    );
   }
   const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw optionsError('messages()', parsed.error);
-  }
+  if (!parsed.success) throw optionsError('messages()', parsed.error);
   const o = parsed.data;
+  for (const key of ['sessionKey', 'cookie'] as const) {
+    if (o[key] === undefined) continue;
+    const applies: readonly string[] = APPLIES_TO[key];
+    if (typeof o.storage === 'string' && applies.includes(o.storage)) continue;
+    const given = typeof o.storage === 'string' ? `storage '${o.storage}'` : 'a storage object';
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `invalid messages() options: option \`${key}\` applies to storages ${quoted(applies)} given by name, not to ${given}` +
+        (typeof o.storage === 'string' ? '.' : `; pass it to the storage's own factory instead.`),
+    );
+  }
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
   for (const [key, tag] of Object.entries(o.tags))
     tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
-  return Object.freeze({
-    storage: resolveStorage(o.storage, o),
+  const core: CoreConfig = Object.freeze({
     level: toLevel(o.level, 'level'),
     tags: Object.freeze(tags),
     escape: o.escape,
     maxMessages: o.maxMessages,
     onDrop: o.onDrop,
   });
-}
-
-function resolveStorage(
-  storage: z.output<typeof optionsSchema>['storage'],
-  o: z.output<typeof optionsSchema>,
-): MessageStorage {
-  switch (storage) {
-    case 'session':
-      return sessionStorage(o.sessionKey);
-    case 'cookie':
-      return cookieStorage(o.cookie);
-    case 'fallback':
-      return fallbackStorage({
-        sessionKey: o.sessionKey,
-        ...(o.cookie === undefined ? {} : { cookie: o.cookie }),
-      });
-    case 'memory':
-      return memoryStorage();
-    default:
-      return storage;
-  }
+  const storage: StorageChoice =
+    typeof o.storage === 'string'
+      ? { name: o.storage, sessionKey: o.sessionKey, cookie: o.cookie }
+      : { storage: o.storage };
+  return { core, storage };
 }

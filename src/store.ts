@@ -1,24 +1,52 @@
 import type { Context } from 'koa';
 
-import { describe, type Level, toLevel } from './level.js';
+import { describeValue, MessagesError } from './errors.js';
+import { type Level, toLevel } from './level.js';
 import { Message } from './message.js';
 import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
+import { pendingOf, saveRequest } from './storage/pending.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {
-  /** Space-separated tags put before the level tag in `tags` (Django's `extra_tags`). */
-  extraTags?: string;
-  /** The text is trusted HTML: `ctx.ajax()` sends it unescaped. Never set this for text with user input. */
+  /**
+   * Space-separated tags put before the level tag in `tags` (Django's `extra_tags`); `null` (Django's
+   * `None`) means none.
+   * @default ''
+   */
+  extraTags?: string | null;
+  /**
+   * The text is trusted HTML: `ctx.ajax()` sends it unescaped. Never set this for text with user input.
+   * @default false
+   */
   html?: boolean;
 }
 
-// Internal hooks for the middleware and ctx.ajax(): symbol keys keep them off the public type.
-export const PENDING = Symbol('koa-messages pending');
-export const CONSUME = Symbol('koa-messages consume');
-export const FINISH = Symbol('koa-messages finish');
-export const DELIVERED = Symbol('koa-messages delivered');
+/**
+ * What the middleware, `ctx.ajax()` and the end of the request need from a store, and users must
+ * not reach: module-private accessors set by the class's static block (which may read `#` fields),
+ * so nothing of it is on the public type or on `ctx`.
+ */
+export interface StoreInternals {
+  /** Every pending message (stored, then added), without consuming. */
+  pending(store: MessageStore): Message[];
+  /** Mark everything pending as read, as iteration does. */
+  consume(store: MessageStore): void;
+  /**
+   * Django's `update()`: what stays pending at the end of the request, or `null` when the request
+   * neither loaded nor added anything (the storage is left alone).
+   *
+   * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
+   */
+  plan(store: MessageStore, consume: boolean): SaveRequest | null;
+  /** Whether this request read at least one message (its response shows messages). */
+  delivered(store: MessageStore): boolean;
+  config(store: MessageStore): Config;
+}
+
+// Assigned once, by MessageStore's static block below.
+export let internals!: StoreInternals;
 
 /**
  * `ctx.messages`: this request's messages (Django's message storage, `BaseStorage`).
@@ -72,8 +100,9 @@ export class MessageStore implements Iterable<Message> {
 
   set used(value: boolean) {
     if (typeof value !== 'boolean') {
-      throw new TypeError(
-        `koa-messages: ctx.messages.used must be a boolean, got ${describe(value)}.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `ctx.messages.used must be a boolean, got ${describeValue(value)}.`,
       );
     }
     this.#used = value;
@@ -96,8 +125,9 @@ export class MessageStore implements Iterable<Message> {
   add(level: Level, message: string, options?: AddOptions): void {
     const numeric = toLevel(level, 'ctx.messages.add() level');
     if (typeof message !== 'string') {
-      throw new TypeError(
-        `koa-messages: ctx.messages.add() message must be a string, got ${describe(message)}.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `ctx.messages.add() message must be a string, got ${describeValue(message)}.`,
       );
     }
     const { extraTags, html } = checkAddOptions(options);
@@ -127,8 +157,8 @@ export class MessageStore implements Iterable<Message> {
 
   /** Yields stored messages then new ones, and marks them consumed. */
   [Symbol.iterator](): Iterator<Message> {
-    const pending = this[PENDING]();
-    this[CONSUME]();
+    const pending = this.#pending();
+    this.#consume();
     return pending[Symbol.iterator]();
   }
 
@@ -136,45 +166,39 @@ export class MessageStore implements Iterable<Message> {
     return 'MessageStore';
   }
 
-  /** Every pending message, without consuming. */
-  [PENDING](): Message[] {
-    const stored = this.#load();
-    return stored.length === 0
-      ? this.#added.slice()
-      : this.#added.length === 0
-        ? stored.slice()
-        : [...stored, ...this.#added];
+  static {
+    internals = {
+      pending: (store) => store.#pending(),
+      consume: (store) => store.#consume(),
+      plan: (store, consume) => store.#plan(consume),
+      delivered: (store) => store.#delivered,
+      config: (store) => store.#config,
+    };
   }
 
-  /** Mark everything pending as read (what iteration does). */
-  [CONSUME](): void {
+  #pending(): Message[] {
+    return [...pendingOf(this.#load(), this.#added)];
+  }
+
+  #consume(): void {
     this.#used = true;
     this.#readStored = true;
     if (this.#stored!.length > 0 || this.#added.length > this.#readAdded) this.#delivered = true;
     this.#readAdded = this.#added.length;
   }
 
-  /** Whether this request read at least one message. */
-  get [DELIVERED](): boolean {
-    return this.#delivered;
-  }
-
-  /**
-   * Django's `update()`: what stays pending at the end of the request, or `null` when the
-   * request neither loaded nor added anything (the storage is left alone).
-   *
-   * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
-   */
-  [FINISH](consume: boolean): SaveRequest | null {
+  #plan(consume: boolean): SaveRequest | null {
     if (consume && this.#used) {
-      return {
-        kept: this.#readStored ? [] : this.#load(),
-        added: this.#added.slice(this.#readAdded),
-        changed: true,
-      };
+      const kept = this.#readStored ? [] : this.#load();
+      const added = this.#added.slice(this.#readAdded);
+      // Unchanged when nothing stored was consumed and nothing new stays (reading an empty store,
+      // or `used = true` with nothing stored), so the storage writes nothing and the response
+      // stays cacheable per cookie.
+      const changed = (this.#readStored && this.#load().length > 0) || added.length > 0;
+      return saveRequest(kept, added, changed);
     }
-    if (this.#added.length > 0) return { kept: this.#load(), added: this.#added, changed: true };
-    if (this.#stored !== undefined) return { kept: this.#stored, added: [], changed: false };
+    if (this.#added.length > 0) return saveRequest(this.#load(), this.#added, true);
+    if (this.#stored !== undefined) return saveRequest(this.#stored, [], false);
     return null;
   }
 
@@ -193,26 +217,31 @@ const NO_OPTIONS = { extraTags: '', html: false } as const;
 function checkAddOptions(options: AddOptions | undefined): { extraTags: string; html: boolean } {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() options must be an object, got ${describe(options)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() options must be an object, got ${describeValue(options)}.`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== 'extraTags' && key !== 'html') {
-      throw new TypeError(
-        `koa-messages: unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_ARGUMENT',
+        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\` or \`html\`.`,
       );
     }
   }
-  const { extraTags = '', html = false } = options;
+  const { extraTags: given, html = false } = options;
+  const extraTags = given ?? '';
   if (typeof extraTags !== 'string') {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() option \`extraTags\` must be a string, got ${describe(extraTags)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`extraTags\` must be a string or null, got ${describeValue(extraTags)}.`,
     );
   }
   if (typeof html !== 'boolean') {
-    throw new TypeError(
-      `koa-messages: ctx.messages.add() option \`html\` must be a boolean, got ${describe(html)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`html\` must be a boolean, got ${describeValue(html)}.`,
     );
   }
   return { extraTags, html };

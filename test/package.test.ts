@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { expect } from 'chai';
 import Koa from 'koa';
@@ -8,6 +12,10 @@ import request from 'supertest';
 import { z } from 'zod';
 
 import { TEST_KEYS } from './helpers/app.js';
+
+const run = promisify(execFile);
+const rootUrl = new URL('../', import.meta.url);
+const root = fileURLToPath(rootUrl);
 
 // Through the package name, as a user imports it: Node resolves these via package.json `exports`
 // to the built files in dist/ (`npm test` builds first). The specifiers are variables so that the
@@ -78,6 +86,7 @@ describe('the published package', () => {
     expect(files).to.deep.equal([
       'client/fetch-ajax.js',
       'client/index.js',
+      'shared/errors.js',
       'shared/levels.js',
       'shared/wire.js',
     ]);
@@ -93,5 +102,28 @@ describe('the published package', () => {
         `${file} imports ${imports.join(', ')}`,
       ).to.equal(true);
     }
+  });
+
+  it('ships the sources its source maps and declaration maps point at', async function () {
+    this.timeout(120_000);
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+    });
+    const files = new Set(
+      (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path),
+    );
+    const maps = [...files].filter((f) => f.endsWith('.map'));
+    expect(maps.length).to.be.greaterThan(10);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(await readFile(new URL(map, rootUrl), 'utf8')) as {
+        sources: string[];
+      };
+      for (const source of sources) {
+        const target = posix.normalize(posix.join(posix.dirname(map), source));
+        if (!files.has(target)) missing.push(`${map} -> ${target}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
   });
 });

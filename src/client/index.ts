@@ -2,6 +2,12 @@
  * koa-messages/client: the browser side. It imports only `zod`, so a bundler can ship it to a
  * page without Koa or any Node module.
  */
+export {
+  isMessagesError,
+  MESSAGES_ERROR_CODES,
+  MessagesError,
+  type MessagesErrorCode,
+} from '../shared/errors.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from '../shared/levels.js';
 export {
   type AjaxResponse,

@@ -21,6 +21,8 @@ export interface SaveRequest {
   readonly kept: readonly StoredMessage[];
   /** Messages added during this request and not consumed, in the order they were added. */
   readonly added: readonly StoredMessage[];
+  /** `kept` then `added`: everything that stays pending, oldest first. */
+  readonly pending: readonly StoredMessage[];
   /**
    * `false` when the pending list is exactly what the storage returned (nothing consumed,
    * nothing added): a storage that rewrites its whole list can skip writing.

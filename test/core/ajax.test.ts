@@ -183,10 +183,10 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
     }).expect(201, '{"id":7}');
   });
 
-  it('does not set caching headers on an answer without messages', async () => {
+  it('leaves an answer without messages cacheable, but only per cookie (it looked for messages)', async () => {
     const res = await get((ctx) => ctx.ajax({ a: 1 }));
     expect(res.headers['cache-control']).to.equal(undefined);
-    expect(res.headers['vary']).to.equal(undefined);
+    expect(res.headers['vary']).to.equal('Cookie');
   });
 });
 

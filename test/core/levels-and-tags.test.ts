@@ -120,6 +120,14 @@ describe('levels, threshold and tags (Django)', () => {
     expect(body).to.deep.equal([' a  b  info']);
   });
 
+  it('takes extraTags: null as no extra tags, as Django takes None', async () => {
+    const result = await inRequest((ctx) => {
+      ctx.messages.info('No extras', { extraTags: null });
+      return [...ctx.messages].map((m) => [m.tags, m.extraTags]);
+    });
+    expect(result).to.deep.equal([['info', '']]);
+  });
+
   it('offers a shortcut per level that adds at that level', async () => {
     const body = await inRequest((ctx) => {
       ctx.messages.level = 'debug';

@@ -9,6 +9,7 @@ import {
   escapeHtml,
   fallbackStorage,
   messages,
+  MessagesError,
   sessionStorage,
 } from '../../src/index.js';
 import { agentOf, caseApp } from './helpers.js';
@@ -157,12 +158,12 @@ const requestRows: Row[] = [
   [
     'add options { extraTags: 5 }',
     (c) => m(c)['add']!('info', 'Saved.', { extraTags: 5 }),
-    'koa-messages: ctx.messages.add() option `extraTags` must be a string, got number.',
+    'koa-messages: ctx.messages.add() option `extraTags` must be a string or null, got number.',
   ],
   [
     "add options { extraTags: ['a', 'b'] }",
     (c) => m(c)['add']!('info', 'Saved.', { extraTags: ['a', 'b'] }),
-    'koa-messages: ctx.messages.add() option `extraTags` must be a string, got an array.',
+    'koa-messages: ctx.messages.add() option `extraTags` must be a string or null, got an array.',
   ],
   [
     "add options { html: 'true' }",
@@ -547,6 +548,26 @@ const optionRows: [string, unknown, string][] = [
     `${INVALID} unknown option \`cookie.maxAge\`.`,
   ],
   [
+    "cookie with storage 'session' (it would be ignored)",
+    { storage: 'session', cookie: { maxSize: 999 } },
+    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to storage 'session'.`,
+  ],
+  [
+    "sessionKey with storage 'memory'",
+    { storage: 'memory', sessionKey: 'flash' },
+    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to storage 'memory'.`,
+  ],
+  [
+    'sessionKey with a storage object',
+    { storage: cookieStorage(), sessionKey: 'x' },
+    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
+  ],
+  [
+    'cookie with a storage object',
+    { storage: cookieStorage(), cookie: { maxSize: 999 } },
+    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
+  ],
+  [
     'two bad options at once',
     { escape: 1, nope: true },
     `${INVALID} option \`escape\`: expected boolean, received number; unknown option \`nope\`.`,
@@ -582,6 +603,7 @@ async function tryBadCall(call: (ctx: Context) => unknown) {
         const left = {
           error:
             thrown instanceof TypeError ? thrown.message : `not a TypeError: ${String(thrown)}`,
+          code: (thrown as { code?: unknown } | undefined)?.code ?? null,
           size: ctx.messages.size,
           used: ctx.messages.used,
           level: ctx.messages.level,
@@ -620,7 +642,9 @@ describe('hardening: bad input to every public function', () => {
         } catch (error) {
           thrown = error;
         }
+        expect(thrown).to.be.instanceOf(MessagesError);
         expect(thrown).to.be.instanceOf(TypeError);
+        expect(thrown).to.have.property('code', 'ERR_KOA_MESSAGES_OPTION');
         expect((thrown as TypeError).message).to.equal(message);
         if (before !== undefined) expect(JSON.stringify(options)).to.equal(before);
       });
@@ -681,7 +705,9 @@ describe('hardening: bad input to every public function', () => {
     ];
     for (const [what, call, message] of rows) {
       it(`rejects ${what} with its exact TypeError`, () => {
-        expect(call).to.throw(TypeError).with.property('message', message);
+        expect(call)
+          .to.throw(MessagesError)
+          .that.includes({ message, code: 'ERR_KOA_MESSAGES_OPTION' });
       });
     }
   });
@@ -770,6 +796,10 @@ describe('hardening: bad input to every public function', () => {
       it(`rejects ${what} with its exact TypeError, leaving nothing half done`, async () => {
         const { left, cacheControl, next } = await tryBadCall(call);
         expect(left['error']).to.equal(message);
+        // Ours carry a code; the engine's own (assigning a getter-only property) does not.
+        expect(left['code']).to.equal(
+          message.startsWith('koa-messages:') ? 'ERR_KOA_MESSAGES_ARGUMENT' : null,
+        );
         // Nothing added, nothing marked read, threshold unchanged, no answer or header left behind.
         expect(left['size']).to.equal(1);
         expect(left['used']).to.equal(false);

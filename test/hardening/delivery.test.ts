@@ -1,12 +1,8 @@
 import { expect } from 'chai';
 import type { Context, Middleware } from 'koa';
 
-import {
-  decodeMessages,
-  encodeMessage,
-  type MessagesOptions,
-  type MessageStorage,
-} from '../../src/index.js';
+import { type MessagesOptions, type MessageStorage } from '../../src/index.js';
+import { decodeMessages, encodeMessage } from '../../src/storage/codec.js';
 import { agentOf, caseApp, readJson, setCookieOf, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
 
@@ -650,11 +646,11 @@ describe('hardening: delivery rules', () => {
       expect(res.headers['vary']).to.equal('Accept-Encoding, Cookie');
     });
 
-    it('leaves a public page that iterated no message cacheable', async () => {
+    it('leaves a public page that iterated no message cacheable, per cookie', async () => {
       const { app } = caseApp({ kind: 'session-cookie', routes });
       const res = await agentOf(app).get('/public-page').expect(200, '[]');
       expect(res.headers['cache-control']).to.equal('public, max-age=600');
-      expect(res.headers['vary']).to.equal('Accept-Encoding');
+      expect(res.headers['vary']).to.equal('Accept-Encoding, Cookie');
     });
 
     it('adds no caching headers to a response that does not touch messages', async () => {
@@ -680,12 +676,12 @@ describe('hardening: delivery rules', () => {
       expect(res.headers['x-content-type-options']).to.equal('nosniff');
     });
 
-    it('marks a ctx.ajax() answer without messages nosniff only', async () => {
+    it('marks a ctx.ajax() answer without messages nosniff and Vary: Cookie, not private', async () => {
       const { app } = caseApp({ kind: 'session-cookie', routes });
       const res = await agentOf(app).get('/ajax').expect(200, '{"ok":1}');
       expect(res.headers['x-content-type-options']).to.equal('nosniff');
       expect(res.headers['cache-control']).to.equal(undefined);
-      expect(res.headers['vary']).to.equal(undefined);
+      expect(res.headers['vary']).to.equal('Cookie');
     });
 
     const unconsumed: [

@@ -113,7 +113,14 @@ export function caseApp({
   const drops: DropEvent[] = [];
   if (STORAGE[kind] === undefined && options.storage === undefined)
     throw new Error(`${kind} needs its storage in options`);
-  app.use(messages({ storage: STORAGE[kind], onDrop: (event) => drops.push(event), ...options }));
+  const storage = STORAGE[kind];
+  app.use(
+    messages({
+      ...(storage === undefined ? {} : { storage }),
+      onDrop: (event) => drops.push(event),
+      ...options,
+    }),
+  );
   const router = new Router();
   for (const [path, handler] of Object.entries(routes)) {
     router.all(path, async (ctx) => {

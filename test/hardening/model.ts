@@ -110,8 +110,10 @@ interface Outcome {
   reads: unknown[][];
   sizes: number[];
   ajaxMessages: ReturnType<typeof wire>;
-  /** The response showed at least one message (so it must be private). */
-  showed: boolean;
+  /** The response showed at least one message, or wrote the storage (so it must be private). */
+  private: boolean;
+  /** The response depends on the visitor's messages (so it must vary by Cookie). */
+  touched: boolean;
 }
 
 const textsOf = (list: Msg[]) => list.map((m) => m.text);
@@ -178,6 +180,16 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
     next = next.slice(excess);
   }
 
+  // The caching rule: loaded, read or written → Vary: Cookie; shown or written → private. Redis
+  // claims a visitor's messages before the handler and gives back what was not read, writing a hint.
+  const claimed = !model.traits.quietWhenIgnored && stored.length > 0;
+  const loaded = reads.length > 0 || sizes.length > 0 || script.end === 'ajax' || claimed;
+  const wrote =
+    consume && used
+      ? (readStored && stored.length > 0) || added.length > readAdded
+      : added.length > 0;
+  const touched = loaded || added.length > 0 || (consume && used);
+
   if (!model.traits.persists) {
     model.discarded.push(...textsOf(next ?? []));
   } else if (failed && !model.traits.keepsAddedOnThrow && added.length > 0) {
@@ -186,7 +198,13 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
   } else if (next !== null) {
     model.pending = next;
   }
-  return { reads, sizes, ajaxMessages, showed: showed && !failed };
+  return {
+    reads,
+    sizes,
+    ajaxMessages,
+    private: !failed && (showed || wrote || claimed),
+    touched: !failed && touched,
+  };
 }
 
 export interface Real {
@@ -318,8 +336,9 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
       }
     }
     expect(res.headers['cache-control'], `${this} Cache-Control`).to.equal(
-      expected.showed ? 'private, no-store' : undefined,
+      expected.private ? 'private, no-store' : undefined,
     );
+    expect(res.headers['vary'], `${this} Vary`).to.equal(expected.touched ? 'Cookie' : undefined);
     if (steps.length === 0 && this.end === 'ok' && model.traits.quietWhenIgnored) {
       // A request that leaves messages alone writes nothing.
       expect(setCookieOf(res), `${this} Set-Cookie`).to.deep.equal([]);

@@ -2,14 +2,13 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
 
+import { type MessagesOptions, type StoredMessage } from '../../src/index.js';
 import {
   decodeMessage,
   decodeMessages,
   encodedMessageSchema,
   encodeMessage,
-  type MessagesOptions,
-  type StoredMessage,
-} from '../../src/index.js';
+} from '../../src/storage/codec.js';
 import { anyMessage } from './arbitraries.js';
 import { agentOf, caseApp, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';

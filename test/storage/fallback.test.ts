@@ -299,8 +299,8 @@ describe('fallback storage', () => {
     await request(app.callback()).get('/none').expect(200);
     await request(app.callback()).post('/add').query({ m: 'x' }).expect(500);
     expect(errors.map((e) => `${e.name}: ${e.message}`)).to.deep.equal([
-      'TypeError: koa-messages: storage `fallback` needs koa-session for the messages that do not fit in the cookie. ' +
-        'Install it before messages(): app.use(session(app)); app.use(messages({ storage: "fallback" }));',
+      'TypeError: koa-messages: storage `fallback` needs koa-session, and ctx.session is undefined. ' +
+        "Install it before messages(): app.use(session(app)); app.use(messages({ storage: 'fallback' }));",
     ]);
   });
 });

@@ -1,13 +1,17 @@
 import type { Context } from 'koa';
 
-import { pendingOf } from '../pending.js';
 import type { MessageStorage } from '../types.js';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
+import {
+  type CookieConfig,
+  type CookieOptions,
+  MessagesCookie,
+  parseCookieOptions,
+} from './messages-cookie.js';
 
-export { type CookieOptions, cookieOptionsSchema } from './messages-cookie.js';
+export type { CookieOptions } from './messages-cookie.js';
 
 /** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
-export interface Seen {
+export interface IncomingCookie {
   readonly present: boolean;
   readonly cleanup: boolean;
 }
@@ -34,11 +38,16 @@ export interface Seen {
  * // same as: app.use(messages({ storage: 'cookie', cookie: { maxSize: 1024 } }));
  */
 export function cookieStorage(options?: CookieOptions): MessageStorage {
-  const cookie = new MessagesCookie(parseCookieOptions(options, 'cookieStorage()'), 'cookie');
+  return createCookieStorage(parseCookieOptions(options, 'cookieStorage()'));
+}
+
+/** The cookie storage for options already validated (by `cookieStorage()` or `messages()`). */
+export function createCookieStorage(config: CookieConfig): MessageStorage {
+  const cookie = new MessagesCookie(config, 'cookie');
   // What load() found, per request: save() needs to know whether a cookie came in, and whether it
   // must go even though the core says nothing changed (`changed: false` when nothing was consumed
   // or added): a bad cookie, or one holding no messages (only the not-finished marker).
-  const seen = new WeakMap<Context, Seen>();
+  const seen = new WeakMap<Context, IncomingCookie>();
 
   return {
     load(ctx) {
@@ -50,11 +59,10 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
       return read.messages;
     },
 
-    save(ctx, { kept, added, changed }) {
+    save(ctx, { pending, changed }) {
       // The core may save without loading (`used = true` set by hand, then add): look at the header only.
       const read = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false };
       if (!changed && !read.cleanup) return;
-      const pending = pendingOf(kept, added);
       if (pending.length === 0) {
         if (read.present) cookie.clear(ctx);
         return;

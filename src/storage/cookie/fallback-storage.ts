@@ -1,11 +1,16 @@
 import type { Context } from 'koa';
 
-import { describe } from '../../level.js';
-import { pendingOf } from '../pending.js';
-import { sessionKeyProblem, sessionStorage } from '../session.js';
+import { describeValue, MessagesError } from '../../errors.js';
+import { saveRequest } from '../pending.js';
+import { noteSessionOrder, requireSession, sessionKeyProblem, sessionStorage } from '../session.js';
 import type { MessageStorage } from '../types.js';
-import type { Seen } from './cookie-storage.js';
-import { type CookieOptions, MessagesCookie, parseCookieOptions } from './messages-cookie.js';
+import type { IncomingCookie } from './cookie-storage.js';
+import {
+  type CookieConfig,
+  type CookieOptions,
+  MessagesCookie,
+  parseCookieOptions,
+} from './messages-cookie.js';
 
 /** Options of {@link fallbackStorage}. */
 export interface FallbackOptions {
@@ -16,7 +21,7 @@ export interface FallbackOptions {
 }
 
 /** Per request: as for the cookie storage, plus whether the session was read (and so may hold messages). */
-interface FallbackSeen extends Seen {
+interface FallbackSeen extends IncomingCookie {
   readonly session: boolean;
 }
 
@@ -34,9 +39,13 @@ interface FallbackSeen extends Seen {
  * Overflow lands in the session: with koa-session's default cookie store that is a cookie too, so
  * this pays off with an external session store (`session({ store }, app)`).
  *
+ * Needs koa-session installed before `messages()` (as Django's needs its session middleware),
+ * checked on every request that uses messages, even when they all fit in the cookie.
+ *
  * @param options - `sessionKey` (`'messages'`), `cookie` (see `cookieStorage()`).
- * @throws {TypeError} `koa-messages: …` for bad options; at first use when `app.keys` is not set
- *   or koa-session is not installed.
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for bad options; on first use,
+ *   `ERR_KOA_MESSAGES_NO_KEYS` when `app.keys` is not set and `ERR_KOA_MESSAGES_NO_SESSION` when
+ *   koa-session is not installed before `messages()`.
  * @example
  * app.keys = [process.env.COOKIE_SECRET];
  * app.use(session({ store }, app));
@@ -44,49 +53,60 @@ interface FallbackSeen extends Seen {
  */
 export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `koa-messages: fallbackStorage(options) takes an options object, got ${describe(options)}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `fallbackStorage(options) takes an options object, got ${describeValue(options)}.`,
     );
   }
   const { sessionKey = 'messages', cookie: cookieOptions, ...rest } = options;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    throw new TypeError(
-      `koa-messages: unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`,
     );
   }
   // Same rule as messages({ sessionKey }): koa-session would silently not save such a key.
   if (typeof sessionKey !== 'string' || sessionKey === '' || sessionKey.startsWith('_')) {
-    throw new TypeError(
-      "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' " +
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      "fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' " +
         '(koa-session does not save such keys).',
     );
   }
   const problem = sessionKeyProblem(sessionKey);
   if (problem !== undefined)
-    throw new TypeError(`koa-messages: fallbackStorage() option \`sessionKey\` ${problem}.`);
-  const cookie = new MessagesCookie(
-    parseCookieOptions(cookieOptions, 'fallbackStorage()'),
-    'fallback',
-  );
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `fallbackStorage() option \`sessionKey\` ${problem}.`,
+    );
+  return createFallbackStorage(sessionKey, parseCookieOptions(cookieOptions, 'fallbackStorage()'));
+}
+
+/**
+ * The fallback storage for options already validated (by `fallbackStorage()` or `messages()`).
+ *
+ * @param sessionKey - a key `sessionKeyProblem()` accepts.
+ */
+export function createFallbackStorage(
+  sessionKey: string,
+  cookieConfig: CookieConfig,
+): MessageStorage {
+  const cookie = new MessagesCookie(cookieConfig, 'fallback');
   // The session half is the session storage itself, so both keep the same format and checks.
   const session = sessionStorage(sessionKey);
   const seen = new WeakMap<Context, FallbackSeen>();
 
-  const requireSession = (ctx: Context): void => {
-    // `in`, not a read: koa-session's getter would parse its cookie, and the session must stay
-    // untouched on requests whose messages all fit in the cookie.
-    if (!('session' in ctx)) {
-      throw new TypeError(
-        'koa-messages: storage `fallback` needs koa-session for the messages that do not fit in the cookie. ' +
-          'Install it before messages(): app.use(session(app)); app.use(messages({ storage: "fallback" }));',
-      );
-    }
-  };
-
   return {
+    preload(ctx) {
+      noteSessionOrder(ctx);
+      return null;
+    },
+
+    // Checked even when every message fits in the cookie: a set-up that works only until the first
+    // overflow would fail far from its cause.
     load(ctx) {
-      requireSession(ctx);
+      requireSession(ctx, 'fallback');
       const read = cookie.read(ctx);
       const overflow = read.more ? session.load(ctx) : [];
       const all =
@@ -104,21 +124,19 @@ export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
       return all;
     },
 
-    save(ctx, { kept, added, changed }) {
-      requireSession(ctx);
+    save(ctx, { pending, changed }) {
+      requireSession(ctx, 'fallback');
       const state = seen.get(ctx) ?? {
         present: cookie.present(ctx),
         cleanup: false,
         session: false,
       };
       if (!changed && !state.cleanup) return;
-      const pending = pendingOf(kept, added);
       const overflow = pending.length === 0 ? [] : cookie.write(ctx, pending, 'oldest');
       if (pending.length === 0 && state.present) cookie.clear(ctx);
       // Written only on overflow; otherwise emptied only if this request read messages from it.
       // The session storage skips the write when the key is absent, so koa-session saves nothing.
-      if (overflow.length > 0 || state.session)
-        session.save(ctx, { kept: [], added: overflow, changed: true });
+      if (overflow.length > 0 || state.session) session.save(ctx, saveRequest([], overflow, true));
     },
   };
 }

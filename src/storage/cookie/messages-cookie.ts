@@ -3,7 +3,7 @@ import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { optionsError } from '../../errors.js';
+import { MessagesError, optionsError } from '../../errors.js';
 import { decodeMessages, encodeMessage } from '../codec.js';
 import type { StoredMessage } from '../types.js';
 import { type Signer, signerFor } from './signing.js';
@@ -27,8 +27,8 @@ export const MAX_COOKIE_SIZE = 4096;
 
 const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_SIZE} (bytes of cookie value)`;
 
-/** The `cookie` option of `messages()`: the messages cookie of storages `cookie` and `fallback`. */
-export const cookieOptionsSchema = z
+/** The runtime check of {@link CookieOptions}. */
+const cookieOptionsSchema = z
   .strictObject({
     name: z
       .string()
@@ -58,8 +58,53 @@ export const cookieOptionsSchema = z
     path: ['sameSite'],
   });
 
-/** Options of the messages cookie; every key is optional. */
-export type CookieOptions = z.input<typeof cookieOptionsSchema>;
+/** Options of the messages cookie (storages `'cookie'` and `'fallback'`); every key is optional. */
+export interface CookieOptions {
+  /**
+   * The cookie's name (an RFC 6265 token).
+   * @default 'messages'
+   */
+  name?: string;
+  /**
+   * Bytes of cookie value at most, 128 to 4096: when the pending messages do not fit, the newest
+   * that fit are kept (`'cookie'`) or the rest overflow into the session (`'fallback'`).
+   * @default 2048
+   */
+  maxSize?: number;
+  /**
+   * The cookie's `Domain`.
+   * @default undefined (this host only)
+   */
+  domain?: string;
+  /**
+   * The cookie's `Path`.
+   * @default '/'
+   */
+  path?: string;
+  /**
+   * Send the cookie over HTTPS only. `true` on a request that is not HTTPS (behind a TLS proxy,
+   * set `app.proxy = true`) is an error, not a cookie silently not sent.
+   * @default whether the request is HTTPS
+   */
+  secure?: boolean;
+  /**
+   * Keep the cookie from page scripts.
+   * @default true
+   */
+  httpOnly?: boolean;
+  /**
+   * The cookie's `SameSite`; `'none'` needs `secure`.
+   * @default 'lax'
+   */
+  sameSite?: 'lax' | 'strict' | 'none' | false;
+}
+
+// The interface is the documented type; the schema must accept exactly it.
+type SchemaAcceptsOptions =
+  CookieOptions extends z.input<typeof cookieOptionsSchema> ? true : never;
+const schemaAcceptsOptions: SchemaAcceptsOptions = true;
+void schemaAcceptsOptions;
+
 export type CookieConfig = z.output<typeof cookieOptionsSchema>;
 
 /**
@@ -125,8 +170,9 @@ export class MessagesCookie {
     const signer = signerFor(ctx.app, this.#storage);
     // Only a Keygrip with a very long digest can get here (the schema's minimum fits sha512).
     if (base64Length(3) + 1 + signer.tagLength > this.config.maxSize) {
-      throw new TypeError(
-        `koa-messages: option \`cookie.maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_OPTION',
+        `option \`cookie.maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
           `${signer.tagLength}-character signature; raise it.`,
       );
     }
@@ -222,8 +268,9 @@ export class MessagesCookie {
     const { name, path, domain, secure, httpOnly, sameSite } = this.config;
     if (secure === true && !ctx.secure) {
       // The `cookies` package would throw a bare Error here; say what to change.
-      throw new TypeError(
-        `koa-messages: option \`cookie.secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
+      throw new MessagesError(
+        'ERR_KOA_MESSAGES_OPTION',
+        `option \`cookie.secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
           'set app.proxy = true so Koa trusts X-Forwarded-Proto).',
       );
     }

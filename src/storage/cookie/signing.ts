@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import type Koa from 'koa';
 
+import { MessagesError } from '../../errors.js';
+
 /**
  * Signs and verifies the value of a messages cookie with the app's keys.
  *
@@ -120,8 +122,9 @@ export function signerFor(app: Koa, storage: string): Signer {
     return signer;
   }
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every(isKey)) {
-    throw new TypeError(
-      `koa-messages: storage \`${storage}\` needs app.keys to sign its cookie, and app.keys is ` +
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_NO_KEYS',
+      `storage \`${storage}\` needs app.keys to sign its cookie, and app.keys is ` +
         `${keys == null || (Array.isArray(keys) && keys.length === 0) ? 'not set' : 'not a list of non-empty strings'}. ` +
         'Set app.keys = [secret] (newest first) before the first request; the cookie is never sent unsigned.',
     );

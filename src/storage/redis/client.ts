@@ -4,6 +4,8 @@
  * needed to compile against this package, and either client works without the other installed.
  */
 
+import { MessagesError } from '../../errors.js';
+
 type Arg = string | number;
 
 /** An ioredis client: `new Redis(...)` or `new Cluster([...])` (ioredis ≥ 5). */
@@ -80,11 +82,13 @@ export const isRedisClient = (value: unknown): value is RedisClient =>
  * A standalone client connected to a Redis Cluster node: most keys would answer MOVED, and
  * nothing can make that work, so the storage keeps failing with this error (reported to
  * `onDrop` with each message it cannot store) instead of storing the few keys that node owns.
+ * Known only once connected, so not thrown by `redisStorage()`; its code says it is the option.
  */
-export class StandaloneOnClusterError extends Error {
+export class StandaloneOnClusterError extends MessagesError {
   constructor() {
     super(
-      'koa-messages: redisStorage() option `client` is a standalone client connected to a Redis Cluster node; ' +
+      'ERR_KOA_MESSAGES_OPTION',
+      'redisStorage() option `client` is a standalone client connected to a Redis Cluster node; ' +
         'pass a cluster client: new Cluster([...]) (ioredis) or createCluster() (node-redis).',
     );
   }

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 
 import { optionsError } from '../../errors.js';
+import { MessagesError } from '../../errors.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import type { DropReport, MessageStorage, StoredMessage } from '../types.js';
 import {
@@ -63,8 +64,9 @@ export type RedisStorageOptions = z.input<typeof redisOptionsSchema>;
 
 function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      'koa-messages: redisStorage(options) takes an options object with a `client`.',
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      'redisStorage(options) takes an options object with a `client`.',
     );
   }
   const parsed = redisOptionsSchema.safeParse(options);
@@ -186,8 +188,9 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
     // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
     // it took, which then could not be given back.
-    throw new TypeError(
-      `koa-messages: redisStorage() option \`client\` has commandTimeout ${clientTimeout} ms; leave it unset or above ` +
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `redisStorage() option \`client\` has commandTimeout ${clientTimeout} ms; leave it unset or above ` +
         `\`timeout\` (${timeout} ms): this storage times its commands itself and needs late answers.`,
     );
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import type { Context } from 'koa';
 
+import { MessagesError } from '../../errors.js';
 import { isKeygrip } from '../cookie/signing.js';
 
 /**
@@ -99,8 +100,9 @@ function checkKeys(ctx: Context): void {
   // Koa's cookies take either form: a list of keys or a Keygrip instance (as Koa documents).
   const keys = ctx.app.keys as unknown;
   if (!isKeygrip(keys) && (!Array.isArray(keys) || keys.length === 0)) {
-    throw new TypeError(
-      'koa-messages: redisStorage() signs its visitor cookie and needs app.keys (app.keys = [secret]), ' +
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_NO_KEYS',
+      'redisStorage() signs its visitor cookie and needs app.keys (app.keys = [secret]), ' +
         'or pass the `key` option to identify visitors yourself.',
     );
   }
@@ -110,8 +112,9 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
   const value = config.key!(ctx);
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') {
-    throw new TypeError(
-      `koa-messages: redisStorage() option \`key\` must return a string, null or undefined, got ${typeof value}.`,
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `redisStorage() option \`key\` must return a string, null or undefined, got ${typeof value}.`,
     );
   }
   return value;
