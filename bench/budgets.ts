@@ -57,6 +57,13 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
       'baseline',
       1.02,
     );
+    ratio(
+      `(${s}) messages({ flash: true }) installed within 2% of bare koa-session`,
+      s,
+      'km-flash',
+      'baseline',
+      1.02,
+    );
     const a = get(s, 'km-session')?.median;
     const b = get(s, 'baseline')?.median;
     if (a !== undefined && b !== undefined) {
@@ -93,6 +100,9 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     }
     ratio(`(${s}) 'cookie' faster than the floor`, s, 'km-cookie', 'floor', 1, true);
   }
+
+  // Issue 13: connect-flash's API over the same store adds at most 5 % to the whole cycle.
+  ratio('(d) ctx.flash within 1.05x of ctx.messages', 'd', 'km-flash', 'km-session', 1.05);
 
   const a = get('c', 'floor-2');
   const b = get('c', 'floor');

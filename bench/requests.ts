@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 
 import type Koa from 'koa';
 
-import { cookieHeader, fetchWithJar, type Jar } from './harness.js';
+import { applySetCookie, cookieHeader, fetchWithJar, type Jar } from './harness.js';
 import { describeMachine, finishMachine, machineLine } from './machine.js';
 import { median, pairedRatio, signTest, type Timed, writeSection } from './report.js';
 import { buildApp, type Counters, LABELS, Unavailable, type VariantId } from './variants.js';
@@ -62,6 +62,11 @@ interface Case {
   perBlock: number;
   /** The cookies each request replays, made by real requests to the app first. */
   jar: (url: string) => Promise<Jar>;
+  /**
+   * Instead of one request replayed: these requests in turn, the cookie jar carried from answer to
+   * answer as a browser does; timed per whole cycle. `method`/`path` are the cycle's first request.
+   */
+  cycle?: { method: string; path: string }[];
   /** The first variant is the reference of the ratios. */
   variants: VariantId[];
 }
@@ -79,7 +84,7 @@ const CASES: Case[] = [
     path: '/plain',
     perBlock: 30_000,
     jar: login,
-    variants: ['baseline', 'km-session'],
+    variants: ['baseline', 'km-session', 'km-flash'],
   },
   {
     id: 'b',
@@ -106,6 +111,22 @@ const CASES: Case[] = [
       'km-cookie',
     ],
   },
+  {
+    id: 'd',
+    title:
+      '(d) POST /add → 303, GET /read shows it, GET /read shows none, cookie jar carried (CPU µs per cycle of 3 requests)',
+    method: 'POST',
+    path: '/add',
+    cycle: [
+      { method: 'POST', path: '/add' },
+      { method: 'GET', path: '/read' },
+      { method: 'GET', path: '/read' },
+    ],
+    perBlock: 800,
+    jar: login,
+    // ctx.flash's budget: at most 5 % over ctx.messages; km-session-2 is the A/A control.
+    variants: ['km-session', 'km-session-2', 'km-flash'],
+  },
 ];
 
 /** One variant's app, ready to take requests without a socket. */
@@ -115,6 +136,8 @@ interface Target {
   cookie: string;
   method: string;
   path: string;
+  /** A cycle's cookies, updated from each answer's Set-Cookie. */
+  jar?: Jar;
 }
 
 async function target(variant: VariantId, c: Case): Promise<Target | undefined> {
@@ -136,7 +159,19 @@ async function target(variant: VariantId, c: Case): Promise<Target | undefined> 
     cookie: cookieHeader(jar),
     method: c.method,
     path: c.path,
+    ...(c.cycle === undefined ? {} : { jar }),
   };
+}
+
+/** One cycle of a cycle case: each request with the jar's cookies, then its Set-Cookie applied. */
+async function cycle(t: Target, steps: { method: string; path: string }[]): Promise<string[]> {
+  const bodies: string[] = [];
+  for (const step of steps) {
+    const res = await request({ ...t, ...step, cookie: cookieHeader(t.jar!) });
+    applySetCookie(t.jar!, res.getHeader('set-cookie') as string[] | undefined);
+    bodies.push(String(lastBody));
+  }
+  return bodies;
 }
 
 let lastBody: unknown;
@@ -158,7 +193,7 @@ class Discard extends Writable {
  * instead: every response stayed unfinished, with its listeners, and that cost about 30 µs a
  * request (a GET /plain took 38 µs instead of 8), more for some apps than for others.
  */
-function request(t: Target): Promise<void> {
+function request(t: Target): Promise<ServerResponse> {
   return new Promise((resolve) => {
     const req = new IncomingMessage(new Socket());
     req.method = t.method;
@@ -174,7 +209,7 @@ function request(t: Target): Promise<void> {
     }) as typeof res.end;
     res.once('finish', () => {
       res.detachSocket(socket);
-      resolve();
+      resolve(res);
     });
     void t.handle(req, res);
   });
@@ -192,13 +227,24 @@ async function child(spec: string): Promise<ChildResult | null> {
   const c = CASES.find((x) => x.id === id)!;
   const t = await target(variant, c);
   if (t === undefined) return null;
-  await request(t);
-  const body = String(lastBody);
+  const steps = c.cycle;
+  let body: string;
+  if (steps === undefined) {
+    await request(t);
+    body = String(lastBody);
+  } else {
+    // The whole cycle's answers must agree between variants, and stay the same cycle after cycle.
+    body = (await cycle(t, steps)).join(' → ');
+    const again = (await cycle(t, steps)).join(' → ');
+    if (again !== body)
+      throw new Error(`bench:requests: ${variant} answered ${again}, then ${body}`);
+  }
   const n = perBlock(c);
   const blocks: number[] = [];
   for (let block = -WARM_BLOCKS; block < BLOCKS; block++) {
     const before = process.cpuUsage();
-    for (let i = 0; i < n; i++) await request(t);
+    if (steps === undefined) for (let i = 0; i < n; i++) await request(t);
+    else for (let i = 0; i < n; i++) await cycle(t, steps);
     const used = process.cpuUsage(before);
     if (block >= 0) blocks.push((used.user + used.system) / n);
   }
@@ -297,6 +343,19 @@ async function main(): Promise<void> {
       lines.push(
         '',
         `koa-messages 'session' / ${peer.variant}: ${pairedRatio(km, peer).toFixed(3)}, over 1 in ${sign.above} of ${sign.rounds} sets (sign test p = ${sign.p.toFixed(3)}).`,
+      );
+    }
+    // Issue 13: ctx.flash adds at most 5 % to the cycle over ctx.messages; beside it the A/A control.
+    const flash = cells.find((x) => x.variant === 'km-flash');
+    const twin = cells.find((x) => x.variant === 'km-session-2');
+    if (c.cycle !== undefined && km !== undefined && flash !== undefined) {
+      const sign = signTest(flash, km, 1.05);
+      lines.push(
+        '',
+        `Budget: ctx.flash / ctx.messages ${pairedRatio(flash, km).toFixed(3)} (≤ 1.05), over 1.05 in ${sign.above} of ${sign.rounds} sets (sign test p = ${sign.p.toFixed(3)})` +
+          (twin === undefined
+            ? '.'
+            : `; A/A control (the same server in a second process) ${pairedRatio(twin, km).toFixed(3)}.`),
       );
     }
     sections.push(lines.join('\n'));

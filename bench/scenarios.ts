@@ -66,6 +66,7 @@ const FLASHES: readonly VariantId[] = [
 const UNTOUCHED: readonly VariantId[] = [
   'baseline',
   'km-session',
+  'km-flash',
   'km-cookie',
   'km-fallback',
   'km-redis',
@@ -182,7 +183,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'd',
     amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
-    variants: [...FLASHES, 'floor-headers', 'floor-redis'],
+    variants: [...FLASHES, 'floor-headers', 'km-flash', 'floor-redis'],
     async prepare(server) {
       const start = await login(server);
       const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });

@@ -44,6 +44,8 @@ export const VARIANT_IDS = [
   'koa-flash',
   'koa-better-flash',
   'km-session',
+  'km-session-2',
+  'km-flash',
   'km-cookie',
   'km-fallback',
   'km-redis',
@@ -61,6 +63,8 @@ export const LABELS: Record<VariantId, string> = {
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
+  'km-session-2': "5 koa-messages 'session' again, second process (A/A control)",
+  'km-flash': "5 koa-messages 'session', through ctx.flash (flash: true)",
   'km-cookie': "5 koa-messages 'cookie'",
   'km-fallback': "5 koa-messages 'fallback'",
   'km-redis': "5 koa-messages 'redis'",
@@ -206,6 +210,30 @@ const BUILDERS: Record<
   }),
 
   'km-session': () => koaMessages({ storage: 'session' }),
+  'km-session-2': () => koaMessages({ storage: 'session' }),
+  // connect-flash's API over the same store: add with ctx.flash(type, text), read with ctx.flash()
+  // and answer through ctx.ajax() (which then finds nothing pending and keeps the data's own
+  // `messages`), so the body and headers are those of km-session and only the flash layer differs.
+  'km-flash': () => {
+    const base = koaMessages({ storage: 'session', flash: true });
+    type FlashFn = {
+      (type: string, text: string): number;
+      (): Record<string, string[]>;
+    };
+    const flashOf = (ctx: Context) => ctx as unknown as { flash: FlashFn };
+    return {
+      middleware: base.middleware,
+      add: (ctx, text) => {
+        flashOf(ctx).flash('success', text);
+      },
+      read: (ctx, data) => {
+        const list: WireMessage[] = [];
+        for (const [tags, texts] of Object.entries(flashOf(ctx).flash()))
+          for (const message of texts) list.push({ message, tags });
+        ctx.ajax(list.length === 0 ? data : { ...data, messages: list });
+      },
+    };
+  },
   'km-cookie': () => koaMessages({ storage: 'cookie' }),
   'km-fallback': () => koaMessages({ storage: 'fallback' }),
   'km-redis': async ({ redisUrl }) => {

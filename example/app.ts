@@ -12,7 +12,7 @@ import { readForm } from './form.js';
 import { createPoll, MAX_CHOICE_LENGTH, MAX_CHOICES, type Poll } from './polls.js';
 import { pollPage } from './views.js';
 
-/** Where `npm run build:client` writes the page's script (see `bundle.ts`). */
+/** Where `npm run build:demo` writes the page's script (see `bundle.ts`). */
 export const BUNDLE_FILE = fileURLToPath(new URL('../build-output/public/app.js', import.meta.url));
 const STYLE_FILE = fileURLToPath(new URL('./public/style.css', import.meta.url));
 
@@ -105,7 +105,7 @@ export function createApp({ poll = createPoll(), keys }: DemoOptions = {}): Koa 
     try {
       ctx.body = await readFile(BUNDLE_FILE);
     } catch {
-      ctx.throw(404, 'The page script is not built: run `npm run build:client`.');
+      ctx.throw(404, 'The page script is not built: run `npm run build:demo`.');
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * Bundle the page's script for the browser (`npm run build:client`, run by `npm run build` after tsc).
+ * Bundle the page's script for the browser (`npm run build:demo`, run by `npm run build` after tsc).
  * The script imports `koa-messages/client` by name, as a user's app does: esbuild resolves that
  * through package.json `exports` (a package may import itself) to the built `dist/client/`, so the
  * bundle is made of exactly what the package ships.

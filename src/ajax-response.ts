@@ -43,7 +43,7 @@ type PlainObject = Record<string, unknown>;
 
 /**
  * A plain object: prototype `Object.prototype` or `null`. `z.object()` would accept class
- * instances and walk every key; this looks at the prototype only, so a 100 KB body costs nothing.
+ * instances and walk every key; this looks at the prototype only, so a large body costs nothing more than a small one.
  */
 export const plainObjectSchema = z.custom<PlainObject>((value) => {
   if (typeof value !== 'object' || value === null) return false;

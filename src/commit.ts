@@ -21,7 +21,7 @@ function mayConsume(ctx: Context): boolean {
   return !(typeof purpose === 'string' && /prefetch|prerender|preview/i.test(purpose));
 }
 
-export function report(config: Config, event: DropEvent): void {
+function report(config: Config, event: DropEvent): void {
   if (event.messages.length === 0) return;
   if (config.onDrop !== undefined) config.onDrop(event);
   else debug('dropped %d message(s): %s', event.messages.length, event.reason);

@@ -15,7 +15,7 @@ export {
  *
  * @param prefix - the path of the object being parsed (`['cookie']` for the cookie options).
  */
-export function formatIssue(issue: z.core.$ZodIssue, prefix: readonly string[] = []): string {
+function formatIssue(issue: z.core.$ZodIssue, prefix: readonly string[] = []): string {
   const path = [...prefix, ...issue.path.map(String)];
   if (issue.code === 'unrecognized_keys') {
     // Nested objects (`cookie: {…}`) name the full path: `cookie.maxAge`.

@@ -12,9 +12,10 @@ const HAS_UNSAFE = /[&<>"']/;
  * HTML-escape text the way Django's `conditional_escape` does (`& < > " '`), so a message is safe
  * to put into `innerHTML` or an attribute. The test first: most messages need no copy at all.
  *
- * @param text - the text; anything else (a number, `null`) is converted with `String()` first.
+ * @param text - the text; anything else (a number, `null`, a `Message`) is converted with `String()`
+ *   first.
  */
-export function escapeHtml(text: string): string {
+export function escapeHtml(text: unknown): string {
   // Called from templates with whatever is at hand: turn it into a string once, so a number
   // works and an object cannot pass the test with one string and be printed as another.
   const s = typeof text === 'string' ? text : String(text);

@@ -9,6 +9,7 @@ export {
   type MessagesErrorCode,
 } from './errors.js';
 export { escapeHtml } from './escape.js';
+export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
 export { Message } from './message.js';
 export { messages } from './middleware.js';

@@ -8,10 +8,11 @@ import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 import { respondAjax } from './ajax-response.js';
 import { carryCookies, commit, setCookies } from './commit.js';
 import { MessagesError } from './errors.js';
+import { flash } from './flash.js';
 import { type Config, type MessagesOptions, parseOptions } from './options.js';
 import { LEVELS } from './shared/levels.js';
 import { resolveStorage } from './storage/named.js';
-import { MessageStore } from './store.js';
+import { internals, MessageStore } from './store.js';
 
 const debug = debuglog('koa-messages');
 
@@ -65,6 +66,38 @@ function extendContext(proto: object): void {
   });
 }
 
+// app.context objects that have our ctx.flash.
+const flashing = new WeakSet<object>();
+
+/**
+ * `ctx.flash` on an app's context prototype, only for apps that enable it: another `flash` (the
+ * app's own, koa-flash's) is a setup error, not something to overwrite.
+ */
+function extendFlash(proto: object): void {
+  if ('flash' in proto) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      'option `flash` is true but ctx.flash is already defined on this app (another flash ' +
+        'middleware, or the app itself); remove the other one or leave `flash` off.',
+    );
+  }
+  Object.defineProperty(proto, 'flash', {
+    configurable: true,
+    writable: true,
+    value(this: WithRecord, ...args: unknown[]) {
+      const record = this[REQUEST];
+      if (record === undefined || !internals.config(record.store).flash) {
+        throw new MessagesError(
+          'ERR_KOA_MESSAGES_NOT_INSTALLED',
+          'ctx.flash was called where messages({ flash: true }) has not run.',
+        );
+      }
+      return flash(record.store, args);
+    },
+  });
+  flashing.add(proto);
+}
+
 /**
  * Koa's shared context prototype, which every app's `app.context` inherits from, from the `koa`
  * this package resolves (a peer dependency); `undefined` if it cannot be loaded.
@@ -110,6 +143,7 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
     if (ctx[REQUEST] !== undefined) return next();
     // An app built on another copy of Koa than the one this package resolves.
     if (!('messages' in ctx)) extendContext((ctx as Context).app.context);
+    if (config.flash && !flashing.has(ctx.app.context)) extendFlash(ctx.app.context);
 
     let preloaded;
     const preloading = storage.preload?.(ctx) ?? null;

@@ -74,6 +74,13 @@ export interface MessagesOptions {
    * @default undefined
    */
   onDrop?: (event: DropEvent) => void;
+  /**
+   * Give the app connect-flash's `ctx.flash(type, message)` over the same messages, for
+   * koa-passport's `failureFlash`/`successFlash` (docs/flash.md). Off, so that `ctx.flash` does not
+   * collide with an app's own; its type is the `FlashContext` opt-in.
+   * @default false
+   */
+  flash?: boolean;
 }
 
 const isStorage = (value: unknown): value is MessageStorage =>
@@ -131,6 +138,7 @@ const optionsSchema = z.strictObject({
       message: 'must be a function',
     })
     .optional(),
+  flash: z.boolean().default(false),
 });
 
 /** Which storages each storage-specific option applies to, when the storage is given by name. */
@@ -152,6 +160,7 @@ export interface CoreConfig {
   readonly escape: boolean;
   readonly maxMessages: number;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
+  readonly flash: boolean;
 }
 
 /** {@link CoreConfig} with the storage resolved. */
@@ -198,6 +207,7 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
     escape: o.escape,
     maxMessages: o.maxMessages,
     onDrop: o.onDrop,
+    flash: o.flash,
   });
   const storage: StorageChoice =
     typeof o.storage === 'string'

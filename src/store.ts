@@ -40,6 +40,11 @@ export interface StoreInternals {
    * @param consume - `false` for a failed response, HEAD, OPTIONS or a prefetch: nothing read counts as delivered.
    */
   plan(store: MessageStore, consume: boolean): SaveRequest | null;
+  /**
+   * Consume only the pending messages that `match` (connect-flash's `req.flash(type)`): they leave
+   * the pending list at once, and the storage when the response counts as delivered.
+   */
+  take(store: MessageStore, match: (m: Message) => boolean): Message[];
   /** Whether this request read at least one message (its response shows messages). */
   delivered(store: MessageStore): boolean;
   config(store: MessageStore): Config;
@@ -74,6 +79,8 @@ export class MessageStore implements Iterable<Message> {
   #used = false;
   #delivered = false;
   #level: number | undefined;
+  /** What `take` consumed (ctx.flash); `undefined` until then, so the common path pays nothing. */
+  #taken: Set<Message> | undefined;
 
   constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
     this.#ctx = ctx;
@@ -112,7 +119,7 @@ export class MessageStore implements Iterable<Message> {
 
   /** How many messages are pending (stored + added). Loads, but does not consume. */
   get size(): number {
-    return this.#load().length + this.#added.length;
+    return this.#load().length + this.#added.length - (this.#taken?.size ?? 0);
   }
 
   /**
@@ -170,6 +177,7 @@ export class MessageStore implements Iterable<Message> {
     internals = {
       pending: (store) => store.#pending(),
       consume: (store) => store.#consume(),
+      take: (store, match) => store.#take(match),
       plan: (store, consume) => store.#plan(consume),
       delivered: (store) => store.#delivered,
       config: (store) => store.#config,
@@ -177,7 +185,19 @@ export class MessageStore implements Iterable<Message> {
   }
 
   #pending(): Message[] {
-    return [...pendingOf(this.#load(), this.#added)];
+    const all = [...pendingOf(this.#load(), this.#added)];
+    const taken = this.#taken;
+    return taken === undefined ? all : all.filter((m) => !taken.has(m));
+  }
+
+  #take(match: (m: Message) => boolean): Message[] {
+    const found = this.#pending().filter(match);
+    if (found.length > 0) {
+      this.#taken ??= new Set();
+      for (const m of found) this.#taken.add(m);
+      this.#delivered = true;
+    }
+    return found;
   }
 
   #consume(): void {
@@ -188,17 +208,22 @@ export class MessageStore implements Iterable<Message> {
   }
 
   #plan(consume: boolean): SaveRequest | null {
+    // What take() consumed leaves the storage only with a response that counts as delivered.
+    const taken = consume ? this.#taken : undefined;
+    const keep = (list: Message[]): Message[] =>
+      taken === undefined ? list : list.filter((m) => !taken.has(m));
     if (consume && this.#used) {
-      const kept = this.#readStored ? [] : this.#load();
-      const added = this.#added.slice(this.#readAdded);
+      const kept = this.#readStored ? [] : keep(this.#load());
+      const added = keep(this.#added.slice(this.#readAdded));
       // Unchanged when nothing stored was consumed and nothing new stays (reading an empty store,
       // or `used = true` with nothing stored), so the storage writes nothing and the response
       // stays cacheable per cookie.
-      const changed = (this.#readStored && this.#load().length > 0) || added.length > 0;
+      const changed =
+        (this.#readStored && this.#load().length > 0) || added.length > 0 || taken !== undefined;
       return saveRequest(kept, added, changed);
     }
-    if (this.#added.length > 0) return saveRequest(this.#load(), this.#added, true);
-    if (this.#stored !== undefined) return saveRequest(this.#stored, [], false);
+    if (this.#added.length > 0) return saveRequest(keep(this.#load()), keep(this.#added), true);
+    if (this.#stored !== undefined) return saveRequest(keep(this.#stored), [], taken !== undefined);
     return null;
   }
 

@@ -31,7 +31,12 @@ describe('the published package', () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
       exports: Record<string, unknown>;
     };
-    expect(Object.keys(pkg.exports)).to.include.members(['.', './client', './package.json']);
+    expect(Object.keys(pkg.exports)).to.include.members([
+      '.',
+      './client',
+      './testing',
+      './package.json',
+    ]);
   });
 
   it('runs the seed example end to end from the built files', async () => {

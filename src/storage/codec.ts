@@ -37,9 +37,8 @@ export function encodeMessages(list: readonly StoredMessage[]): EncodedMessage[]
  * One encoded entry back to a message; `undefined` when it is not a valid entry.
  *
  * Accepts exactly what {@link encodedMessageSchema} accepts, checked by hand: this runs for every
- * stored message on every read, and `safeParse` took about three times as long (BENCHMARKS.md,
- * "What the measurements changed"). test/hardening/roundtrip.test.ts holds the two to the same
- * answers.
+ * stored message on every read, where `safeParse`'s generality costs more than the check itself
+ * (docs/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
  */
 export function decodeMessage(entry: unknown): StoredMessage | undefined {
   if (!Array.isArray(entry) || entry.length > 4) return undefined;

@@ -78,7 +78,7 @@ export function requireSession(ctx: Context, storage: string): void {
  * @throws {MessagesError} `ERR_KOA_MESSAGES_NO_SESSION` when koa-session is missing or installed
  *   after `messages()`.
  */
-export function sessionOf(ctx: Context, storage = 'session'): SessionData | null {
+function sessionOf(ctx: Context, storage = 'session'): SessionData | null {
   requireSession(ctx, storage);
   return (ctx as { session?: unknown }).session as SessionData | null;
 }

@@ -11,7 +11,7 @@ import { CookieJar } from './cookie-jar.js';
  * The delivery workload: many visitors, each firing parallel mixed add/read requests at two app
  * processes (test/fixtures/redis-app.ts) with one cookie jar (cookies ignore the port, as in a
  * browser behind a load balancer), and the tally of what was added and what each answer showed.
- * Used by the concurrency tests and by bench/delivery.ts (lost/repeated messages per storage).
+ * Used by the concurrency tests and by test/measure/delivery.ts (lost/repeated messages per storage).
  */
 
 export interface AppProcess {

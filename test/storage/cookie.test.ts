@@ -5,6 +5,7 @@ import Koa from 'koa';
 import request from 'supertest';
 
 import { cookieStorage, type DropEvent, messages, type MessagesOptions } from '../../src/index.js';
+import { assertMessages } from '../../src/testing/index.js';
 import { agent, buildApp, TEST_KEYS } from '../helpers/app.js';
 import {
   addFromQuery,
@@ -334,10 +335,7 @@ describe('cookie storage', () => {
       // comma: 7 rows and the marker make 2 + 7 * 22 + 2 = 158 bytes, 8 rows 180.
       expect(payloadOf(value)).to.deep.equal([...texts.slice(3).map((t) => [25, t]), 0]);
       expect(drops.events).to.deep.equal([`cookie-size:${texts.slice(0, 3).join('|')}`]);
-      const shown = await a.get('/show').expect(200);
-      expect(
-        JSON.parse(shown.text).messages.map((m: { message: string }) => m.message),
-      ).to.deep.equal(texts.slice(3));
+      assertMessages(await a.get('/show').expect(200), texts.slice(3));
     });
 
     it('never exceeds the budget and keeps the longest run of newest messages (random text)', async () => {

@@ -7,6 +7,7 @@ import { createClient } from 'redis';
 
 import { type DropEvent, messages } from '../../src/index.js';
 import { redisStorage, type RedisStorageOptions } from '../../src/redis.js';
+import { messagesOf, type ResponseLike } from '../../src/testing/index.js';
 import { buildApp, readAll } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
 import { CLIENT_KINDS, type ClientKind } from '../helpers/delivery-workload.js';
@@ -344,12 +345,9 @@ function suite(kind: ClientKind) {
         );
         for (const res of answers)
           browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
-        const shown = (text: string) =>
-          (JSON.parse(text) as { messages?: { message: string }[] }).messages?.map(
-            (m) => m.message,
-          ) ?? [];
-        const first = shown((await browser.go('get', '/show')).text);
-        const second = shown((await browser.go('get', '/show')).text);
+        const shown = (res: ResponseLike) => messagesOf(res).map((m) => m.message);
+        const first = shown(await browser.go('get', '/show'));
+        const second = shown(await browser.go('get', '/show'));
         // 20 parallel first requests made 20 ids; the id cookie kept the last one (m19's). The first
         // read claims the ids of the first 16 hints plus its own; the next read the remaining three.
         expect([first.length, second.length]).to.deep.equal([17, 3]);

@@ -22,8 +22,8 @@ const PATH = /^\/[!-:=-~]*$/;
  * not-finished marker. Largest: 4096 bytes, what browsers keep for a whole cookie (RFC 6265
  * section 6.1); a larger value would be dropped by the browser without a word.
  */
-export const MIN_COOKIE_SIZE = 128;
-export const MAX_COOKIE_SIZE = 4096;
+const MIN_COOKIE_SIZE = 128;
+const MAX_COOKIE_SIZE = 4096;
 
 const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_SIZE} (bytes of cookie value)`;
 
@@ -127,7 +127,7 @@ export function parseCookieOptions(options: unknown, caller: string): CookieConf
 const MORE = 0;
 
 /** What the request's messages cookie held. */
-export interface CookieRead {
+interface CookieRead {
   /** A non-empty messages cookie came with the request (valid or not): emptying must delete it. */
   readonly present: boolean;
   /** It was invalid and must be deleted or replaced at the end of the request. */
@@ -196,22 +196,7 @@ export class MessagesCookie {
     if (!value) return ABSENT;
     // We never send more than maxSize: a longer value is not ours (or from a larger old setting).
     if (value.length > this.config.maxSize) return reject('longer than cookie.maxSize', value);
-    const payload = signer.unsign(this.config.name, value);
-    if (payload === undefined) return reject('bad signature', value);
-    // Buffer's base64 decoder skips characters outside the alphabet; check it ourselves.
-    if (!BASE64URL.test(payload) || payload.length % 4 === 1) return reject('not base64url', value);
-    let data: unknown;
-    try {
-      data = JSON.parse(utf8.decode(Buffer.from(payload, 'base64url')));
-    } catch {
-      return reject('not UTF-8 JSON', value);
-    }
-    if (!Array.isArray(data)) return reject('not a list', value);
-    const more = data.length > 0 && data[data.length - 1] === MORE;
-    const { messages, clean } = decodeMessages(more ? data.slice(0, -1) : data);
-    // Signed but malformed means a bug or another format: distrust the whole cookie, not just entries.
-    if (!clean) return reject('not a list of messages', value);
-    return { present: true, bad: false, messages, more };
+    return parseCookieValue(signer, this.config.name, value);
   }
 
   /**
@@ -286,6 +271,29 @@ export class MessagesCookie {
       ...(secure === undefined ? {} : { secure }),
     });
   }
+}
+
+/**
+ * Verify and decode one messages cookie value (also used by `koa-messages/testing` on a response's
+ * `Set-Cookie`). Anything wrong with it gives `bad: true` and no messages, never an exception.
+ */
+export function parseCookieValue(signer: Signer, name: string, value: string): CookieRead {
+  const payload = signer.unsign(name, value);
+  if (payload === undefined) return reject('bad signature', value);
+  // Buffer's base64 decoder skips characters outside the alphabet; check it ourselves.
+  if (!BASE64URL.test(payload) || payload.length % 4 === 1) return reject('not base64url', value);
+  let data: unknown;
+  try {
+    data = JSON.parse(utf8.decode(Buffer.from(payload, 'base64url')));
+  } catch {
+    return reject('not UTF-8 JSON', value);
+  }
+  if (!Array.isArray(data)) return reject('not a list', value);
+  const more = data.length > 0 && data[data.length - 1] === MORE;
+  const { messages, clean } = decodeMessages(more ? data.slice(0, -1) : data);
+  // Signed but malformed means a bug or another format: distrust the whole cookie, not just entries.
+  if (!clean) return reject('not a list of messages', value);
+  return { present: true, bad: false, messages, more };
 }
 
 function reject(reason: string, value: string): CookieRead {

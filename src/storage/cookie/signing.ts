@@ -23,7 +23,7 @@ export interface Signer {
 /** HMAC-SHA256 truncated to 128 bits (RFC 2104 section 5 allows truncation to half the output). */
 const TAG_BYTES = 16;
 /** base64url of 16 bytes, no padding. */
-export const TAG_LENGTH = Math.ceil((TAG_BYTES * 4) / 3);
+const TAG_LENGTH = Math.ceil((TAG_BYTES * 4) / 3);
 const TAG_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /**

@@ -3,10 +3,10 @@
  * concurrency test (two app processes, visitors each firing parallel mixed add/read requests with
  * one cookie jar), run against the `session`, `cookie`, `fallback` and Redis storages. Prints a Markdown table.
  *
- * Usage: npx tsx bench/delivery.ts [visitors=200] [parallel=20]
+ * Usage: npx tsx test/measure/delivery.ts [visitors=200] [parallel=20]
  * Needs redis-server (installed by the test harness if missing).
  */
-import { CookieJar } from '../test/helpers/cookie-jar.js';
+import { CookieJar } from '../helpers/cookie-jar.js';
 import {
   type AppProcess,
   crowd,
@@ -18,8 +18,8 @@ import {
   stats,
   stopApp,
   visit,
-} from '../test/helpers/delivery-workload.js';
-import { startRedis } from '../test/helpers/redis-server.js';
+} from '../helpers/delivery-workload.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const visitors = Number(process.argv[2] ?? 200);
 const parallel = Number(process.argv[3] ?? 20);

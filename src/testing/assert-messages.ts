@@ -1,0 +1,171 @@
+import { AssertionError } from 'node:assert';
+
+import { describeValue, MessagesError } from '../errors.js';
+import { DEFAULT_TAGS, type Level, toLevel } from '../level.js';
+import {
+  checkReadOptions,
+  type MessagesOfOptions,
+  type ReadMessage,
+  readResponse,
+  type ResponseLike,
+} from './read-response.js';
+
+/** One expected message: its text alone, or with its tags, or with its level. */
+export type ExpectedMessage =
+  | string
+  | { readonly message: string; readonly tags: string }
+  | { readonly message: string; readonly level: Level };
+
+/** Options of `assertMessages()`. */
+export interface AssertMessagesOptions extends MessagesOfOptions {
+  /** Whether the order must match. @default true */
+  ordered?: boolean;
+}
+
+/** What an expected item checks, as the object a diff shows. */
+type Check = { message: string; tags?: string; level?: number };
+
+function toCheck(item: unknown, index: number): Check {
+  const bad = (why: string): never => {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() expected[${index}] ${why}; use a string, { message, tags } or { message, level }.`,
+    );
+  };
+  if (typeof item === 'string') return { message: item };
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    return bad(`is ${describeValue(item)}`);
+  }
+  const { message, tags, level, ...rest } = item as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) bad(`has unknown key ${unknown.map((k) => `\`${k}\``).join(', ')}`);
+  if (typeof message !== 'string')
+    bad(`has a \`message\` that is ${describeValue(message)}, not a string`);
+  if ((tags === undefined) === (level === undefined))
+    bad('must have exactly one of `tags` and `level`');
+  if (tags !== undefined) {
+    if (typeof tags !== 'string') bad(`has \`tags\` that are ${describeValue(tags)}, not a string`);
+    return { message: message as string, tags: tags as string };
+  }
+  let numeric: number;
+  try {
+    numeric = toLevel(level, `assertMessages() expected[${index}] level`);
+  } catch (error) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      (error as Error).message.replace(/^koa-messages: /, '').replace(/\.$/, '') +
+        '; use a string, { message, tags } or { message, level }.',
+      { cause: error },
+    );
+  }
+  return { message: message as string, level: numeric };
+}
+
+/** The actual message seen through what `check` looks at, so the diff shows only those keys. */
+function view(actual: ReadMessage, check: Check): Check {
+  if (check.tags !== undefined) return { message: actual.message, tags: actual.tags };
+  if (check.level !== undefined) {
+    if (actual.level !== undefined) return { message: actual.message, level: actual.level };
+    // A JSON body has no level: the level's tag is the last of `tags` (Django puts it last).
+    const tag = DEFAULT_TAGS[check.level];
+    if (tag !== undefined && actual.tags.split(' ').pop() === tag) {
+      return { message: actual.message, level: check.level };
+    }
+    return { message: actual.message, tags: actual.tags };
+  }
+  return { message: actual.message };
+}
+
+const same = (a: Check, b: Check): boolean =>
+  a.message === b.message && a.tags === b.tags && a.level === b.level;
+
+function compare(actual: ReadMessage[], checks: Check[], ordered: boolean): void {
+  let ok = actual.length === checks.length;
+  let shown: Check[];
+  if (ordered) {
+    shown = actual.map((m, i) =>
+      i < checks.length ? view(m, checks[i]!) : { message: m.message, tags: m.tags },
+    );
+    ok &&= shown.every((v, i) => same(v, checks[i]!));
+  } else {
+    // Greedy matching is exact here: every check is "equal on these keys", so it is a bipartite
+    // match of equal items, where the first free equal item is as good as any other.
+    const free = actual.slice();
+    shown = [];
+    for (const check of checks) {
+      const at = free.findIndex((m) => same(view(m, check), check));
+      if (at < 0) {
+        ok = false;
+        continue;
+      }
+      shown.push(check);
+      free.splice(at, 1);
+    }
+    ok &&= free.length === 0;
+    if (!ok) shown = actual.map((m) => ({ message: m.message, tags: m.tags }));
+  }
+  if (!ok) {
+    throw new AssertionError({
+      message: `koa-messages: the response carried other messages than expected${ordered ? '' : ' (in any order)'}.`,
+      actual: shown,
+      expected: checks,
+      operator: 'deepStrictEqual',
+    });
+  }
+}
+
+/**
+ * Assert the messages a response carried (Django's `assertMessages`), read as {@link messagesOf}
+ * reads them. `expected` items are strings (the text only), `{ message, tags }` or
+ * `{ message, level }` (a level name or integer).
+ *
+ * @param options - `ordered` (`true`), and `keys`/`cookieName` as for `messagesOf()`.
+ * @throws {AssertionError} (`node:assert`, shown as a diff by mocha, node:test, vitest and jest) when
+ *   the messages differ, or the response cannot be read.
+ * @throws {TypeError} when `expected` or the options have the wrong shape: checked before the
+ *   response is read.
+ * @example
+ * assertMessages(await agent.get('/show'), [{ message: 'Saved.', level: 'success' }]);
+ */
+export function assertMessages(
+  response: Response,
+  expected: readonly ExpectedMessage[],
+  options?: AssertMessagesOptions,
+): Promise<void>;
+export function assertMessages(
+  response: ResponseLike,
+  expected: readonly ExpectedMessage[],
+  options?: AssertMessagesOptions,
+): void;
+export function assertMessages(
+  response: ResponseLike | Response,
+  expected: readonly ExpectedMessage[],
+  options?: AssertMessagesOptions,
+): void | Promise<void> {
+  if (!Array.isArray(expected)) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() expected must be an array of messages, got ${describeValue(expected)}.`,
+    );
+  }
+  const checks = expected.map(toCheck);
+  const read = checkReadOptions(options, 'assertMessages()', ['ordered']);
+  const { ordered = true } = read as AssertMessagesOptions;
+  if (typeof ordered !== 'boolean') {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `assertMessages() option \`ordered\` must be a boolean, got ${describeValue(ordered)}.`,
+    );
+  }
+  const { keys, cookieName } = read;
+  const actual = readResponse(
+    response,
+    {
+      ...(keys === undefined ? {} : { keys }),
+      ...(cookieName === undefined ? {} : { cookieName }),
+    },
+    'assertMessages()',
+  );
+  if (Array.isArray(actual)) return compare(actual, checks, ordered);
+  return actual.then((list) => compare(list, checks, ordered));
+}
