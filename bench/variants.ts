@@ -28,6 +28,8 @@ export interface Flash {
   add(ctx: Context, text: string): void;
   /** Answer JSON: `data`, plus `messages` when any are pending (consuming them). */
   read(ctx: Context, data: Data): void | Promise<void>;
+  /** koa-session options instead of the default cookie session (a Redis-backed `store`). */
+  session?: Parameters<typeof session>[0];
 }
 
 /** Thrown by a variant's builder when it cannot run here; the message says why. */
@@ -38,6 +40,7 @@ export const VARIANT_IDS = [
   'floor',
   'floor-2',
   'floor-headers',
+  'floor-redis',
   'koa-flash',
   'koa-better-flash',
   'km-session',
@@ -57,6 +60,7 @@ export const LABELS: Record<VariantId, string> = {
   floor: '3 hand-written flash (floor)',
   'floor-2': '3 the floor again, second process (A/A control)',
   'floor-headers': "3 the floor + koa-messages' response headers",
+  'floor-redis': '3 the floor on koa-session with a Redis store (ioredis)',
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
@@ -143,6 +147,34 @@ const BUILDERS: Record<
           ctx.set('Cache-Control', 'private, no-store');
           ctx.vary('Cookie');
         }
+      },
+    };
+  },
+
+  // What a user who already keeps sessions in Redis would write: the floor, with koa-session's
+  // external store on the same Redis (GET on every request with a session cookie, SET when the
+  // session changed, DEL when it emptied): the Redis storage's baseline.
+  'floor-redis': async (env) => {
+    if (env.redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
+    const { Redis } = await import('ioredis');
+    const client = new Redis(env.redisUrl);
+    const floor = BUILDERS.floor(env) as Flash;
+    return {
+      ...floor,
+      session: {
+        store: {
+          async get(key: string) {
+            const text = await client.get(`sess:${key}`);
+            return text === null ? undefined : (JSON.parse(text) as Session);
+          },
+          async set(key: string, value: unknown, maxAge: number | 'session' | undefined) {
+            const ttl = typeof maxAge === 'number' ? maxAge : 86_400_000;
+            await client.set(`sess:${key}`, JSON.stringify(value), 'PX', ttl);
+          },
+          async destroy(key: string) {
+            await client.del(`sess:${key}`);
+          },
+        },
       },
     };
   },
@@ -269,7 +301,7 @@ export async function buildApp(
     const cookies = ctx.response.headers['set-cookie'];
     if (Array.isArray(cookies)) for (const c of cookies) counters.setCookieBytes += c.length;
   });
-  app.use(session({}, app));
+  app.use(session(flash.session ?? {}, app));
   for (const mw of flash.middleware) app.use(mw);
   app.use(async (ctx) => {
     switch (`${ctx.method} ${ctx.path}`) {
