@@ -75,6 +75,15 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
     }
   }
 
+  // Issue 15: the Redis storage against what a user with sessions in Redis would write.
+  ratio(
+    "(d) 'redis' no more CPU than the floor on a Redis session store",
+    'd',
+    'km-redis',
+    'floor-redis',
+    1,
+  );
+
   for (const s of ['b', 'c', 'd'] as const) {
     ratio(`(${s}) 'session' within 1.15x of the floor`, s, 'km-session', 'floor', 1.15);
     for (const peer of PEERS) {

@@ -84,7 +84,8 @@ const CASES: Case[] = [
     path: '/plain',
     perBlock: 30_000,
     jar: login,
-    variants: ['baseline', 'km-session', 'km-flash'],
+    // km-session-2 is the A/A control for km-session-htmx (issue 14: htmx on costs nothing here).
+    variants: ['baseline', 'km-session', 'km-session-2', 'km-session-htmx', 'km-flash'],
   },
   {
     id: 'b',
@@ -108,6 +109,8 @@ const CASES: Case[] = [
       'koa-flash',
       'koa-better-flash',
       'km-session',
+      'km-session-2',
+      'km-session-htmx',
       'km-cookie',
     ],
   },
@@ -124,8 +127,9 @@ const CASES: Case[] = [
     ],
     perBlock: 800,
     jar: login,
-    // ctx.flash's budget: at most 5 % over ctx.messages; km-session-2 is the A/A control.
-    variants: ['km-session', 'km-session-2', 'km-flash'],
+    // ctx.flash's budget: at most 5 % over ctx.messages; km-session-2 is the A/A control (for
+    // km-session-htmx too: the `htmx` option on, requests without HX-Request).
+    variants: ['km-session', 'km-session-2', 'km-flash', 'km-session-htmx'],
   },
 ];
 

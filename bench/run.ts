@@ -93,8 +93,9 @@ async function main(): Promise<void> {
     (v) => variantFilter.includes(v) && scenarios.some((s) => s.variants.includes(v)),
   );
 
-  const redis = needed.includes('km-redis') ? await startRedis() : null;
-  if (needed.includes('km-redis') && redis === null)
+  const usesRedis = needed.includes('km-redis') || needed.includes('floor-redis');
+  const redis = usesRedis ? await startRedis() : null;
+  if (usesRedis && redis === null)
     console.log('note: no redis-server on PATH, the redis variant is skipped');
   const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${here('./profiles')}`] : [];
   const env: Record<string, string> = redis === null ? {} : { BENCH_REDIS_URL: redis.url };

@@ -183,7 +183,16 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'd',
     amount: 6000,
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
-    variants: [...FLASHES, 'floor-headers', 'km-flash'],
+    // km-session-htmx: the `htmx` option on, requests without HX-Request (issue 14's budget);
+    // km-session-2 is its A/A control.
+    variants: [
+      ...FLASHES,
+      'floor-headers',
+      'km-session-2',
+      'km-session-htmx',
+      'km-flash',
+      'floor-redis',
+    ],
     async prepare(server) {
       const start = await login(server);
       const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });
@@ -203,7 +212,10 @@ export const SCENARIOS: readonly Scenario[] = [
       });
       return {
         // autocannon clones this for each connection, and again each time round the sequence.
-        context: { jar: start },
+        // A server-side session (floor-redis) would be ONE session shared by all connections
+        // (they start with the same cookie) and lose messages between them: there each
+        // connection starts without cookies and gets its own session at its first add.
+        context: { jar: server.id === 'floor-redis' ? {} : start },
         requests: (check) => [
           {
             ...withJar({ method: 'POST', path: '/add' }),

@@ -28,6 +28,8 @@ export interface Flash {
   add(ctx: Context, text: string): void;
   /** Answer JSON: `data`, plus `messages` when any are pending (consuming them). */
   read(ctx: Context, data: Data): void | Promise<void>;
+  /** koa-session options instead of the default cookie session (a Redis-backed `store`). */
+  session?: Parameters<typeof session>[0];
 }
 
 /** Thrown by a variant's builder when it cannot run here; the message says why. */
@@ -38,10 +40,12 @@ export const VARIANT_IDS = [
   'floor',
   'floor-2',
   'floor-headers',
+  'floor-redis',
   'koa-flash',
   'koa-better-flash',
   'km-session',
   'km-session-2',
+  'km-session-htmx',
   'km-flash',
   'km-cookie',
   'km-fallback',
@@ -56,10 +60,12 @@ export const LABELS: Record<VariantId, string> = {
   floor: '3 hand-written flash (floor)',
   'floor-2': '3 the floor again, second process (A/A control)',
   'floor-headers': "3 the floor + koa-messages' response headers",
+  'floor-redis': '3 the floor on koa-session with a Redis store (ioredis)',
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
   'km-session-2': "5 koa-messages 'session' again, second process (A/A control)",
+  'km-session-htmx': "5 koa-messages 'session', htmx: true (requests without HX-Request)",
   'km-flash': "5 koa-messages 'session', through ctx.flash (flash: true)",
   'km-cookie': "5 koa-messages 'cookie'",
   'km-fallback': "5 koa-messages 'fallback'",
@@ -145,6 +151,34 @@ const BUILDERS: Record<
     };
   },
 
+  // What a user who already keeps sessions in Redis would write: the floor, with koa-session's
+  // external store on the same Redis (GET on every request with a session cookie, SET when the
+  // session changed, DEL when it emptied): the Redis storage's baseline.
+  'floor-redis': async (env) => {
+    if (env.redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
+    const { Redis } = await import('ioredis');
+    const client = new Redis(env.redisUrl);
+    const floor = BUILDERS.floor(env) as Flash;
+    return {
+      ...floor,
+      session: {
+        store: {
+          async get(key: string) {
+            const text = await client.get(`sess:${key}`);
+            return text === null ? undefined : (JSON.parse(text) as Session);
+          },
+          async set(key: string, value: unknown, maxAge: number | 'session' | undefined) {
+            const ttl = typeof maxAge === 'number' ? maxAge : 86_400_000;
+            await client.set(`sess:${key}`, JSON.stringify(value), 'PX', ttl);
+          },
+          async destroy(key: string) {
+            await client.del(`sess:${key}`);
+          },
+        },
+      },
+    };
+  },
+
   // The same code in another process: how far two identical servers drift apart on this machine.
   'floor-2': (env) => BUILDERS.floor(env),
 
@@ -179,6 +213,7 @@ const BUILDERS: Record<
 
   'km-session': () => koaMessages({ storage: 'session' }),
   'km-session-2': () => koaMessages({ storage: 'session' }),
+  'km-session-htmx': () => koaMessages({ storage: 'session', htmx: true }),
   // connect-flash's API over the same store: add with ctx.flash(type, text), read with ctx.flash()
   // and answer through ctx.ajax() (which then finds nothing pending and keeps the data's own
   // `messages`), so the body and headers are those of km-session and only the flash layer differs.
@@ -266,7 +301,7 @@ export async function buildApp(
     const cookies = ctx.response.headers['set-cookie'];
     if (Array.isArray(cookies)) for (const c of cookies) counters.setCookieBytes += c.length;
   });
-  app.use(session({}, app));
+  app.use(session(flash.session ?? {}, app));
   for (const mw of flash.middleware) app.use(mw);
   app.use(async (ctx) => {
     switch (`${ctx.method} ${ctx.path}`) {

@@ -7,6 +7,7 @@ import type { Config, DropEvent } from './options.js';
 import { saveRequest } from './storage/pending.js';
 import type { DropReport, SaveRequest, StoredMessage } from './storage/types.js';
 import { internals, type MessageStore } from './store.js';
+import { deliverInHeader } from './transport/deliver.js';
 
 const debug = debuglog('koa-messages');
 
@@ -62,6 +63,7 @@ const setCookieCount = (ctx: Context): number => {
 export async function commit(ctx: Context, store: MessageStore, failed: boolean): Promise<void> {
   const config = internals.config(store);
   const consume = !failed && ctx.status < 500 && mayConsume(ctx);
+  if (consume) deliverInHeader(ctx, store, config);
   const planned = internals.plan(store, consume);
   if (planned === null) return;
   const { plan, dropped } = keepNewest(planned, config.maxMessages);

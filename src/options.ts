@@ -76,6 +76,19 @@ export interface MessagesOptions {
    */
   dedupe?: boolean;
   /**
+   * htmx requests (`HX-Request: true`) whose handler did not show the messages get them in the
+   * `HX-Trigger` response header as a `messages` event (docs/htmx.md).
+   * @default false
+   */
+  htmx?: boolean;
+  /**
+   * The largest `HX-Trigger` / `X-Messages` header koa-messages writes, in bytes (an integer from
+   * 256 to 65536); messages that do not fit stay pending for the next response. Well under the
+   * 8 KB many proxies allow per header.
+   * @default 4096
+   */
+  maxHeaderBytes?: number;
+  /**
    * Told about every message that was added but could not be kept (too many, no room in the
    * cookie, the storage failed). Without it they are logged with `NODE_DEBUG=koa-messages`.
    * @default undefined
@@ -141,6 +154,12 @@ const optionsSchema = z.strictObject({
     .positive({ error: 'must be a positive integer' })
     .default(100),
   dedupe: z.boolean().default(false),
+  htmx: z.boolean({ error: 'must be a boolean' }).default(false),
+  maxHeaderBytes: z
+    .int({ error: 'must be an integer from 256 to 65536' })
+    .min(256, { error: 'must be an integer from 256 to 65536' })
+    .max(65536, { error: 'must be an integer from 256 to 65536' })
+    .default(4096),
   onDrop: z
     .custom<(event: DropEvent) => void>((value) => typeof value === 'function', {
       message: 'must be a function',
@@ -169,6 +188,8 @@ export interface CoreConfig {
   readonly maxMessages: number;
   /** Skip adds equal to a pending message (docs/dedupe.md). */
   readonly dedupe: boolean;
+  readonly htmx: boolean;
+  readonly maxHeaderBytes: number;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
   readonly flash: boolean;
 }
@@ -217,6 +238,8 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
     escape: o.escape,
     maxMessages: o.maxMessages,
     dedupe: o.dedupe,
+    htmx: o.htmx,
+    maxHeaderBytes: o.maxHeaderBytes,
     onDrop: o.onDrop,
     flash: o.flash,
   });

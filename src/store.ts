@@ -7,6 +7,7 @@ import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
 import { pendingOf, saveRequest } from './storage/pending.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
+import { requestHeader } from './transport/request.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {
@@ -71,6 +72,8 @@ export interface StoreInternals {
   /** Whether this request read at least one message (its response shows messages). */
   delivered(store: MessageStore): boolean;
   config(store: MessageStore): Config;
+  /** Put messages read but not shown (they did not fit a header) back, pending after everything else. */
+  requeue(store: MessageStore, messages: readonly Message[]): void;
 }
 
 // Assigned once, by MessageStore's static block below.
@@ -207,6 +210,24 @@ export class MessageStore implements Iterable<Message> {
     this.add('error', message, options);
   }
 
+  /**
+   * Send this response's pending messages in the `X-Messages` response header, for an answer with
+   * no JSON body to carry them (a 204, a file download). Decided at the end of the request, so
+   * messages added later count and the final status applies the delivery rules: not on a failure,
+   * 5xx, HEAD, OPTIONS or prefetch, and not on a redirect (`fetch` follows it and never shows its
+   * headers: the messages stay pending for the followed response). What does not fit in
+   * `maxHeaderBytes` stays pending. Read it in the browser with `ajax()` or `messagesFromHeader()`
+   * from `koa-messages/client`. See docs/htmx.md.
+   *
+   * @example
+   * ctx.messages.success('Report ready.');
+   * ctx.messages.toHeader();
+   * ctx.status = 204;
+   */
+  toHeader(): void {
+    requestHeader(this.#ctx);
+  }
+
   /** Yields stored messages then new ones, and marks them consumed. */
   [Symbol.iterator](): Iterator<Message> {
     const pending = this.#pending();
@@ -226,6 +247,11 @@ export class MessageStore implements Iterable<Message> {
       plan: (store, consume) => store.#plan(consume),
       delivered: (store) => store.#delivered,
       config: (store) => store.#config,
+      requeue: (store, messages) => {
+        // Pending again: the index for keys and dedupe is rebuilt if anything adds after this.
+        store.#index = undefined;
+        store.#added.push(...messages);
+      },
     };
   }
 

@@ -91,6 +91,7 @@ describe('the published package', () => {
     expect(files).to.deep.equal([
       'client/fetch-ajax.js',
       'client/index.js',
+      'client/on-messages.js',
       'shared/errors.js',
       'shared/levels.js',
       'shared/wire.js',

@@ -1,9 +1,12 @@
 // The browser entry's schemas infer the types a page works with.
-import type { levelNameSchema } from 'koa-messages/client';
+import type { levelNameSchema, messagesFromHeader } from 'koa-messages/client';
 import {
   type AjaxResponse,
   ajaxResponseSchema,
   type LevelName,
+  messagesEventDetailSchema,
+  messagesHeaderSchema,
+  onMessages,
   type WireMessage,
 } from 'koa-messages/client';
 import { z } from 'zod';
@@ -25,3 +28,12 @@ assertType<Equal<AjaxResponse<{ votes: number }>['messages'], WireMessage[] | un
 
 // @ts-expect-error: only z.object() data schemas
 ajaxResponseSchema(z.string());
+
+// The header transports: the same message shape in HX-Trigger's `messages` event and X-Messages.
+const header = messagesHeaderSchema.parse({ messages: [{ message: 'Hi', tags: 'info' }] });
+assertType<Equal<typeof header.messages, WireMessage[]>>();
+const detail = messagesEventDetailSchema.parse({ value: [{ message: 'Hi', tags: 'info' }] });
+assertType<Equal<typeof detail.value, WireMessage[]>>();
+const stop: () => void = onMessages((list: WireMessage[]) => void list);
+stop();
+assertType<Equal<ReturnType<typeof messagesFromHeader>, WireMessage[]>>();

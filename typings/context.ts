@@ -16,6 +16,9 @@ app.use(
     escape: false,
   }),
 );
+app.use(messages({ htmx: true, maxHeaderBytes: 2048 }));
+// @ts-expect-error: htmx is a boolean
+messages({ htmx: 'yes' });
 
 app.use((ctx) => {
   ctx.messages.success('Vote recorded.');
@@ -37,6 +40,8 @@ app.use((ctx) => {
   assertType<Equal<typeof body.messages, WireMessage[] | undefined>>();
   const empty = ctx.ajax();
   void empty;
+  const toHeader: void = ctx.messages.toHeader();
+  void toHeader;
 
   // @ts-expect-error: 'verbose' is not a level name
   ctx.messages.add('verbose', 'x');

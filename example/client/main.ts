@@ -3,13 +3,17 @@
  * place. Bundled for the browser by `example/bundle.ts`; it imports only the package's client
  * entry and zod, so no Koa or Node code can reach the page.
  */
-import { ajax, AjaxError, type WireMessage } from 'koa-messages/client';
+import { ajax, AjaxError, onMessages, type WireMessage } from 'koa-messages/client';
 import * as z from 'zod';
 
 /** What a vote answers with, besides `success` and `messages`. */
 const Vote = z.object({ votes: z.number().int().nonnegative() });
 
 const list = document.querySelector<HTMLUListElement>('#messages')!;
+/** How long a toast that is not an error stays (the server puts it on <body>). */
+const TOAST_MS = Number(document.body.dataset['toastMs'] ?? 6000);
+/** More than this many toasts at once is noise: the oldest go first. */
+const MAX_TOASTS = 3;
 
 /**
  * The server escapes message text for HTML (koa-messages' `escape` option, on by default), so the
@@ -21,11 +25,64 @@ function plainText(fragment: string): string {
   return new DOMParser().parseFromString(fragment, 'text/html').body.textContent ?? '';
 }
 
+/** The last control outside the toasts that had focus: where focus returns when a toast goes. */
+let lastFocus: HTMLElement | null = null;
+document.addEventListener('focusin', (event) => {
+  if (event.target instanceof HTMLElement && !list.contains(event.target)) lastFocus = event.target;
+});
+
+/**
+ * Remove a toast. If focus was inside it, it moves to the next toast's close button, else the
+ * previous one's, else back to the control used last, so a keyboard user is never dropped on <body>.
+ */
+function dismiss(item: Element): void {
+  if (!item.isConnected) return;
+  const hadFocus = item.contains(document.activeElement);
+  const neighbour = item.nextElementSibling ?? item.previousElementSibling;
+  item.remove();
+  if (!hadFocus) return;
+  const next = neighbour?.querySelector<HTMLElement>('.message-close');
+  if (next) next.focus();
+  else if (lastFocus?.isConnected) lastFocus.focus();
+  else document.querySelector<HTMLElement>('.choice button, input')?.focus();
+}
+
+/**
+ * Dismiss a toast by itself after TOAST_MS, except an error (it stays until dismissed). The clock
+ * stops while the pointer is over the toast or focus is in it, and starts again when both leave.
+ */
+function arm(item: HTMLElement): void {
+  if (item.classList.contains('error')) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let hovered = false;
+  const start = () => {
+    clearTimeout(timer);
+    if (!hovered && !item.contains(document.activeElement))
+      timer = setTimeout(() => dismiss(item), TOAST_MS);
+  };
+  item.addEventListener('mouseenter', () => ((hovered = true), clearTimeout(timer)));
+  item.addEventListener('mouseleave', () => ((hovered = false), start()));
+  item.addEventListener('focusin', () => clearTimeout(timer));
+  // focusout fires before focus lands elsewhere: look once it has.
+  item.addEventListener('focusout', () => setTimeout(start));
+  start();
+}
+
+/**
+ * Put a toast in the live region (which announces it), keeping at most MAX_TOASTS: the oldest that
+ * is not an error goes first, since an error stays until the person has read it.
+ */
+function add(item: HTMLElement): void {
+  list.append(item);
+  while (list.children.length > MAX_TOASTS)
+    dismiss(list.querySelector('.message:not(.error)') ?? list.firstElementChild!);
+  arm(item);
+}
+
 /** Show one message as a toast, styled by its tags (e.g. `message success`). */
 function show(message: WireMessage): void {
   const item = document.createElement('li');
   item.className = `message ${message.tags}`;
-  item.setAttribute('role', /\b(error|warning)\b/.test(message.tags) ? 'alert' : 'status');
   const text = document.createElement('span');
   text.className = 'message-text';
   text.textContent = plainText(message.message);
@@ -35,10 +92,14 @@ function show(message: WireMessage): void {
   close.setAttribute('aria-label', 'Dismiss');
   close.textContent = '×';
   item.append(text, close);
-  list.append(item);
-  // Keep the stack short: the oldest toasts go first.
-  while (list.children.length > 4) list.firstElementChild!.remove();
+  add(item);
 }
+
+// Messages the server rendered into the page (after a form's redirect) were there before the live
+// region was: a screen reader does not announce those. Put them back in a moment later, which it does.
+const rendered = Array.from(list.children) as HTMLElement[];
+for (const item of rendered) item.remove();
+setTimeout(() => rendered.forEach(add), 100);
 
 const plural = (n: number) => (n === 1 ? 'vote' : 'votes');
 
@@ -66,7 +127,9 @@ function updateCounts(choice: HTMLElement, votes: number): void {
 async function vote(form: HTMLFormElement): Promise<void> {
   const choice = form.closest<HTMLElement>('.choice')!;
   const button = form.querySelector('button')!;
-  button.disabled = true;
+  // Not `disabled`: a disabled button loses focus, and a keyboard user's next Enter would go nowhere.
+  if (button.getAttribute('aria-disabled') === 'true') return;
+  button.setAttribute('aria-disabled', 'true');
   try {
     const result = await ajax(form.action, { method: 'POST' }, Vote);
     result.messages.forEach(show);
@@ -86,7 +149,7 @@ async function vote(form: HTMLFormElement): Promise<void> {
       tags: 'error',
     });
   } finally {
-    button.disabled = false;
+    button.removeAttribute('aria-disabled');
   }
 }
 
@@ -99,5 +162,15 @@ document.addEventListener('submit', (event) => {
 
 document.addEventListener('click', (event) => {
   const close = event.target instanceof Element ? event.target.closest('.message-close') : null;
-  close?.closest('.message')?.remove();
+  const item = close?.closest('.message');
+  if (item) dismiss(item);
 });
+
+// Escape closes every toast, wherever focus is.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || list.children.length === 0) return;
+  for (const item of Array.from(list.children)) dismiss(item);
+});
+
+// htmx answers carry their messages in the HX-Trigger header (koa-messages' `htmx` option).
+onMessages((messages) => messages.forEach(show));

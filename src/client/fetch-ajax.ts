@@ -1,6 +1,10 @@
 import * as z from 'zod';
 
 import { ajaxResponseSchema, type WireMessage } from '../shared/wire.js';
+import { messagesFromHeader } from './on-messages.js';
+
+// Answers without a body: parsed as `{}`, their messages (if any) come in the X-Messages header.
+const BODILESS = new Set([204, 205, 304]);
 
 /** Why {@link ajax} gave up: no answer at all, an answer that is not JSON, or JSON of the wrong shape. */
 export type AjaxErrorReason = 'network' | 'not-json' | 'invalid';
@@ -57,7 +61,8 @@ const envelopeSchema = ajaxResponseSchema();
  *
  * Sends `Accept: application/json` and `X-Requested-With: XMLHttpRequest` unless `init.headers`
  * sets them. Any HTTP status is parsed the same way: a 400 that carries `success: false` and
- * messages is a result, not an error.
+ * messages is a result, not an error. A 204, 205 or 304 has no body and is parsed as `{}`; the
+ * messages of an `X-Messages` header (`ctx.messages.toHeader()`) come after the body's.
  *
  * @param url - what `fetch` takes.
  * @param init - `fetch` options; default a GET.
@@ -101,9 +106,9 @@ export async function ajax(
     });
   }
 
-  let json: unknown;
+  let json: unknown = {};
   try {
-    json = await response.json();
+    if (!BODILESS.has(response.status)) json = await response.json();
   } catch (error) {
     throw new AjaxError(
       `${what} answered ${response.status} with a body that is not JSON.`,
@@ -131,9 +136,11 @@ export async function ajax(
   }
   const {
     success,
-    messages = [],
+    messages: inBody = [],
     ...data
   } = parsed.data as { success?: boolean; messages?: WireMessage[] };
+  const inHeader = messagesFromHeader(response);
+  const messages = inHeader.length === 0 ? inBody : [...inBody, ...inHeader];
   if (success === false) return { success, data, messages, status: response.status };
   return { success, data, messages, status: response.status };
 }

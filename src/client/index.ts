@@ -13,7 +13,11 @@ export {
   type AjaxResponse,
   ajaxResponseSchema,
   levelNameSchema,
+  MESSAGES_HEADER,
   messageSchema,
+  messagesEventDetailSchema,
+  messagesHeaderSchema,
   type WireMessage,
 } from '../shared/wire.js';
 export { ajax, AjaxError, type AjaxErrorReason, type AjaxResult } from './fetch-ajax.js';
+export { messagesFromHeader, onMessages } from './on-messages.js';

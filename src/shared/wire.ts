@@ -64,3 +64,19 @@ export function ajaxResponseSchema(dataSchema?: z.ZodObject): z.ZodObject {
   }
   return dataSchema.extend(envelopeShape);
 }
+
+/**
+ * The header transports' payload, `HX-Trigger` (option `htmx`) and `X-Messages`
+ * (`ctx.messages.toHeader()`): a JSON object whose `messages` key holds the messages, non-ASCII
+ * escaped as `\uXXXX` so the header stays ASCII. In `HX-Trigger` other keys are the app's events.
+ */
+export const messagesHeaderSchema = z.looseObject({ messages: z.array(messageSchema).min(1) });
+
+/**
+ * The `detail` of the `messages` event htmx dispatches for that header: htmx wraps a value that is
+ * not an object as `{ value }`.
+ */
+export const messagesEventDetailSchema = z.object({ value: z.array(messageSchema).min(1) });
+
+/** The response header of the bodiless-answer transport (`ctx.messages.toHeader()`). */
+export const MESSAGES_HEADER = 'X-Messages';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import * as z from 'zod';
 
-import { ajax, AjaxError } from '../../src/client/index.js';
+import { ajax, AjaxError, messagesFromHeader, onMessages } from '../../src/client/index.js';
 import { buildApp } from '../helpers/app.js';
 
 const Vote = z.object({ votes: z.number() });
@@ -41,6 +41,15 @@ describe('client ajax()', () => {
         },
         '/crash': () => {
           throw new Error('boom');
+        },
+        '/deleted': (ctx) => {
+          ctx.messages.success('Row “3” deleted.');
+          ctx.messages.toHeader();
+          ctx.status = 204;
+        },
+        '/bad-header': (ctx) => {
+          ctx.set('X-Messages', '{"messages":"no"}');
+          ctx.status = 204;
         },
         '/echo': (ctx) => {
           ctx.ajax({ method: ctx.method, body: ctx.get('Content-Type') });
@@ -194,5 +203,46 @@ describe('client ajax()', () => {
       'koa-messages: ajaxResponseSchema(dataSchema) takes a z.object(...) schema.',
     );
     expect(seen).to.deep.equal([]);
+  });
+
+  it('reads the messages of a bodiless answer from X-Messages (ctx.messages.toHeader()) and parses the 204 as {}', async () => {
+    const result = await ajax(`${base}/deleted`, { method: 'DELETE' });
+    expect(result).to.deep.equal({
+      success: undefined,
+      data: {},
+      messages: [{ message: 'Row “3” deleted.', tags: 'success' }],
+      status: 204,
+    });
+  });
+
+  it('ignores an X-Messages header of the wrong shape (the answer itself is still good)', async () => {
+    const warn = console.warn;
+    const warnings: unknown[] = [];
+    console.warn = (...args: unknown[]) => void warnings.push(args[0]);
+    try {
+      const response = await fetch(`${base}/bad-header`);
+      expect(messagesFromHeader(response)).to.deep.equal([]);
+    } finally {
+      console.warn = warn;
+    }
+    expect(String(warnings[0])).to.match(
+      /^koa-messages: the X-Messages header has an unexpected shape/,
+    );
+  });
+
+  it('onMessages() hands over the list of an htmx `messages` event and ignores other details', () => {
+    const target = new EventTarget();
+    const got: unknown[] = [];
+    const stop = onMessages((list) => got.push(list), target);
+    // What htmx dispatches for HX-Trigger {"messages":[…]}: a CustomEvent whose detail is { value }.
+    target.dispatchEvent(
+      new CustomEvent('messages', { detail: { value: [{ message: 'Hi', tags: 'info' }] } }),
+    );
+    target.dispatchEvent(new CustomEvent('messages', { detail: { value: 'not a list' } }));
+    stop();
+    target.dispatchEvent(
+      new CustomEvent('messages', { detail: { value: [{ message: 'Late', tags: 'info' }] } }),
+    );
+    expect(got).to.deep.equal([[{ message: 'Hi', tags: 'info' }]]);
   });
 });

@@ -5,9 +5,10 @@ import { createApp } from '../../example/app.js';
 import { bundleClient } from '../../example/bundle.js';
 import { createPoll, MAX_CHOICES } from '../../example/polls.js';
 
-const NO_MESSAGES = '<ul class="messages" id="messages" aria-live="polite"></ul>';
-const item = (tags: string, text: string, role = 'status') =>
-  `<ul class="messages" id="messages" aria-live="polite"><li class="message ${tags}" role="${role}"><span class="message-text">${text}</span>` +
+const LIST = '<ul id="messages" class="message-list" aria-live="polite">';
+const NO_MESSAGES = `${LIST}</ul>`;
+const item = (tags: string, text: string) =>
+  `${LIST}<li class="message ${tags}"><span class="message-text">${text}</span>` +
   '<button type="button" class="message-close" aria-label="Dismiss">×</button></li></ul>';
 
 /** A browser: cookies kept, the page asked for as HTML. */
@@ -95,21 +96,17 @@ describe('the polls demo app', () => {
   it('refuses an empty, a too long and a duplicate suggestion with the message that says why', async () => {
     const b = browser();
     await b.post('/choices').type('form').send({ text: '   ' }).expect(303);
-    expect((await b.get('/')).text).to.contain(
-      item('error', 'Type a choice before adding it.', 'alert'),
-    );
+    expect((await b.get('/')).text).to.contain(item('error', 'Type a choice before adding it.'));
     await b
       .post('/choices')
       .type('form')
       .send({ text: 'x'.repeat(81) })
       .expect(303);
     expect((await b.get('/')).text).to.contain(
-      item('error', 'A choice can be at most 80 characters long.', 'alert'),
+      item('error', 'A choice can be at most 80 characters long.'),
     );
     await b.post('/choices').type('form').send({ text: 'the SKY' }).expect(303);
-    expect((await b.get('/')).text).to.contain(
-      item('warning', '“the SKY” is already a choice.', 'alert'),
-    );
+    expect((await b.get('/')).text).to.contain(item('warning', '“the SKY” is already a choice.'));
   });
 
   it('stops taking suggestions when the poll is full', async () => {
@@ -120,7 +117,7 @@ describe('the polls demo app', () => {
     const b = request.agent(createApp({ poll, keys: ['test-key-example-only'] }).callback());
     await b.post('/choices').type('form').send({ text: 'One more' }).expect(303);
     expect((await b.get('/')).text).to.contain(
-      item('warning', 'The poll is full: it takes at most 12 choices.', 'alert'),
+      item('warning', 'The poll is full: it takes at most 12 choices.'),
     );
     expect(poll.choices).to.have.length(MAX_CHOICES);
   });
@@ -133,6 +130,16 @@ describe('the polls demo app', () => {
       .type('form')
       .send({ text: 'x'.repeat(5000) })
       .expect(413);
+  });
+
+  it('serves an icon at /favicon.ico (no 404 on every page load) and the htmx script', async () => {
+    const b = browser();
+    const icon = await b.get('/favicon.ico').expect(200);
+    expect(icon.headers['content-type']).to.equal('image/svg+xml');
+    expect(icon.body.toString()).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const htmx = await b.get('/static/htmx.js').expect(200);
+    expect(htmx.headers['content-type']).to.equal('application/javascript; charset=utf-8');
+    expect(htmx.text).to.contain('htmx');
   });
 
   it('serves its stylesheet and the bundled page script', async () => {

@@ -15,6 +15,7 @@ describe('the demo page bundle', () => {
     expect(ours).to.deep.equal([
       'dist/client/fetch-ajax.js',
       'dist/client/index.js',
+      'dist/client/on-messages.js',
       'dist/shared/errors.js',
       'dist/shared/levels.js',
       'dist/shared/wire.js',

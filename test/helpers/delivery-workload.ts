@@ -24,16 +24,27 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/redis-app.ts', import.meta.ur
 /** Which storage the app process uses: `redis` (default), or a built-in one. */
 export type FixtureStorage = 'redis' | 'session' | 'cookie' | 'fallback';
 
+/** The Redis client libraries the storage supports; the Redis suites run with each. */
+export const CLIENT_KINDS = ['ioredis', 'node-redis'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+/** Where the app's Redis is: one server's port, or a cluster's start-up ports. */
+export type RedisTarget = number | { readonly cluster: readonly number[] };
+
 export async function startApp(
-  redisPort: number,
+  redis: RedisTarget,
   timeout: number,
   storage: FixtureStorage = 'redis',
+  client: ClientKind = 'ioredis',
 ): Promise<AppProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     env: {
       ...process.env,
-      REDIS_PORT: String(redisPort),
+      ...(typeof redis === 'number'
+        ? { REDIS_PORT: String(redis) }
+        : { REDIS_CLUSTER: redis.cluster.join(',') }),
       REDIS_TIMEOUT: String(timeout),
+      REDIS_CLIENT: client,
       STORAGE: storage,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -186,16 +197,31 @@ export async function stats(apps: readonly AppProcess[]) {
         (await (await fetch(`${app.base}/stats`)).json()) as {
           dropped: string[];
           errors: string[];
+          dropErrors: Record<string, number>;
         },
     ),
   );
-  return { dropped: all.flatMap((s) => s.dropped), errors: all.flatMap((s) => s.errors) };
+  const dropErrors: Record<string, number> = {};
+  for (const [text, count] of all.flatMap((s) => Object.entries(s.dropErrors)))
+    dropErrors[text] = (dropErrors[text] ?? 0) + count;
+  return {
+    dropped: all.flatMap((s) => s.dropped),
+    errors: all.flatMap((s) => s.errors),
+    dropErrors,
+  };
 }
 
-/** Entries still stored under any visitor key: after the final reads there must be none. */
-export async function leftInRedis(admin: Redis): Promise<string[]> {
-  const keys = await admin.keys('koa-messages:*');
-  return (await Promise.all(keys.map((key) => admin.lrange(key, 0, -1)))).flat();
+/**
+ * Entries still stored under any visitor key: after the final reads there must be none. In a
+ * cluster, pass a client of each master (each holds its own slots' keys).
+ */
+export async function leftInRedis(...servers: Redis[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const admin of servers) {
+    const keys = await admin.keys('koa-messages:*');
+    left.push(...(await Promise.all(keys.map((key) => admin.lrange(key, 0, -1)))).flat());
+  }
+  return left;
 }
 
 export const duplicates = (list: readonly string[]) =>

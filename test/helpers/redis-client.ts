@@ -1,6 +1,10 @@
 import { once } from 'node:events';
 
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
+
+import type { RedisStorageOptions } from '../../src/redis.js';
+import type { ClientKind } from './delivery-workload.js';
 
 /** An ioredis client with the settings the README recommends, connected and ready. */
 export async function connectClient(port: number): Promise<Redis> {
@@ -30,4 +34,45 @@ export async function commandsRun(admin: Redis): Promise<{ total: number; script
     if (match[1] === 'evalsha' || match[1] === 'eval') scripts += calls;
   }
   return { total, scripts };
+}
+
+/** A Redis client of either library for the storage, and how to close it. */
+export interface TestClient {
+  readonly client: RedisStorageOptions['client'];
+  close(): void;
+}
+
+/**
+ * A client of `kind` as the docs recommend it, standalone (`port`) or cluster (`cluster`: start-up
+ * ports), connected when something answers (a dead server is fine: commands then fail).
+ */
+export async function clientOf(
+  kind: ClientKind,
+  target: number | { cluster: readonly number[] },
+): Promise<TestClient> {
+  const host = '127.0.0.1';
+  const retry = () => 100;
+  if (kind === 'node-redis') {
+    const client =
+      typeof target === 'number'
+        ? createClient({ socket: { host, port: target, reconnectStrategy: retry } })
+        : createCluster({
+            rootNodes: target.cluster.map((port) => ({ socket: { host, port } })),
+            defaults: { socket: { reconnectStrategy: retry } },
+          });
+    client.on('error', () => undefined); // expected while a test stops Redis; commands still reject
+    await client.connect().catch(() => undefined);
+    return { client, close: () => void client.destroy() };
+  }
+  if (typeof target === 'number') {
+    const client = new Redis(target, host, { maxRetriesPerRequest: 1, retryStrategy: retry });
+    client.on('error', () => undefined);
+    return { client, close: () => client.disconnect() };
+  }
+  const client = new Cluster(
+    target.cluster.map((port) => ({ host, port })),
+    { redisOptions: { maxRetriesPerRequest: 1 }, clusterRetryStrategy: retry },
+  );
+  client.on('error', () => undefined);
+  return { client, close: () => client.disconnect() };
 }

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 
-import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
@@ -9,6 +8,12 @@ import { optionsError } from '../../errors.js';
 import { MessagesError } from '../../errors.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import type { DropReport, MessageStorage, StoredMessage } from '../types.js';
+import {
+  isRedisClient,
+  type RedisClient,
+  scriptClient,
+  StandaloneOnClusterError,
+} from './client.js';
 import { CLAIM, runScript, SAVE } from './scripts.js';
 import { ServerClock } from './server-clock.js';
 import {
@@ -24,16 +29,15 @@ import {
 const debug = debuglog('koa-messages');
 
 const DAY = 86_400_000;
-
-const isClient = (value: unknown): value is Redis =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Redis).evalsha === 'function' &&
-  typeof (value as Redis).eval === 'function';
+/** How far apart (ms) the masters' clocks of a Redis Cluster may be: see server-clock.ts. */
+const CLUSTER_CLOCK_MARGIN = 25;
 
 /** The options of `redisStorage()`. The schema is the type: `z.input` for callers. */
 export const redisOptionsSchema = z.strictObject({
-  client: z.custom<Redis>(isClient, { message: 'must be an ioredis client (new Redis(...))' }),
+  client: z.custom<RedisClient>(isRedisClient, {
+    message:
+      'must be an ioredis client (new Redis(...) or new Cluster([...])) or a node-redis one (createClient() or createCluster())',
+  }),
   prefix: z.string().default('koa-messages:'),
   ttl: z
     .int()
@@ -47,8 +51,9 @@ export const redisOptionsSchema = z.strictObject({
     .optional(),
   cookie: z
     .string()
-    .regex(/^[!#$%&'*+\-^_`|~0-9A-Za-z]+$/, {
-      message: 'must be a cookie name (letters, digits, - and _; no dot)',
+    // No dot: the hint cookies are `<cookie>.p.<token>` and the signature `<name>.sig`.
+    .regex(/^[A-Za-z0-9_-]+$/, {
+      message: 'must be a cookie name of letters, digits, - and _ only',
     })
     .default('koa-messages'),
   hint: z.boolean().default(true),
@@ -113,14 +118,21 @@ interface Reply {
   readonly rest: readonly unknown[];
 }
 
-interface RequestState {
-  readonly visitor: Visitor;
-  /** `done`: the claim certainly ran and its result is in hand; `unknown`: it failed or timed out. */
-  claim: 'none' | 'done' | 'unknown';
+/** The claim of one visitor id: one script, on the server that holds that id's key. */
+interface Claim {
+  readonly id: string;
+  /** `done`: it certainly ran and its result is in hand; `unknown`: it failed or timed out. */
+  status: 'done' | 'unknown';
   /** A claim that timed out: what it took, if it ran before its deadline after all. */
   late?: Promise<StoredMessage[]>;
   /** `late`'s result once it is known. */
   lateResult?: StoredMessage[];
+}
+
+interface RequestState {
+  readonly visitor: Visitor;
+  /** One per claimed id, in `visitor.claimIds` order; empty when nothing was claimed. */
+  claims: Claim[];
 }
 
 /**
@@ -138,12 +150,14 @@ interface RequestState {
  *   it reaches Redis after the app stopped waiting; a claim that ran in time but whose answer came
  *   late is given back by the same request's save.
  *
- * Any ioredis client works (`maxRetriesPerRequest: 1` is a good choice); it must not have a
- * `commandTimeout` at or below `timeout`: this storage times its commands itself and needs the
- * late answer of a claim to give back what it took.
+ * Any ioredis client (`Redis` or `Cluster`; `maxRetriesPerRequest: 1` is a good choice) or
+ * node-redis client (`createClient()` or `createCluster()`) works; an ioredis client must not
+ * have a `commandTimeout` at or below `timeout`: this storage times its commands itself and
+ * needs the late answer of a claim to give back what it took. Redis Cluster: docs/redis-cluster.md.
  *
- * @param options.client - an ioredis client (required).
- * @param options.prefix - key prefix (default `'koa-messages:'`); the key is prefix + visitor id.
+ * @param options.client - an ioredis or node-redis client, standalone or cluster (required).
+ * @param options.prefix - key prefix (default `'koa-messages:'`); a visitor's key is
+ *   prefix + `{id}` (the braces are a cluster hash tag).
  * @param options.ttl - milliseconds a visitor's messages and cookies live after the last save
  *   (default 14 days).
  * @param options.timeout - milliseconds to wait for each Redis command (default `1000`).
@@ -152,7 +166,8 @@ interface RequestState {
  * @param options.cookie - name of the id cookie, and prefix of the hint cookies (default `'koa-messages'`).
  * @param options.hint - use hint cookies to skip Redis for visitors with nothing pending
  *   (default `true`); `false` claims on every request of a known visitor.
- * @throws {TypeError} `koa-messages: …` for missing or malformed options, a client whose
+ * @throws {TypeError} `koa-messages: …` for missing or malformed options, a client of another
+ *   kind, a client whose
  *   `commandTimeout` is at or below `timeout`; on first use when cookie mode has no `app.keys`.
  * @example
  * import { Redis } from 'ioredis';
@@ -162,9 +177,14 @@ interface RequestState {
  */
 export function redisStorage(options: RedisStorageOptions): MessageStorage {
   const config = Object.freeze(parse(options));
-  const { client, prefix, ttl, timeout } = config;
-  const clientTimeout = (client as { options?: { commandTimeout?: unknown } }).options
-    ?.commandTimeout;
+  const { prefix, ttl, timeout } = config;
+  // ioredis: `commandTimeout` of a Redis client, or of a Cluster's nodes (`redisOptions`).
+  const ioOptions = (
+    config.client as {
+      options?: { commandTimeout?: unknown; redisOptions?: { commandTimeout?: unknown } };
+    }
+  ).options;
+  const clientTimeout = ioOptions?.commandTimeout ?? ioOptions?.redisOptions?.commandTimeout;
   if (typeof clientTimeout === 'number' && clientTimeout > 0 && clientTimeout <= timeout) {
     // ioredis drops the answer of a command it timed out; a claim's answer carries the messages
     // it took, which then could not be given back.
@@ -174,8 +194,34 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         `\`timeout\` (${timeout} ms): this storage times its commands itself and needs late answers.`,
     );
   }
+  const client = scriptClient(config.client);
   const states = new WeakMap<Context, RequestState>();
-  const clock = new ServerClock();
+  const clock = new ServerClock(client.cluster ? CLUSTER_CLOCK_MARGIN : 0);
+  let learning: Promise<void> | undefined;
+  /** A client that cannot work with this server (see StandaloneOnClusterError). */
+  let unusable: Error | undefined;
+
+  // The hash tag puts everything of one id in one cluster slot (docs/redis-cluster.md).
+  const keyOf = (id: string) => `${prefix}{${id}}`;
+  // The previous version's key (prefix + id), still read on a standalone server so that an
+  // upgrade strands nothing. Never in a cluster (that version did not work there), never for an
+  // id with braces (its old key could be another id's new one).
+  const keysOf = (id: string) =>
+    client.cluster || /[{}]/.test(id) ? [keyOf(id)] : [keyOf(id), prefix + id];
+
+  /** Learn the server clock (from every master, in a cluster) on first use; shared by callers. */
+  function learnClock(): Promise<void> {
+    learning ??= (async () => {
+      try {
+        await client.times((serverMs) => clock.observe(serverMs));
+        if (!clock.known) throw new Error('koa-messages: no Redis server answered TIME');
+      } catch (error) {
+        if (error instanceof StandaloneOnClusterError) unusable = error;
+        throw error;
+      }
+    })().finally(() => (learning = undefined));
+    return learning;
+  }
 
   /** Run a script with a deadline in server time (learning the server's clock first if needed). */
   async function run(
@@ -184,10 +230,8 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     args: readonly (string | number)[],
     giveUpAt: number,
   ): Promise<Reply> {
-    if (!clock.known) {
-      const [seconds, micros] = await client.time();
-      clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
-    }
+    if (unusable !== undefined) throw unusable;
+    if (!clock.known) await learnClock();
     const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
     if (!Array.isArray(reply) || reply.length < 2)
       throw new Error('koa-messages: unexpected reply from the Redis script');
@@ -204,7 +248,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     const { giveUpAt, within } = deadline(timeout);
     const command = run(
       SAVE,
-      [prefix + id],
+      [keyOf(id)],
       [ttl, kept.length, ...kept.map(encode), ...added.map(encode)],
       giveUpAt,
     );
@@ -219,43 +263,52 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     }
   }
 
-  async function claim(state: RequestState): Promise<StoredMessage[]> {
-    const { giveUpAt, within } = deadline(timeout);
-    const command = run(
-      CLAIM,
-      state.visitor.claimIds.map((id) => prefix + id),
-      [],
-      giveUpAt,
-    );
+  /**
+   * Claim one id. Each id has its own script (in a cluster its key may live on another server),
+   * so exactly-once holds per id: see docs/redis-cluster.md.
+   */
+  async function claimOne(
+    id: string,
+    giveUpAt: number,
+    within: <T>(p: Promise<T>) => Promise<T>,
+  ): Promise<[Claim, StoredMessage[]]> {
+    const command = run(CLAIM, keysOf(id), [], giveUpAt);
     try {
       const reply = await within(command);
-      if (!reply.done) {
-        // Ran too late (the server clock estimate was cautious): nothing was taken.
-        state.claim = 'unknown';
-        state.lateResult = [];
-        return [];
-      }
-      state.claim = 'done';
-      return decodeEntries(reply.rest);
+      // Ran too late (the server clock estimate was cautious): nothing was taken.
+      if (!reply.done) return [{ id, status: 'unknown', lateResult: [] }, []];
+      return [{ id, status: 'done' }, decodeEntries(reply.rest)];
     } catch (error) {
-      state.claim = 'unknown';
       debug('claim failed, going on with no stored messages: %s', error);
       // The script ran before its deadline only if its answer is merely late: save() gives back
       // what it took.
-      state.late = command.then(
-        (reply) => (reply.done ? decodeEntries(reply.rest) : []),
-        () => [],
-      );
-      void state.late.then((taken) => (state.lateResult = taken));
-      return [];
+      const claim: Claim = {
+        id,
+        status: 'unknown',
+        late: command.then(
+          (reply) => (reply.done ? decodeEntries(reply.rest) : []),
+          () => [],
+        ),
+      };
+      void claim.late!.then((taken) => (claim.lateResult = taken));
+      return [claim, []];
     }
+  }
+
+  async function claim(state: RequestState): Promise<StoredMessage[]> {
+    const { giveUpAt, within } = deadline(timeout);
+    const results = await Promise.all(
+      state.visitor.claimIds.map((id) => claimOne(id, giveUpAt, within)),
+    );
+    state.claims = results.map(([c]) => c);
+    return results.flatMap(([, messages]) => messages);
   }
 
   return {
     preload(ctx) {
       // No hint cookie, nothing pending: the visitor is identified only if this request saves.
       if (config.hint && !mayCarryHints(ctx, config)) return null;
-      const state: RequestState = { visitor: identify(ctx, config), claim: 'none' };
+      const state: RequestState = { visitor: identify(ctx, config), claims: [] };
       states.set(ctx, state);
       return state.visitor.claimIds.length === 0 ? null : claim(state);
     },
@@ -266,19 +319,25 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     async save(ctx, { kept, added }): Promise<DropReport | void> {
       let state = states.get(ctx);
       if (state === undefined) {
-        state = { visitor: identify(ctx, config), claim: 'none' };
+        state = { visitor: identify(ctx, config), claims: [] };
         states.set(ctx, state);
       }
       const { visitor } = state;
       // A late claim whose answer is already here goes back first, in the same script.
-      const front = state.lateResult ?? [];
+      const { claims } = state;
+      const front = claims.flatMap((c) => c.lateResult ?? []);
+      const waiting = claims.filter((c) => c.late !== undefined && c.lateResult === undefined);
       const outstanding =
-        state.late !== undefined && state.lateResult === undefined ? state.late : undefined;
+        waiting.length === 0
+          ? undefined
+          : Promise.all(waiting.map((c) => c.late!)).then((lists) => lists.flat());
       const all = [...front, ...kept, ...added];
+      const unsure = claims.some((c) => c.status === 'unknown');
 
       // Cookies first: they must reach the browser whatever Redis does with the commands below.
-      // Hints this request carried are spent only when its claim certainly took their messages.
-      if (state.claim === 'done') clearHints(ctx, config, visitor.hints);
+      // A hint this request carried is spent only when the claim of its id certainly ran.
+      const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
+      if (claimed.size > 0) clearHints(ctx, config, visitor.hints, claimed);
       let id = visitor.id;
       if (all.length > 0 && id === undefined) {
         if (config.key !== undefined) {
@@ -292,7 +351,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       }
       if (id === undefined) return;
       if (all.length > 0 && visitor.needsIdCookie) setIdCookie(ctx, config, id);
-      if (all.length > 0 || state.claim === 'unknown') addHint(ctx, config, id);
+      if (all.length > 0 || unsure) addHint(ctx, config, id);
 
       const dropped: StoredMessage[] = [];
       let failure: unknown;
@@ -301,8 +360,9 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         if (failure !== undefined) dropped.push(...all);
       }
       if (outstanding !== undefined) {
-        // Still waiting for a claim that timed out. Redis answers one connection in order, so it
-        // has answered by the time the save did; otherwise give it one more timeout.
+        // Still waiting for a claim that timed out. Redis answers one connection in order, so a
+        // claim on the save's server has answered by the time the save did; one on another
+        // cluster node, or one not answered yet, gets one more timeout.
         const taken = await deadline(timeout)
           .within(outstanding)
           .catch(() => undefined);

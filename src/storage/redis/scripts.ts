@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { Redis } from 'ioredis';
+import type { ScriptClient } from './client.js';
 
 /**
  * The two Lua scripts the Redis storage runs. Each is one atomic step on the server: no other
@@ -23,13 +23,13 @@ if deadline > 0 and now > deadline then return {0, now} end
 `;
 
 /**
- * Claim: take and delete everything under each key (KEYS), in key order; returns
- * {1, now, entry...}. Several keys only when parallel first requests of one browser made
- * several visitor ids.
+ * Claim: take and delete everything under one visitor's key (KEYS[1]); returns
+ * {1, now, entry...}. In a standalone server KEYS[2], when given, is the same visitor's key as
+ * the previous version wrote it (prefix + id, no hash tag): read first, since it is older.
  */
 export const CLAIM = `${PRELUDE}
 local out = {1, now}
-for i = 1, #KEYS do
+for i = #KEYS, 1, -1 do
   local kind = redis.call('TYPE', KEYS[i]).ok
   if kind == 'list' then
     local items = redis.call('LRANGE', KEYS[i], 0, -1)
@@ -71,15 +71,16 @@ const sha1 = (script: string): string => {
  * know it yet (first use, or after a Redis restart emptied the script cache).
  */
 export async function runScript(
-  client: Redis,
+  client: ScriptClient,
   script: string,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
   try {
-    return await client.evalsha(sha1(script), keys.length, ...keys, ...args);
+    return await client.evalsha(sha1(script), keys, args);
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script, keys.length, ...keys, ...args);
+    // Each server has its own script cache: in a cluster, the node that owns this key.
+    return client.eval(script, keys, args);
   }
 }

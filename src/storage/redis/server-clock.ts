@@ -17,10 +17,24 @@ import { performance } from 'node:perf_hooks';
  * messages wait for the next request). The largest recent sample is kept, and replaced after 10 s
  * since the two clocks drift apart slowly. This assumes the Redis host's clock does not jump
  * backwards (NTP slews, it does not step, in normal operation).
+ *
+ * In a Redis Cluster each master has its own clock and the samples come from any of them: the
+ * deadline is then taken `margin` ms earlier, safe while the masters' clocks agree within that
+ * (docs/redis-cluster.md). A smallest-sample rule would need no such assumption, but one reply
+ * read late by a busy event loop would then make every script give up early for a while.
  */
 export class ServerClock {
   #offset: number | undefined;
   #sampledAt = -Infinity;
+  readonly #margin: number;
+
+  /**
+   * @param margin - ms taken off every deadline: in a cluster, how far apart the masters'
+   *   clocks may be (the samples come from any of them).
+   */
+  constructor(margin = 0) {
+    this.#margin = margin;
+  }
 
   get known(): boolean {
     return this.#offset !== undefined;
@@ -40,6 +54,6 @@ export class ServerClock {
   /** The deadline, in server ms, for a command the app gives up on at local time `giveUpAt` (performance.now() scale). */
   deadline(giveUpAt: number): number {
     if (this.#offset === undefined) throw new Error('koa-messages: server clock not known yet');
-    return Math.floor(giveUpAt + this.#offset) - 1;
+    return Math.floor(giveUpAt + this.#offset) - 1 - this.#margin;
   }
 }

@@ -22,8 +22,16 @@ export interface Visitor {
   needsIdCookie: boolean;
   /** Visitor ids to claim from, the visitor's own last. */
   claimIds: string[];
-  /** Names of the hint cookies this request carried and may delete after a certain claim. */
-  hints: string[];
+  /**
+   * The hint cookies this request carried, each with the visitor id it names: a hint may be
+   * deleted once the claim of its id certainly ran.
+   */
+  hints: Hint[];
+}
+
+export interface Hint {
+  readonly name: string;
+  readonly id: string;
 }
 
 export interface VisitorConfig {
@@ -142,7 +150,9 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
     if (id === undefined) return { id, needsIdCookie: false, claimIds: [], hints: [] };
     // Only hints written for this key count: another user's hints on a shared browser stay put.
     const mine = tag(id);
-    const hints = hintNames.filter((name) => hintValue(ctx, jar, name, false) === mine);
+    const hints = hintNames
+      .filter((name) => hintValue(ctx, jar, name, false) === mine)
+      .map((name) => ({ name, id }));
     return {
       id,
       needsIdCookie: false,
@@ -155,12 +165,12 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const fromCookie = ctx.cookies.get(config.cookie, { signed: true });
   let id = fromCookie !== undefined && ID.test(fromCookie) ? fromCookie : undefined;
   const needsIdCookie = id === undefined;
-  const hints: string[] = [];
+  const hints: Hint[] = [];
   const claimIds: string[] = [];
   for (const name of hintNames) {
     const value = hintValue(ctx, jar, name, true);
     if (value === undefined || !ID.test(value)) continue;
-    hints.push(name);
+    hints.push({ name, id: value });
     if (!claimIds.includes(value)) claimIds.push(value);
   }
   // No id cookie (yet) but hints: adopt an id the hints name, so messages stay in one place.
@@ -201,8 +211,17 @@ export function addHint(ctx: Context, config: VisitorConfig, id: string): void {
   else ctx.cookies.set(name, id, cookieOptions(ctx, config.ttl, true));
 }
 
-/** Delete the hint cookies this request carried (rule 2 above: only after a certain claim). */
-export function clearHints(ctx: Context, config: VisitorConfig, names: readonly string[]): void {
+/**
+ * Delete the hint cookies this request carried whose id's claim certainly ran (rule 2 above;
+ * each id is claimed by its own script, so one may be certain while another is not).
+ */
+export function clearHints(
+  ctx: Context,
+  config: VisitorConfig,
+  hints: readonly Hint[],
+  claimed: ReadonlySet<string>,
+): void {
   const signed = config.key === undefined;
-  for (const name of names) ctx.cookies.set(name, null, baseOptions(ctx, signed));
+  for (const { name, id } of hints)
+    if (claimed.has(id)) ctx.cookies.set(name, null, baseOptions(ctx, signed));
 }
