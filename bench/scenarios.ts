@@ -185,7 +185,14 @@ export const SCENARIOS: readonly Scenario[] = [
     title: '(d) add → 303 → ajax shows it → ajax shows none, cookie jar',
     // km-session-htmx: the `htmx` option on, requests without HX-Request (issue 14's budget);
     // km-session-2 is its A/A control.
-    variants: [...FLASHES, 'floor-headers', 'km-session-2', 'km-session-htmx', 'km-flash', 'floor-redis'],
+    variants: [
+      ...FLASHES,
+      'floor-headers',
+      'km-session-2',
+      'km-session-htmx',
+      'km-flash',
+      'floor-redis',
+    ],
     async prepare(server) {
       const start = await login(server);
       const add = await fetchWithJar(`${server.url}/add`, 'POST', { ...start });
