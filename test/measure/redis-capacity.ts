@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 
-import type { CookieJar } from '../test/helpers/cookie-jar.js';
+import type { CookieJar } from '../helpers/cookie-jar.js';
 import {
   CLIENT_KINDS,
   crowd,
@@ -18,9 +18,9 @@ import {
   startApp,
   stopApp,
   visit,
-} from '../test/helpers/delivery-workload.js';
-import { connectClient } from '../test/helpers/redis-client.js';
-import { startRedisCluster } from '../test/helpers/redis-cluster.js';
+} from '../helpers/delivery-workload.js';
+import { connectClient } from '../helpers/redis-client.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
 
 interface Stats {
   scripts: number;

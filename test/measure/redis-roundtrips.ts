@@ -2,15 +2,15 @@
  * Redis round trips per (d) cycle (POST /add → 303 → GET /read shows it → GET /read shows none),
  * for the Redis storage and for the floor flash on koa-session with a Redis store: the second
  * half of the (d) budget of issue 15 (bench/budgets.ts checks the CPU half). Counted from
- * `INFO commandstats` of a redis-server started here. `npx tsx bench/redis-roundtrips.ts`
+ * `INFO commandstats` of a redis-server started here. `npx tsx test/measure/redis-roundtrips.ts`
  */
 import type { AddressInfo } from 'node:net';
 
 import { Redis } from 'ioredis';
 
-import { startRedis } from '../test/helpers/redis-server.js';
-import { applySetCookie, cookieHeader, type Jar } from './harness.js';
-import { buildApp, type Counters, type VariantId } from './variants.js';
+import { applySetCookie, cookieHeader, type Jar } from '../../bench/harness.js';
+import { buildApp, type Counters, type VariantId } from '../../bench/variants.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const CYCLES = 200;
 
