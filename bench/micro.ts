@@ -20,6 +20,7 @@ import { plainObjectSchema } from '../src/ajax-response.js';
 import { messages } from '../src/index.js';
 import { type Config, parseOptions } from '../src/options.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
+import { signerFor } from '../src/storage/cookie/signing.js';
 import { memoryStorage } from '../src/storage/memory.js';
 import type { StoredMessage } from '../src/storage/types.js';
 import { MessageStore } from '../src/store.js';
@@ -173,28 +174,13 @@ if (!args.quick) {
 }
 
 /**
- * Cookie signing, once the cookie storage exists (branch `cookie`, src/storage/signing.ts): found at
- * run time, so this file builds before it is merged. Beside it, keygrip (what koa-session's signed
- * cookie costs: `ctx.cookies` signs `name=value` and compares on read).
+ * Cookie signing, beside keygrip (what koa-session's signed cookie costs: `ctx.cookies` signs
+ * `name=value` and compares on read).
  */
 async function addCookieTasks(b: Bench): Promise<void> {
-  let signing: Record<string, unknown>;
-  try {
-    signing = (await import(['..', 'src', 'storage', 'signing.js'].join('/'))) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    console.log('note: src/storage/signing.ts is not merged yet: no cookie sign/verify benchmark');
-    return;
-  }
-  interface Signer {
-    sign(name: string, payload: string): string;
-    unsign(name: string, value: string): string | undefined;
-  }
   const app = new Koa();
   app.keys = BENCH_KEYS;
-  const signer = (signing['signerFor'] as (app: Koa, storage: string) => Signer)(app, 'cookie');
+  const signer = signerFor(app, 'cookie');
   const payload = Buffer.from(encodedJson).toString('base64url');
   const signed = signer.sign('messages', payload);
   if (signer.unsign('messages', signed) !== payload)
