@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, rawCommand, redisServerBinary } from './redis-server.js';
+import { freePort, redisServerBinary, waitForPing } from './redis-server.js';
 import { ensureDebianPackage } from './system.js';
 
 const run = promisify(execFile);
@@ -74,20 +74,7 @@ async function startNode(binary: string, dir: string): Promise<RedisClusterNode>
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = once(child, 'exit');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    try {
-      if ((await rawCommand(port, 'PING')) === '+PONG\r\n') break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer PING on port ${port}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForPing(child, port);
   return {
     port,
     process: child,

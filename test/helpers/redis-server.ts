@@ -59,6 +59,27 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
 }
 
 /**
+ * Wait until the `redis-server` child answers PING on `port` (10 s at most); kill it and throw
+ * if it exits or stays silent.
+ */
+export async function waitForPing(child: ChildProcess, port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    try {
+      if ((await rawCommand(port, 'PING')) === '+PONG\r\n') return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not answer PING on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
  * Start a `redis-server` on a free loopback port (or on `port`, to restart one), with DEBUG
  * allowed from loopback (tests use `DEBUG SLEEP` to make Redis slow), and wait until
  * it answers PING.
@@ -85,20 +106,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = once(child, 'exit');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    try {
-      if ((await rawCommand(chosen, 'PING')) === '+PONG\r\n') break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer PING on port ${chosen}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForPing(child, chosen);
   return {
     port: chosen,
     url: `redis://127.0.0.1:${chosen}`,
