@@ -104,6 +104,17 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
   // Issue 13: connect-flash's API over the same store adds at most 5 % to the whole cycle.
   ratio('(d) ctx.flash within 1.05x of ctx.messages', 'd', 'km-flash', 'km-session', 1.05);
 
+  const twin = get('d', 'floor-redis-2');
+  const floorRedis = get('d', 'floor-redis');
+  if (twin?.median !== undefined && floorRedis?.median !== undefined) {
+    results.push({
+      name: '(d) A/A control: the Redis-store floor against itself in a second process',
+      pass: null,
+      info: true,
+      detail: `paired ratio ${pairedRatio(twin, floorRedis).toFixed(3)} (1 on a quiet machine): how far identical servers land apart beside the Redis budget`,
+    });
+  }
+
   const a = get('c', 'floor-2');
   const b = get('c', 'floor');
   if (a?.median !== undefined && b?.median !== undefined) {

@@ -93,7 +93,10 @@ async function main(): Promise<void> {
     (v) => variantFilter.includes(v) && scenarios.some((s) => s.variants.includes(v)),
   );
 
-  const usesRedis = needed.includes('km-redis') || needed.includes('floor-redis');
+  const usesRedis =
+    needed.includes('km-redis') ||
+    needed.includes('floor-redis') ||
+    needed.includes('floor-redis-2');
   const redis = usesRedis ? await startRedis() : null;
   if (usesRedis && redis === null)
     console.log('note: no redis-server on PATH, the redis variant is skipped');

@@ -192,6 +192,7 @@ export const SCENARIOS: readonly Scenario[] = [
       'km-session-htmx',
       'km-flash',
       'floor-redis',
+      'floor-redis-2',
     ],
     async prepare(server) {
       const start = await login(server);
@@ -212,10 +213,10 @@ export const SCENARIOS: readonly Scenario[] = [
       });
       return {
         // autocannon clones this for each connection, and again each time round the sequence.
-        // A server-side session (floor-redis) would be ONE session shared by all connections
+        // A server-side session (floor-redis, floor-redis-2) would be ONE session shared by all connections
         // (they start with the same cookie) and lose messages between them: there each
         // connection starts without cookies and gets its own session at its first add.
-        context: { jar: server.id === 'floor-redis' ? {} : start },
+        context: { jar: server.id.startsWith('floor-redis') ? {} : start },
         requests: (check) => [
           {
             ...withJar({ method: 'POST', path: '/add' }),

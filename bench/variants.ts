@@ -41,6 +41,7 @@ export const VARIANT_IDS = [
   'floor-2',
   'floor-headers',
   'floor-redis',
+  'floor-redis-2',
   'koa-flash',
   'koa-better-flash',
   'km-session',
@@ -61,6 +62,7 @@ export const LABELS: Record<VariantId, string> = {
   'floor-2': '3 the floor again, second process (A/A control)',
   'floor-headers': "3 the floor + koa-messages' response headers",
   'floor-redis': '3 the floor on koa-session with a Redis store (ioredis)',
+  'floor-redis-2': '3 the floor on a Redis store again, second process (A/A control)',
   'koa-flash': '4 koa-flash 1.0 (koa-convert)',
   'koa-better-flash': '4 koa-better-flash 0.0.4',
   'km-session': "5 koa-messages 'session'",
@@ -181,6 +183,7 @@ const BUILDERS: Record<
 
   // The same code in another process: how far two identical servers drift apart on this machine.
   'floor-2': (env) => BUILDERS.floor(env),
+  'floor-redis-2': (env) => BUILDERS['floor-redis'](env),
 
   // koa-flash keeps one value per request, replaced on assignment and expired on the next request.
   'koa-flash': () => ({
