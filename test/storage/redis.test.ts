@@ -569,6 +569,29 @@ function suite(kind: ClientKind) {
         expect(drops).to.deep.equal([]);
       });
 
+      it('reads its cookies after a key rotation, re-signs the visitor cookie with the new key and deletes spent hints', async () => {
+        const rotating = app();
+        rotating.keys = ['old-key-example-only'];
+        const browser = new Browser(rotating);
+        await browser.go('post', '/add?text=Before.');
+        const id = browser.jar.get('koa-messages')!;
+        expect(browser.jar.names().filter((n) => n.includes('.p.'))).to.have.length(2);
+        rotating.keys = ['new-key-example-only', 'old-key-example-only'];
+        expect((await browser.go('get', '/show')).text).to.equal(
+          '{"messages":[{"message":"Before.","tags":"success"}]}',
+        );
+        expect(browser.jar.get('koa-messages.sig')).to.equal(
+          new Keygrip(['new-key-example-only']).sign(`koa-messages=${id}`),
+        );
+        expect(browser.jar.names()).to.deep.equal(['koa-messages', 'koa-messages.sig']);
+        await browser.go('post', '/add?text=After.');
+        expect(browser.jar.get('koa-messages')).to.equal(id);
+        expect((await browser.go('get', '/show')).text).to.equal(
+          '{"messages":[{"message":"After.","tags":"success"}]}',
+        );
+        expect(drops).to.deep.equal([]);
+      });
+
       it('throws a TypeError on first use when the app has no keys to sign the visitor cookie', async () => {
         const bare = new Koa();
         bare.silent = true;

@@ -80,16 +80,26 @@ function deadline(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>
   return {
     giveUpAt,
     within<T>(promise: Promise<T>): Promise<T> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        const left = Math.max(0, giveUpAt - performance.now());
-        timer = setTimeout(
+      return new Promise<T>((resolve, reject) => {
+        // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
+        // one (999.97…) would make a list of its own for every command. Rounding up is safe: the
+        // script itself refuses to run past `giveUpAt`, whatever this timer does.
+        const timer = setTimeout(
           () => reject(new Error(`koa-messages: Redis did not answer within ${ms} ms`)),
-          left,
+          Math.max(0, Math.ceil(giveUpAt - performance.now())),
         );
         timer.unref();
+        promise.then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error as Error);
+          },
+        );
       });
-      return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 import type { Context } from 'koa';
 
@@ -49,8 +49,27 @@ const ID = /^[A-Za-z0-9_-]{22}$/;
 export const MAX_HINTS = 16;
 const TOKEN = /^[A-Za-z0-9_-]{8}$/;
 
+/**
+ * Random bytes handed out from a pool filled 4 KiB at a time: each `randomBytes()` call of a few
+ * bytes costs a trip into OpenSSL (about 1 µs here), and every new visitor needs 22 bytes (id and
+ * hint name). The bytes are the same CSPRNG output, each handed out once; Node's own
+ * `crypto.randomUUID()` pools its entropy the same way.
+ */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const text = pool.toString('base64url', poolAt, poolAt + bytes);
+  // Used bytes are zeroed, so the buffer never holds a handed-out id longer than needed.
+  pool.fill(0, poolAt, (poolAt += bytes));
+  return text;
+}
+
 /** 128 random bits, base64url: the visitor id of cookie mode. */
-export const newId = (): string => randomBytes(16).toString('base64url');
+export const newId = (): string => random(16);
 
 /** A short digest of a `key(ctx)` value: hints say whose they are without showing the key. */
 const tag = (key: string): string =>
@@ -73,6 +92,28 @@ function requestCookies(ctx: Context): Map<string, string> {
   return jar;
 }
 
+interface Keys {
+  sign(data: string): string;
+  index(data: string, digest: string): number;
+}
+
+/**
+ * Whether `signature` is Koa's `.sig` of `name=value` by the FIRST key, in one HMAC: keygrip's own
+ * `index()` makes three (its compare, tsscmp, HMACs both sides again under a fresh random key) and
+ * draws 32 random bytes, which was the largest single cost of a Redis storage request (see
+ * docs/scaling.md). `timingSafeEqual` compares in constant time; the lengths compared first are
+ * public (every signature of one algorithm has the same length).
+ */
+function signedByFirstKey(keys: Keys, data: string, signature: string): boolean {
+  const expected = keys.sign(data);
+  return (
+    expected.length === signature.length &&
+    timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(signature, 'latin1'))
+  );
+}
+
+const keysOf = (ctx: Context): Keys | undefined => (ctx.cookies as unknown as { keys?: Keys }).keys;
+
 /**
  * A hint cookie's value, verified as `ctx.cookies.get(name, { signed })` would (Koa's `.sig` companion,
  * any key of `app.keys`), but without calling it: the `cookies` package caches one RegExp per cookie
@@ -90,10 +131,32 @@ function hintValue(
   if (value === undefined || !signed) return value;
   const signature = jar.get(`${name}.sig`);
   if (signature === undefined || signature === '') return undefined;
-  const keys = (
-    ctx.cookies as unknown as { keys?: { index(data: string, digest: string): number } }
-  ).keys;
-  return keys !== undefined && keys.index(`${name}=${value}`, signature) >= 0 ? value : undefined;
+  const keys = keysOf(ctx);
+  if (keys === undefined) return undefined;
+  const data = `${name}=${value}`;
+  // An older key (rotation) only costs keygrip's full search.
+  return signedByFirstKey(keys, data, signature) || keys.index(data, signature) >= 0
+    ? value
+    : undefined;
+}
+
+/**
+ * The id cookie's value, as `ctx.cookies.get(cookie, { signed: true })` gives it. The common case, a
+ * signature by the first key, is checked here in one HMAC; anything else (no signature, an older
+ * key, a bad one) goes to `cookies`, which also re-signs under the first key or drops a bad `.sig`.
+ */
+function idCookie(ctx: Context, jar: Map<string, string>, name: string): string | undefined {
+  const value = jar.get(name);
+  const signature = jar.get(`${name}.sig`);
+  const keys = keysOf(ctx);
+  if (
+    value !== undefined &&
+    signature !== undefined &&
+    keys !== undefined &&
+    signedByFirstKey(keys, `${name}=${value}`, signature)
+  )
+    return value;
+  return ctx.cookies.get(name, { signed: true });
 }
 
 function checkKeys(ctx: Context): void {
@@ -162,7 +225,7 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   }
 
   checkKeys(ctx);
-  const fromCookie = ctx.cookies.get(config.cookie, { signed: true });
+  const fromCookie = idCookie(ctx, jar, config.cookie);
   let id = fromCookie !== undefined && ID.test(fromCookie) ? fromCookie : undefined;
   const needsIdCookie = id === undefined;
   const hints: Hint[] = [];
@@ -205,7 +268,7 @@ export function setIdCookie(ctx: Context, config: VisitorConfig, id: string): vo
 /** Set a fresh hint cookie: something may be pending under `id` (rule 1 above). */
 export function addHint(ctx: Context, config: VisitorConfig, id: string): void {
   if (!config.hint) return;
-  const name = `${config.cookie}.p.${randomBytes(6).toString('base64url')}`;
+  const name = `${config.cookie}.p.${random(6)}`;
   if (config.key !== undefined)
     ctx.cookies.set(name, tag(id), cookieOptions(ctx, config.ttl, false));
   else ctx.cookies.set(name, id, cookieOptions(ctx, config.ttl, true));
@@ -213,7 +276,9 @@ export function addHint(ctx: Context, config: VisitorConfig, id: string): void {
 
 /**
  * Delete the hint cookies this request carried whose id's claim certainly ran (rule 2 above;
- * each id is claimed by its own script, so one may be certain while another is not).
+ * each id is claimed by its own script, so one may be certain while another is not). A signed
+ * hint's `.sig` is deleted as a cookie of its own: `cookies` would sign the deletion (one HMAC
+ * over an empty value) for nothing, since a browser drops both either way.
  */
 export function clearHints(
   ctx: Context,
@@ -222,6 +287,10 @@ export function clearHints(
   claimed: ReadonlySet<string>,
 ): void {
   const signed = config.key === undefined;
-  for (const { name, id } of hints)
-    if (claimed.has(id)) ctx.cookies.set(name, null, baseOptions(ctx, signed));
+  const options = baseOptions(ctx, false);
+  for (const { name, id } of hints) {
+    if (!claimed.has(id)) continue;
+    ctx.cookies.set(name, null, options);
+    if (signed) ctx.cookies.set(`${name}.sig`, null, options);
+  }
 }
