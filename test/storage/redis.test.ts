@@ -293,6 +293,24 @@ function suite(kind: ClientKind) {
     });
 
     describe('hint cookies', () => {
+      it('claims on a hint naming the visitor’s own id whatever its signature, never on a forged hint naming another id', async () => {
+        const browser = new Browser(app());
+        await browser.go('post', '/add?text=Mine.');
+        const hint = browser.jar.names().find((n) => n.includes('.p.') && !n.endsWith('.sig'))!;
+        browser.jar.set(`${hint}.sig`, 'not-a-signature-xxxxxxxxxxx');
+        expect((await browser.go('get', '/show')).text).to.equal(
+          '{"messages":[{"message":"Mine.","tags":"success"}]}',
+        );
+        const other = new Browser(app());
+        await other.go('post', '/add?text=Theirs.');
+        browser.jar.set('koa-messages.p.AAAAAAAA', other.jar.get('koa-messages')!);
+        browser.jar.set('koa-messages.p.AAAAAAAA.sig', 'not-a-signature-xxxxxxxxxxx');
+        expect((await browser.go('get', '/show')).text).to.equal('{}');
+        expect((await other.go('get', '/show')).text).to.equal(
+          '{"messages":[{"message":"Theirs.","tags":"success"}]}',
+        );
+      });
+
       it('finds a message even when a parallel reader’s cookies arrive after the adder’s', async () => {
         const browser = new Browser(app());
         await browser.go('post', '/add?text=first');

@@ -231,7 +231,9 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const hints: Hint[] = [];
   const claimIds: string[] = [];
   for (const name of hintNames) {
-    const value = hintValue(ctx, jar, name, true);
+    // A hint naming the visitor's own (verified) id needs no signature check: it only asks for
+    // a claim of that id, which this visitor may make anyway (`hint: false` does on every request).
+    const value = id !== undefined && jar.get(name) === id ? id : hintValue(ctx, jar, name, true);
     if (value === undefined || !ID.test(value)) continue;
     hints.push({ name, id: value });
     if (!claimIds.includes(value)) claimIds.push(value);
