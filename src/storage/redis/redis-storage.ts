@@ -59,8 +59,54 @@ export const redisOptionsSchema = z.strictObject({
   hint: z.boolean().default(true),
 });
 
-/** Options of `redisStorage()`; only `client` is required. */
-export type RedisStorageOptions = z.input<typeof redisOptionsSchema>;
+/** The options of `redisStorage()`; only `client` is required. */
+export interface RedisStorageOptions {
+  /**
+   * The Redis client: ioredis `new Redis(...)` or `new Cluster([...])`, node-redis `createClient()`
+   * or `createCluster()`. An ioredis `commandTimeout` must be unset or above `timeout`.
+   * @default none: required
+   */
+  client: RedisClient;
+  /**
+   * Prefix of every key; a visitor's key is prefix + `{id}` (the braces are a Cluster hash tag).
+   * @default 'koa-messages:'
+   */
+  prefix?: string | undefined;
+  /**
+   * Milliseconds a visitor's messages and cookies live after the last save (a positive integer).
+   * @default 1209600000 (14 days)
+   */
+  ttl?: number | undefined;
+  /**
+   * Milliseconds to wait for each Redis command (a positive integer); past it the request goes
+   * on with nothing stored, and what it could not store goes to `onDrop`.
+   * @default 1000
+   */
+  timeout?: number | undefined;
+  /**
+   * Identify visitors yourself (a user id, a session id) instead of the signed random id cookie;
+   * `undefined`, `null` or `''` means "no visitor".
+   * @default undefined (a signed id cookie, which needs `app.keys`)
+   */
+  key?: ((ctx: Context) => string | null | undefined) | undefined;
+  /**
+   * Name of the id cookie, and prefix of the hint cookies (letters, digits, `-` and `_`).
+   * @default 'koa-messages'
+   */
+  cookie?: string | undefined;
+  /**
+   * Hint cookies, so that visitors with nothing pending cost no Redis command; `false` claims on
+   * every request of a known visitor (clients that keep no cookies).
+   * @default true
+   */
+  hint?: boolean | undefined;
+}
+
+// The interface is the documented type; the schema must accept exactly it, key for key.
+type Same<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaIsInterface: Same<RedisStorageOptions, z.input<typeof redisOptionsSchema>> = true;
+void schemaIsInterface;
 
 function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
