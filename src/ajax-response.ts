@@ -135,17 +135,17 @@ export function respondAjax(
 
   let body = data as PlainObject;
   let json: string | undefined;
+  // Outside the try below: an error of the app's `translate` is its own, not the body's.
+  const wire = pending.map((m): WireMessage => ({
+    message: escape && !m.html ? escapeHtml(m.message) : m.message,
+    tags: m.tags,
+  }));
   try {
     if (hasSuccess || pending.length > 0) {
       // Spread, never Object.assign: a JSON-parsed own `__proto__` key stays a plain key.
       body = { ...body };
       if (hasSuccess) body['success'] = Boolean(success);
-      if (pending.length > 0) {
-        body['messages'] = pending.map((m): WireMessage => ({
-          message: escape && !m.html ? escapeHtml(m.message) : m.message,
-          tags: m.tags,
-        }));
-      }
+      if (pending.length > 0) body['messages'] = wire;
     }
     json = JSON.stringify(body);
   } catch (error) {

@@ -66,6 +66,8 @@ export async function commit(ctx: Context, store: MessageStore, failed: boolean)
   if (consume) deliverInHeader(ctx, store, config);
   const planned = internals.plan(store, consume);
   if (planned === null) return;
+  const expired = internals.expired(store);
+  if (expired !== undefined) report(config, { ctx, reason: 'expired', messages: expired });
   const { plan, dropped } = keepNewest(planned, config.maxMessages);
   if (dropped.length > 0) report(config, { ctx, reason: 'max-messages', messages: dropped });
   const cookiesBefore = setCookieCount(ctx);

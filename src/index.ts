@@ -3,6 +3,13 @@
  */
 export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax-response.js';
 export {
+  type DescriptorValue,
+  type DescriptorValues,
+  type MessageDescriptor,
+  type MessageDescriptors,
+  type Translate,
+} from './descriptor.js';
+export {
   isMessagesError,
   MESSAGES_ERROR_CODES,
   MessagesError,
@@ -38,5 +45,5 @@ export type {
   SaveRequest,
   StoredMessage,
 } from './storage/types.js';
-export { type AddOptions, MessageStore } from './store.js';
+export { type AddOptions, MessageStore, type MessageText } from './store.js';
 import './context.js';

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 
+import type { Translate } from './descriptor.js';
 import { MessagesError, optionsError } from './errors.js';
 import { DEFAULT_TAGS, toLevel } from './level.js';
 import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
@@ -76,6 +77,21 @@ export interface MessagesOptions {
    */
   dedupe?: boolean;
   /**
+   * Milliseconds a message stays pending: a request that loads an older one drops it and reports
+   * it to `onDrop` with reason `'expired'`. `add(…, { maxAge })` overrides it per message. Without
+   * it (and without a per-message one) messages wait until shown, as in Django, and storages keep
+   * no add time (docs/expiry.md).
+   * @default undefined
+   */
+  maxAge?: number;
+  /**
+   * Turns a message added as a descriptor (`ctx.messages.success({ id, values })`) into text when
+   * it is shown, with the showing request's `ctx`, so the reader's current language wins
+   * (docs/translation.md). Adding a descriptor without it is an error.
+   * @default undefined
+   */
+  translate?: Translate;
+  /**
    * htmx requests (`HX-Request: true`) whose handler did not show the messages get them in the
    * `HX-Trigger` response header as a `messages` event (docs/htmx.md).
    * @default false
@@ -90,7 +106,8 @@ export interface MessagesOptions {
   maxHeaderBytes?: number;
   /**
    * Told about every message that was added but could not be kept (too many, no room in the
-   * cookie, the storage failed). Without it they are logged with `NODE_DEBUG=koa-messages`.
+   * cookie, the storage failed) or was dropped unread past its `maxAge` (`'expired'`). Without it
+   * they are logged with `NODE_DEBUG=koa-messages`.
    * @default undefined
    */
   onDrop?: (event: DropEvent) => void;
@@ -154,6 +171,15 @@ const optionsSchema = z.strictObject({
     .positive({ error: 'must be a positive integer' })
     .default(100),
   dedupe: z.boolean().default(false),
+  maxAge: z
+    .int({ error: 'must be a positive integer of milliseconds' })
+    .positive({ error: 'must be a positive integer of milliseconds' })
+    .optional(),
+  translate: z
+    .custom<Translate>((value) => typeof value === 'function', {
+      message: 'must be a function (descriptor, ctx) => string',
+    })
+    .optional(),
   htmx: z.boolean({ error: 'must be a boolean' }).default(false),
   maxHeaderBytes: z
     .int({ error: 'must be an integer from 256 to 65536' })
@@ -188,6 +214,9 @@ export interface CoreConfig {
   readonly maxMessages: number;
   /** Skip adds equal to a pending message (docs/dedupe.md). */
   readonly dedupe: boolean;
+  /** The default age limit in milliseconds (docs/expiry.md); `undefined` for none. */
+  readonly maxAge: number | undefined;
+  readonly translate: Translate | undefined;
   readonly htmx: boolean;
   readonly maxHeaderBytes: number;
   readonly onDrop: ((event: DropEvent) => void) | undefined;
@@ -238,6 +267,8 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
     escape: o.escape,
     maxMessages: o.maxMessages,
     dedupe: o.dedupe,
+    maxAge: o.maxAge,
+    translate: o.translate,
     htmx: o.htmx,
     maxHeaderBytes: o.maxHeaderBytes,
     onDrop: o.onDrop,

@@ -1,8 +1,14 @@
 import type { Context } from 'koa';
 
+import {
+  checkDescriptor,
+  descriptorSignature,
+  isDescriptorLike,
+  type MessageDescriptor,
+} from './descriptor.js';
 import { describeValue, MessagesError } from './errors.js';
 import { type Level, toLevel } from './level.js';
-import { Message } from './message.js';
+import { type BoundTranslate, Message } from './message.js';
 import type { Config } from './options.js';
 import type { LevelName } from './shared/levels.js';
 import { pendingOf, saveRequest } from './storage/pending.js';
@@ -30,7 +36,16 @@ export interface AddOptions {
    * @default undefined
    */
   key?: string;
+  /**
+   * Milliseconds this message stays pending, overriding the `maxAge` option: a request that loads
+   * it later drops it and reports it to `onDrop` as `'expired'` (docs/expiry.md).
+   * @default the `maxAge` option
+   */
+  maxAge?: number;
 }
+
+/** The text of `add()`: a string, or a descriptor turned into text by `translate` when shown. */
+export type MessageText = string | MessageDescriptor;
 
 /** What `dedupe` and keys look up, kept for the pending (unread) messages only. */
 interface PendingIndex {
@@ -45,7 +60,9 @@ interface PendingIndex {
  * make it unambiguous (a key is never `''`, so length 0 is "no key").
  */
 const signature = (m: Message): string =>
-  `${m.level} ${m.extraTags.length} ${m.key?.length ?? 0} ${m.extraTags}${m.key ?? ''}${m.message}`;
+  `${m.level} ${m.extraTags.length} ${m.key?.length ?? 0} ${m.extraTags}${m.key ?? ''}` +
+  // A descriptor's text depends on the reader's language: its id and values are what it says.
+  (m.descriptor === undefined ? `"${m.message}` : `{${descriptorSignature(m.descriptor)}`);
 
 /**
  * What the middleware, `ctx.ajax()` and the end of the request need from a store, and users must
@@ -74,6 +91,8 @@ export interface StoreInternals {
   config(store: MessageStore): Config;
   /** Put messages read but not shown (they did not fit a header) back, pending after everything else. */
   requeue(store: MessageStore, messages: readonly Message[]): void;
+  /** Messages past their `maxAge` that loading dropped, for `onDrop`; `undefined` when none. */
+  expired(store: MessageStore): readonly StoredMessage[] | undefined;
 }
 
 // Assigned once, by MessageStore's static block below.
@@ -111,6 +130,12 @@ export class MessageStore implements Iterable<Message> {
   #level: number | undefined;
   /** What `take` consumed (ctx.flash); `undefined` until then, so the common path pays nothing. */
   #taken: Set<Message> | undefined;
+  /** Stored messages loading found past their `maxAge`: gone from the lists, reported at the end. */
+  #expired: StoredMessage[] | undefined;
+  /** Loading changed what the storage holds (expired or future-dated messages): it must save. */
+  #loadChanged = false;
+  /** `translate` bound to this request; made on first use. */
+  #translate: BoundTranslate | undefined;
 
   constructor(ctx: Context, config: Config, preloaded?: readonly StoredMessage[]) {
     this.#ctx = ctx;
@@ -160,20 +185,48 @@ export class MessageStore implements Iterable<Message> {
    * Add a message. Ignored (as in Django) when the text is empty or the level is below `level`.
    *
    * @param level - a level name (`'success'`) or an integer (custom levels are fine).
-   * @param message - the text; escaped by `ctx.ajax()` unless `html: true`.
-   * @throws {TypeError} for an unknown level name, a non-integer level, a non-string message or bad options.
+   * @param message - the text, escaped by `ctx.ajax()` unless `html: true`; or a descriptor
+   *   `{ id, values }` that the `translate` option turns into text when shown (docs/translation.md).
+   * @throws {TypeError} for an unknown level name, a non-integer level, a message that is neither
+   *   a string nor a valid descriptor (or a descriptor without `translate`), or bad options.
    */
-  add(level: Level, message: string, options?: AddOptions): void {
+  add(level: Level, message: MessageText, options?: AddOptions): void {
     const numeric = toLevel(level, 'ctx.messages.add() level');
+    let descriptor: MessageDescriptor | undefined;
     if (typeof message !== 'string') {
-      throw new MessagesError(
-        'ERR_KOA_MESSAGES_ARGUMENT',
-        `ctx.messages.add() message must be a string, got ${describeValue(message)}.`,
-      );
+      if (!isDescriptorLike(message)) {
+        throw new MessagesError(
+          'ERR_KOA_MESSAGES_ARGUMENT',
+          `ctx.messages.add() message must be a string or a descriptor { id, values? }, got ${describeValue(message)}.`,
+        );
+      }
+      descriptor = checkDescriptor(message);
+      if (this.#config.translate === undefined) {
+        throw new MessagesError(
+          'ERR_KOA_MESSAGES_OPTION',
+          `ctx.messages.add() got a message descriptor ({ id: '${descriptor.id}' }), but messages() has no ` +
+            '`translate` option to turn it into text; pass translate: (descriptor, ctx) => string (docs/translation.md).',
+        );
+      }
     }
-    const { extraTags, html, key } = checkAddOptions(options);
+    const { extraTags, html, key, maxAge } = checkAddOptions(options);
     if (message === '' || numeric < this.level) return;
-    const added = new Message({ level: numeric, message, extraTags, html, key }, this.#config.tags);
+    // The add time is kept only when an age limit applies, so apps without one store what they did.
+    const addedAt = (maxAge ?? this.#config.maxAge) === undefined ? undefined : Date.now();
+    const added = new Message(
+      {
+        level: numeric,
+        message: descriptor === undefined ? (message as string) : descriptor.id,
+        extraTags,
+        html,
+        key,
+        addedAt,
+        maxAge,
+        descriptor,
+      },
+      this.#config.tags,
+      this.#translator(),
+    );
     const { dedupe } = this.#config;
     if (key === undefined && !dedupe) {
       this.#added.push(added);
@@ -190,23 +243,23 @@ export class MessageStore implements Iterable<Message> {
     this.#added.push(added);
   }
 
-  debug(message: string, options?: AddOptions): void {
+  debug(message: MessageText, options?: AddOptions): void {
     this.add('debug', message, options);
   }
 
-  info(message: string, options?: AddOptions): void {
+  info(message: MessageText, options?: AddOptions): void {
     this.add('info', message, options);
   }
 
-  success(message: string, options?: AddOptions): void {
+  success(message: MessageText, options?: AddOptions): void {
     this.add('success', message, options);
   }
 
-  warning(message: string, options?: AddOptions): void {
+  warning(message: MessageText, options?: AddOptions): void {
     this.add('warning', message, options);
   }
 
-  error(message: string, options?: AddOptions): void {
+  error(message: MessageText, options?: AddOptions): void {
     this.add('error', message, options);
   }
 
@@ -252,6 +305,7 @@ export class MessageStore implements Iterable<Message> {
         store.#index = undefined;
         store.#added.push(...messages);
       },
+      expired: (store) => store.#expired,
     };
   }
 
@@ -296,11 +350,15 @@ export class MessageStore implements Iterable<Message> {
       // or `used = true` with nothing stored), so the storage writes nothing and the response
       // stays cacheable per cookie.
       const changed =
-        (this.#readStored && this.#load().length > 0) || added.length > 0 || taken !== undefined;
+        (this.#readStored && this.#load().length > 0) ||
+        added.length > 0 ||
+        taken !== undefined ||
+        this.#loadChanged;
       return saveRequest(kept, added, changed);
     }
     if (this.#added.length > 0) return saveRequest(keep(this.#load()), keep(this.#added), true);
-    if (this.#stored !== undefined) return saveRequest(keep(this.#stored), [], taken !== undefined);
+    if (this.#stored !== undefined)
+      return saveRequest(keep(this.#stored), [], taken !== undefined || this.#loadChanged);
     return null;
   }
 
@@ -356,17 +414,69 @@ export class MessageStore implements Iterable<Message> {
     return this.#stored;
   }
 
+  /**
+   * Stored messages as this request's {@link Message}s, less those past their `maxAge`. A
+   * descriptor's message is made anew even when a storage hands back a `Message`: its text belongs
+   * to the request showing it.
+   */
   #wrap(list: readonly StoredMessage[]): Message[] {
-    return list.map((m) => (m instanceof Message ? m : new Message(m, this.#config.tags)));
+    const tags = this.#config.tags;
+    const out: Message[] = [];
+    let now: number | undefined;
+    for (const m of list) {
+      if (m.addedAt !== undefined) {
+        now ??= Date.now();
+        if (m.addedAt > now) {
+          // Dated in the future (this clock stepped back, another server's clock is ahead, or the
+          // data was forged): its age counts from now, and the storage keeps that, so it can live
+          // at most maxAge past this request and never forever (docs/expiry.md).
+          out.push(new Message(restamped(m, now), tags, this.#translator()));
+          this.#loadChanged = true;
+          continue;
+        }
+        const limit = m.maxAge ?? this.#config.maxAge;
+        if (limit !== undefined && now - m.addedAt > limit) {
+          (this.#expired ??= []).push(m);
+          this.#loadChanged = true;
+          continue;
+        }
+      }
+      out.push(
+        m instanceof Message && m.descriptor === undefined
+          ? m
+          : new Message(m, tags, this.#translator()),
+      );
+    }
+    return out;
+  }
+
+  #translator(): BoundTranslate | undefined {
+    const translate = this.#config.translate;
+    if (translate === undefined) return undefined;
+    const ctx = this.#ctx;
+    return (this.#translate ??= (descriptor) => translate(descriptor, ctx));
   }
 }
 
-const NO_OPTIONS = { extraTags: '', html: false, key: undefined } as const;
+/** A copy of `m` added at `now`, read field by field (a `Message`'s text is a getter). */
+const restamped = (m: StoredMessage, now: number): StoredMessage => ({
+  level: m.level,
+  message: m.descriptor === undefined ? m.message : m.descriptor.id,
+  extraTags: m.extraTags,
+  html: m.html,
+  key: m.key,
+  addedAt: now,
+  maxAge: m.maxAge,
+  descriptor: m.descriptor,
+});
+
+const NO_OPTIONS = { extraTags: '', html: false, key: undefined, maxAge: undefined } as const;
 
 function checkAddOptions(options: AddOptions | undefined): {
   extraTags: string;
   html: boolean;
   key: string | undefined;
+  maxAge: number | undefined;
 } {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -376,10 +486,10 @@ function checkAddOptions(options: AddOptions | undefined): {
     );
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'extraTags' && key !== 'html' && key !== 'key') {
+    if (key !== 'extraTags' && key !== 'html' && key !== 'key' && key !== 'maxAge') {
       throw new MessagesError(
         'ERR_KOA_MESSAGES_ARGUMENT',
-        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\`, \`html\` or \`key\`.`,
+        `unknown ctx.messages.add() option \`${key}\`; use \`extraTags\`, \`html\`, \`key\` or \`maxAge\`.`,
       );
     }
   }
@@ -404,7 +514,14 @@ function checkAddOptions(options: AddOptions | undefined): {
       `ctx.messages.add() option \`key\` must be a non-empty string, got ${key === '' ? "''" : describeValue(key)}.`,
     );
   }
-  return { extraTags, html, key };
+  const { maxAge } = options;
+  if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge > 0)) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_ARGUMENT',
+      `ctx.messages.add() option \`maxAge\` must be a positive integer of milliseconds, got ${typeof maxAge === 'number' ? String(maxAge) : describeValue(maxAge)}.`,
+    );
+  }
+  return { extraTags, html, key, maxAge };
 }
 
 export type { LevelName };

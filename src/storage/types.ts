@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
 
+import type { MessageDescriptor } from '../descriptor.js';
+
 /**
  * A message as storages keep it: plain data, no behaviour. Storages receive and return these.
  */
@@ -12,6 +14,18 @@ export interface StoredMessage {
   readonly html: boolean;
   /** The key given at `add(…, { key })`: at most one pending message per key. Absent when none. */
   readonly key?: string | undefined;
+  /**
+   * When it was added (ms since the epoch), kept only when a `maxAge` applies to it, so apps
+   * without `maxAge` store the same bytes as before (docs/expiry.md). Absent when none.
+   */
+  readonly addedAt?: number | undefined;
+  /** Its own `add(…, { maxAge })` in milliseconds, overriding the option; absent when none. */
+  readonly maxAge?: number | undefined;
+  /**
+   * A message added as a descriptor (`{ id, values }`), turned into text by the `translate`
+   * option when it is shown (docs/translation.md). `message` then holds the descriptor's `id`.
+   */
+  readonly descriptor?: MessageDescriptor | undefined;
 }
 
 /**
@@ -33,7 +47,7 @@ export interface SaveRequest {
 }
 
 /** Why messages were dropped instead of stored. */
-export type DropReason = 'max-messages' | 'cookie-size' | 'storage-error';
+export type DropReason = 'max-messages' | 'cookie-size' | 'storage-error' | 'expired';
 
 /** Messages a storage could not keep, reported to the `onDrop` hook. */
 export interface DropReport {

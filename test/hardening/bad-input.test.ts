@@ -97,37 +97,37 @@ const requestRows: Row[] = [
   [
     "add('info') without text",
     (c) => m(c)['add']!('info'),
-    'koa-messages: ctx.messages.add() message must be a string, got undefined.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got undefined.',
   ],
   [
     "add('info', null)",
     (c) => m(c)['add']!('info', null),
-    'koa-messages: ctx.messages.add() message must be a string, got null.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got null.',
   ],
   [
     "add('info', 42)",
     (c) => m(c)['add']!('info', 42),
-    'koa-messages: ctx.messages.add() message must be a string, got number.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got number.',
   ],
   [
     "add('info', new String('x'))",
     (c) => m(c)['add']!('info', new String('x')),
-    'koa-messages: ctx.messages.add() message must be a string, got an instance of String.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got an instance of String.',
   ],
   [
     "add('error', an Error)",
     (c) => m(c)['add']!('error', new Error('db down')),
-    'koa-messages: ctx.messages.add() message must be a string, got an instance of Error.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got an instance of Error.',
   ],
   [
     'success(42)',
     (c) => m(c)['success']!(42),
-    'koa-messages: ctx.messages.add() message must be a string, got number.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got number.',
   ],
   [
     'error() without text',
     (c) => m(c)['error']!(),
-    'koa-messages: ctx.messages.add() message must be a string, got undefined.',
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got undefined.',
   ],
   // ctx.messages.add(…, …, options)
   [
@@ -148,12 +148,12 @@ const requestRows: Row[] = [
   [
     'add options { extra_tags } (Django spelling)',
     (c) => m(c)['add']!('info', 'Saved.', { extra_tags: 'sticky' }),
-    'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags`, `html` or `key`.',
+    'koa-messages: unknown ctx.messages.add() option `extra_tags`; use `extraTags`, `html`, `key` or `maxAge`.',
   ],
   [
     'add options with an own __proto__ key',
     (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')),
-    'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags`, `html` or `key`.',
+    'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags`, `html`, `key` or `maxAge`.',
   ],
   [
     'add options { extraTags: 5 }',

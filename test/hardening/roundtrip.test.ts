@@ -152,6 +152,44 @@ describe('hardening: any message list survives storage unchanged', function () {
         fc.oneof(fc.string({ maxLength: 3 }), fc.constant(''), value),
       ),
       fc.tuple(value, value, value, value, value),
+      // Entries with an add time and an own maxAge (docs/expiry.md), and their near misses.
+      fc.tuple(
+        fc.integer(),
+        fc.string({ minLength: 1 }),
+        fc.string(),
+        fc.constantFrom(0, 1),
+        fc.oneof(fc.constant(''), fc.string({ maxLength: 3 }), value),
+        fc.oneof(fc.nat(), fc.integer({ min: -3, max: -1 }), value),
+      ),
+      fc.tuple(
+        fc.integer(),
+        fc.string({ minLength: 1 }),
+        fc.string(),
+        fc.constantFrom(0, 1),
+        fc.constant(''),
+        fc.nat(),
+        fc.oneof(fc.integer({ min: -1, max: 3 }), value),
+      ),
+      fc.tuple(value, value, value, value, value, value, value),
+      fc.tuple(value, value, value, value, value, value, value, value),
+      // Descriptors in the text slot (docs/translation.md) and their near misses.
+      fc.tuple(
+        fc.integer(),
+        fc.oneof(
+          fc.tuple(fc.string({ maxLength: 3 })),
+          fc.tuple(
+            fc.string({ maxLength: 3 }),
+            fc.dictionary(
+              fc.string({ maxLength: 2 }),
+              fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null), value),
+              { maxKeys: 3 },
+            ),
+          ),
+          fc.tuple(fc.string({ minLength: 1 }), value),
+          fc.tuple(fc.string({ minLength: 1 }), fc.object({ maxDepth: 1 })),
+          fc.array(value, { maxLength: 3 }),
+        ),
+      ),
       anyMessage.map(encodeMessage),
       fc
         .tuple(anyMessage, fc.array(value, { minLength: 1, maxLength: 3 }))
@@ -164,13 +202,22 @@ describe('hardening: any message list survives storage unchanged', function () {
         const decoded = decodeMessage(input);
         expect(decoded !== undefined, JSON.stringify(input)).to.equal(parsed.success);
         if (parsed.success) {
-          const [level, message, extraTags = '', html, key] = parsed.data;
+          const [level, text, extraTags = '', html, key, addedAt, maxAge] = parsed.data;
+          const descriptor =
+            typeof text === 'string'
+              ? undefined
+              : text.length === 1
+                ? { id: text[0] }
+                : { id: text[0], values: text[1] };
           expect(decoded).to.deep.equal({
             level,
-            message,
+            message: typeof text === 'string' ? text : text[0],
             extraTags,
             html: html === 1,
-            ...(key === undefined ? {} : { key }),
+            ...(key === undefined || key === '' ? {} : { key }),
+            ...(addedAt === undefined ? {} : { addedAt }),
+            ...(maxAge === undefined ? {} : { maxAge }),
+            ...(descriptor === undefined ? {} : { descriptor }),
           });
         }
       }),

@@ -13,18 +13,35 @@ import { agentOf, caseApp } from './helpers.js';
 
 /**
  * An independent statement of a valid stored entry: [level, text, extraTags?, 1?], or with a key
- * [level, text, extraTags, 0 or 1, key].
+ * [level, text, extraTags, 0 or 1, key], then the add time and an own maxAge (key '' = none);
+ * the text may be a descriptor [id] or [id, { name: JSON primitive }].
  */
 function validEntry(entry: unknown): boolean {
-  if (!Array.isArray(entry) || entry.length < 2 || entry.length > 5) return false;
-  const [level, text, extraTags, html, key] = entry as unknown[];
+  if (!Array.isArray(entry) || entry.length < 2 || entry.length > 7) return false;
+  const [level, text, extraTags, html, key, addedAt, maxAge] = entry as unknown[];
   return (
     Number.isSafeInteger(level) &&
-    typeof text === 'string' &&
-    text !== '' &&
+    (typeof text === 'string' ? text !== '' : validDescriptor(text)) &&
     (entry.length < 3 || typeof extraTags === 'string') &&
     (entry.length < 4 || html === 1 || html === 0) &&
-    (entry.length < 5 || (typeof key === 'string' && key !== ''))
+    (entry.length < 5 || typeof key === 'string') &&
+    (entry.length < 6 || (Number.isSafeInteger(addedAt) && (addedAt as number) >= 0)) &&
+    (entry.length < 7 || (Number.isSafeInteger(maxAge) && (maxAge as number) >= 1))
+  );
+}
+
+function validDescriptor(text: unknown): boolean {
+  if (!Array.isArray(text) || text.length < 1 || text.length > 2) return false;
+  const [id, values] = text as unknown[];
+  if (typeof id !== 'string' || id === '') return false;
+  if (text.length === 1) return true;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return false;
+  return Object.values(values).every(
+    (v) =>
+      v === null ||
+      typeof v === 'string' ||
+      typeof v === 'boolean' ||
+      (typeof v === 'number' && Number.isFinite(v)),
   );
 }
 
@@ -48,6 +65,26 @@ const entryish = fc.oneof(
     fc.string(),
     fc.constantFrom<unknown>(1, 0, true, null),
     fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom<unknown>('', 5, null)),
+  ),
+  // With an add time and an own maxAge (docs/expiry.md), each valid or not. The app has no maxAge
+  // option and the valid own maxAge is MAX_SAFE_INTEGER, so even a 1970 add time is fresh.
+  fc.tuple(
+    fc.integer(),
+    fc.string({ minLength: 1 }),
+    fc.string(),
+    fc.constantFrom<unknown>(1, 0),
+    fc.constantFrom<unknown>('', 'k', 5),
+    fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.constantFrom<unknown>(-1, 1.5, '1', null)),
+    fc.oneof(fc.constant(Number.MAX_SAFE_INTEGER), fc.constantFrom<unknown>(0, -5, 2.5, null)),
+  ),
+  // Descriptors in the text slot (docs/translation.md), valid or not.
+  fc.tuple(
+    fc.integer(),
+    fc.oneof(
+      fc.tuple(fc.string({ maxLength: 4 })),
+      fc.tuple(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 })),
+      fc.array(fc.jsonValue({ maxDepth: 0 }), { maxLength: 3 }),
+    ),
   ),
   fc.tuple(
     fc.oneof(fc.double(), fc.string(), fc.constant(null), fc.constant(2 ** 60)),
