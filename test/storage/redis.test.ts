@@ -587,6 +587,84 @@ function suite(kind: ClientKind) {
         expect(drops).to.deep.equal([]);
       });
 
+      it('writes each cookie exactly as ctx.cookies.set() would, on HTTP and behind an HTTPS proxy', async () => {
+        // What Koa's own cookies write for the same names, values and options.
+        const reference = new Koa();
+        reference.keys = app().keys!;
+        reference.proxy = true;
+        reference.use((ctx) => {
+          const lines = JSON.parse(ctx.get('x-set')) as [string, string][];
+          for (const [name, value] of lines) {
+            const options = {
+              httpOnly: true,
+              sameSite: 'lax',
+              secure: ctx.secure,
+              overwrite: true,
+              path: '/',
+            } as const;
+            // A signed cookie: Koa writes its `.sig` line itself. A deleted one: both unsigned.
+            if (value === '') ctx.cookies.set(name, null, { ...options, signed: false });
+            else if (!name.endsWith('.sig'))
+              ctx.cookies.set(name, value, { ...options, signed: true, maxAge: 14 * 86_400_000 });
+          }
+          ctx.body = 'ok';
+        });
+        const expiry = (line: string) => line.replace(/expires=[^;]+/, 'expires=…');
+        for (const proto of ['http', 'https']) {
+          const proxied = app();
+          proxied.proxy = true;
+          const browser = new Browser(proxied);
+          const set = async (path: string) => {
+            const res = await browser.send('get', path).set('x-forwarded-proto', proto);
+            browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+            const lines = (res.headers['set-cookie'] as unknown as string[]).map(expiry);
+            const pairs = lines.map((l) => l.slice(0, l.indexOf(';')).split('='));
+            const ref = await new Browser(reference)
+              .send('get', '/')
+              .set('x-forwarded-proto', proto)
+              .set('x-set', JSON.stringify(pairs));
+            expect(lines).to.deep.equal(
+              (ref.headers['set-cookie'] as unknown as string[]).map(expiry),
+            );
+            return lines;
+          };
+          const added = await set('/add?text=Exact.');
+          expect(added).to.have.length(4);
+          expect(added[0]).to.match(
+            new RegExp(
+              `^koa-messages=[\\w-]{22}; path=/; expires=…; samesite=lax${proto === 'https' ? '; secure' : ''}; httponly$`,
+            ),
+          );
+          expect(await set('/show')).to.have.length(2);
+        }
+      });
+
+      it('keeps the cookies the app set on the same response, and replaces its own earlier lines', async () => {
+        const mixed = buildApp({
+          session: false,
+          options: { storage: redisStorage({ client }) },
+          routes: {
+            '/add': (ctx) => {
+              ctx.cookies.set('theme', 'dark', { signed: false });
+              // A line under the storage's own name, as a second response cookie would be: replaced.
+              ctx.cookies.set('koa-messages', 'stale', { signed: false });
+              ctx.messages.success('Mixed.');
+              ctx.body = 'added';
+            },
+          },
+        });
+        const res = await new Browser(mixed).send('get', '/add');
+        const names = (res.headers['set-cookie'] as unknown as string[]).map((l) =>
+          l.slice(0, l.indexOf('=')),
+        );
+        expect(names.filter((n) => !n.includes('.p.'))).to.deep.equal([
+          'theme',
+          'koa-messages',
+          'koa-messages.sig',
+        ]);
+        expect(names.filter((n) => n.includes('.p.'))).to.have.length(2);
+      });
+
       it('reads its cookies after a key rotation, re-signs the visitor cookie with the new key and deletes spent hints', async () => {
         const rotating = app();
         rotating.keys = ['old-key-example-only'];

@@ -16,15 +16,7 @@ import {
 } from './client.js';
 import { CLAIM, runScript, SAVE } from './scripts.js';
 import { ServerClock } from './server-clock.js';
-import {
-  addHint,
-  clearHints,
-  identify,
-  mayCarryHints,
-  newId,
-  setIdCookie,
-  type Visitor,
-} from './visitor.js';
+import { identify, mayCarryHints, newId, ResponseCookies, type Visitor } from './visitor.js';
 
 const debug = debuglog('koa-messages');
 
@@ -392,11 +384,13 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
 
       // Cookies first: they must reach the browser whatever Redis does with the commands below.
       // A hint this request carried is spent only when the claim of its id certainly ran.
+      const cookies = new ResponseCookies(ctx, config);
       const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
-      if (claimed.size > 0) clearHints(ctx, config, visitor.hints, claimed);
+      if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
       let id = visitor.id;
       if (all.length > 0 && id === undefined) {
         if (config.key !== undefined) {
+          cookies.send();
           return {
             reason: 'storage-error',
             messages: all,
@@ -405,9 +399,12 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         }
         id = newId();
       }
+      if (id !== undefined) {
+        if (all.length > 0 && visitor.needsIdCookie) cookies.id(id);
+        if (all.length > 0 || unsure) cookies.hint(id);
+      }
+      cookies.send();
       if (id === undefined) return;
-      if (all.length > 0 && visitor.needsIdCookie) setIdCookie(ctx, config, id);
-      if (all.length > 0 || unsure) addHint(ctx, config, id);
 
       const dropped: StoredMessage[] = [];
       let failure: unknown;
