@@ -18,7 +18,7 @@ export class Message implements StoredMessage {
    * The text. For a message added as a descriptor, the `translate` option's answer for this
    * request (its `id` when the app has no `translate`).
    */
-  declare readonly message: string;
+  readonly message: string;
   /** Extra tags given at `add()`, one space-separated string; `''` when none. */
   readonly extraTags: string;
   /** `true` when the text is trusted HTML (added with `{ html: true }`): `ctx.ajax()` does not escape it. */
@@ -45,10 +45,10 @@ export class Message implements StoredMessage {
     translate?: BoundTranslate,
   ) {
     this.level = stored.level;
+    this.message = stored.message;
     const { descriptor } = stored;
-    if (descriptor === undefined) {
-      (this as { message: string }).message = stored.message;
-    } else {
+    if (descriptor !== undefined) {
+      // The field becomes a getter: the text is made on each read, in the request showing it.
       this.descriptor = descriptor;
       const text =
         translate === undefined ? () => descriptor.id : () => checkText(translate(descriptor));

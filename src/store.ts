@@ -213,20 +213,26 @@ export class MessageStore implements Iterable<Message> {
     if (message === '' || numeric < this.level) return;
     // The add time is kept only when an age limit applies, so apps without one store what they did.
     const addedAt = (maxAge ?? this.#config.maxAge) === undefined ? undefined : Date.now();
-    const added = new Message(
-      {
-        level: numeric,
-        message: descriptor === undefined ? (message as string) : descriptor.id,
-        extraTags,
-        html,
-        key,
-        addedAt,
-        maxAge,
-        descriptor,
-      },
-      this.#config.tags,
-      this.#translator(),
-    );
+    const added =
+      descriptor === undefined && key === undefined && addedAt === undefined
+        ? new Message(
+            { level: numeric, message: message as string, extraTags, html },
+            this.#config.tags,
+          )
+        : new Message(
+            {
+              level: numeric,
+              message: descriptor === undefined ? (message as string) : descriptor.id,
+              extraTags,
+              html,
+              key,
+              addedAt,
+              maxAge,
+              descriptor,
+            },
+            this.#config.tags,
+            descriptor === undefined ? undefined : this.#translator(),
+          );
     const { dedupe } = this.#config;
     if (key === undefined && !dedupe) {
       this.#added.push(added);
@@ -441,11 +447,8 @@ export class MessageStore implements Iterable<Message> {
           continue;
         }
       }
-      out.push(
-        m instanceof Message && m.descriptor === undefined
-          ? m
-          : new Message(m, tags, this.#translator()),
-      );
+      if (m.descriptor !== undefined) out.push(new Message(m, tags, this.#translator()));
+      else out.push(m instanceof Message ? m : new Message(m, tags));
     }
     return out;
   }
