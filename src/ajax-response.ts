@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeValue, MessagesError } from './errors.js';
 import { escapeHtml } from './escape.js';
 import { markJson, markPrivate } from './headers.js';
+import { isPlainObject } from './plain-object.js';
 import type { AjaxResponse, WireMessage } from './shared/wire.js';
 import { internals, type MessageStore } from './store.js';
 
@@ -41,15 +42,8 @@ export type AjaxBody<T extends object> = AjaxResponse<T>;
 
 type PlainObject = Record<string, unknown>;
 
-/**
- * A plain object: prototype `Object.prototype` or `null`. `z.object()` would accept class
- * instances and walk every key; this looks at the prototype only, so a large body costs nothing more than a small one.
- */
-export const plainObjectSchema = z.custom<PlainObject>((value) => {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-});
+/** {@link isPlainObject} as a schema (`z.object()` would accept class instances and walk every key). */
+export const plainObjectSchema = z.custom<PlainObject>(isPlainObject);
 
 // Statuses whose responses carry no body: Koa would drop the JSON, and with it the messages it consumed.
 const BODILESS = new Set([204, 205, 304]);

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 
 import { describeValue, MessagesError } from './errors.js';
+import { isPlainObject } from './plain-object.js';
 
 /** What a descriptor's `values` may hold: JSON-safe primitives, so they survive any storage. */
 export type DescriptorValue = string | number | boolean | null;
@@ -41,12 +42,6 @@ export type MessageDescriptor = [keyof MessageDescriptors] extends [never]
 /** The `translate` option: a descriptor to text, with the showing request's `ctx`. */
 export type Translate = (descriptor: MessageDescriptor, ctx: Context) => string;
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-};
-
 const isValue = (value: unknown): value is DescriptorValue =>
   typeof value === 'string' ||
   typeof value === 'boolean' ||
@@ -60,22 +55,16 @@ export function isDescriptorValues(value: unknown): value is DescriptorValues {
   return true;
 }
 
-/** Whether `value` is meant as a descriptor: a plain object (an Error or a `String` is not). */
-export const isDescriptorLike = (value: unknown): value is Record<string, unknown> =>
-  isPlainObject(value);
-
 const argument = (text: string) => new MessagesError('ERR_KOA_MESSAGES_ARGUMENT', text);
 
 /**
- * Check a descriptor given to `add()` and copy it, so that the app changing its object later does
- * not change the message.
+ * Check a descriptor given to `add()` (a plain object: anything else is not meant as one) and copy
+ * it, so that the app changing its object later does not change the message.
  *
  * @throws {MessagesError} `ERR_KOA_MESSAGES_ARGUMENT` naming what is wrong.
  */
-export function checkDescriptor(value: object): MessageDescriptor {
+export function checkDescriptor(value: Record<string, unknown>): MessageDescriptor {
   const where = 'ctx.messages.add() message descriptor';
-  if (!isPlainObject(value))
-    throw argument(`${where} must be a plain object { id, values? }, got ${describeValue(value)}.`);
   for (const key of Object.keys(value)) {
     if (key !== 'id' && key !== 'values')
       throw argument(

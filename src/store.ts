@@ -1,15 +1,11 @@
 import type { Context } from 'koa';
 
-import {
-  checkDescriptor,
-  descriptorSignature,
-  isDescriptorLike,
-  type MessageDescriptor,
-} from './descriptor.js';
+import { checkDescriptor, descriptorSignature, type MessageDescriptor } from './descriptor.js';
 import { describeValue, MessagesError } from './errors.js';
 import { type Level, toLevel } from './level.js';
 import { type BoundTranslate, Message } from './message.js';
 import type { Config } from './options.js';
+import { isPlainObject } from './plain-object.js';
 import type { LevelName } from './shared/levels.js';
 import { pendingOf, saveRequest } from './storage/pending.js';
 import type { SaveRequest, StoredMessage } from './storage/types.js';
@@ -194,7 +190,8 @@ export class MessageStore implements Iterable<Message> {
     const numeric = toLevel(level, 'ctx.messages.add() level');
     let descriptor: MessageDescriptor | undefined;
     if (typeof message !== 'string') {
-      if (!isDescriptorLike(message)) {
+      // A plain object is meant as a descriptor; an Error or a `String` is not.
+      if (!isPlainObject(message)) {
         throw new MessagesError(
           'ERR_KOA_MESSAGES_ARGUMENT',
           `ctx.messages.add() message must be a string or a descriptor { id, values? }, got ${describeValue(message)}.`,

@@ -266,52 +266,5 @@ describe('maxAge: messages that are never stale', function () {
       ]);
     });
   });
-
-  describe('bad input', () => {
-    const adds: [unknown, RegExp][] = [
-      [-1, /`maxAge` must be a positive integer of milliseconds, got .*-1/],
-      [0, /`maxAge` must be a positive integer/],
-      [1.5, /`maxAge` must be a positive integer/],
-      ['1000', /`maxAge` must be a positive integer/],
-      [Infinity, /`maxAge` must be a positive integer/],
-    ];
-    for (const [maxAge, pattern] of adds) {
-      it(`add(…, { maxAge: ${String(maxAge)} }) throws ERR_KOA_MESSAGES_ARGUMENT and adds nothing`, async () => {
-        const { app } = caseApp({
-          kind: 'session-cookie',
-          routes: {
-            '/bad': (ctx: Context) => {
-              try {
-                ctx.messages.success('x', { maxAge: maxAge as number });
-                ctx.body = { thrown: null };
-              } catch (error) {
-                const e = error as TypeError & { code: string };
-                ctx.body = {
-                  thrown: [e instanceof TypeError, e.code, e.message],
-                  size: ctx.messages.size,
-                };
-              }
-            },
-          },
-        });
-        const res = await agentOf(app).get('/bad').expect(200);
-        const [isTypeError, code, text] = res.body.thrown as [boolean, string, string];
-        expect(isTypeError).to.equal(true);
-        expect(code).to.equal('ERR_KOA_MESSAGES_ARGUMENT');
-        expect(text)
-          .to.match(/^koa-messages: /)
-          .and.match(pattern);
-        expect(res.body.size).to.equal(0);
-      });
-    }
-
-    for (const maxAge of [-1, 0, 2.5, '60s', null]) {
-      it(`messages({ maxAge: ${JSON.stringify(maxAge)} }) throws ERR_KOA_MESSAGES_OPTION naming maxAge`, async () => {
-        const { messages } = await import('../../src/index.js');
-        expect(() => messages({ maxAge: maxAge as number }))
-          .to.throw(TypeError, /^koa-messages: .*`?maxAge`?.*positive integer of milliseconds/)
-          .with.property('code', 'ERR_KOA_MESSAGES_OPTION');
-      });
-    }
-  });
+  // Bad maxAge values, to add() and to messages(): test/hardening/bad-input.test.ts.
 });

@@ -10,6 +10,7 @@ import {
   fallbackStorage,
   messages,
   MessagesError,
+  type MessagesOptions,
   sessionStorage,
 } from '../../src/index.js';
 import { agentOf, caseApp } from './helpers.js';
@@ -154,6 +155,31 @@ const requestRows: Row[] = [
     'add options with an own __proto__ key',
     (c) => m(c)['add']!('info', 'Saved.', JSON.parse('{"__proto__":{"html":true}}')),
     'koa-messages: unknown ctx.messages.add() option `__proto__`; use `extraTags`, `html`, `key` or `maxAge`.',
+  ],
+  [
+    'add options { maxAge: -1 }',
+    (c) => m(c)['add']!('info', 'Saved.', { maxAge: -1 }),
+    'koa-messages: ctx.messages.add() option `maxAge` must be a positive integer of milliseconds, got -1.',
+  ],
+  [
+    'add options { maxAge: 0 }',
+    (c) => m(c)['add']!('info', 'Saved.', { maxAge: 0 }),
+    'koa-messages: ctx.messages.add() option `maxAge` must be a positive integer of milliseconds, got 0.',
+  ],
+  [
+    'add options { maxAge: 1.5 }',
+    (c) => m(c)['add']!('info', 'Saved.', { maxAge: 1.5 }),
+    'koa-messages: ctx.messages.add() option `maxAge` must be a positive integer of milliseconds, got 1.5.',
+  ],
+  [
+    "add options { maxAge: '1000' }",
+    (c) => m(c)['add']!('info', 'Saved.', { maxAge: '1000' }),
+    'koa-messages: ctx.messages.add() option `maxAge` must be a positive integer of milliseconds, got string.',
+  ],
+  [
+    'add options { maxAge: Infinity }',
+    (c) => m(c)['add']!('info', 'Saved.', { maxAge: Infinity }),
+    'koa-messages: ctx.messages.add() option `maxAge` must be a positive integer of milliseconds, got Infinity.',
   ],
   [
     'add options { extraTags: 5 }',
@@ -415,6 +441,16 @@ const STORAGE_MUST =
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [
   ['null', null, 'koa-messages: messages(options) takes an options object.'],
+  ...[-1, 0, 2.5, '60s', null].map((maxAge): [string, unknown, string] => [
+    `maxAge: ${JSON.stringify(maxAge)}`,
+    { maxAge },
+    `${INVALID} option \`maxAge\` must be a positive integer of milliseconds.`,
+  ]),
+  [
+    "translate: 't'",
+    { translate: 't' },
+    `${INVALID} option \`translate\` must be a function (descriptor, ctx) => string.`,
+  ],
   [
     "dedupe: 'yes'",
     { dedupe: 'yes' },
@@ -604,9 +640,59 @@ function circular(): Record<string, unknown> {
  * One visitor with one stored message ('Pending') and a route that makes the bad call, records
  * what it threw and what state it left, then answers without touching messages itself.
  */
-async function tryBadCall(call: (ctx: Context) => unknown) {
+/**
+ * Descriptors (docs/translation.md), in an app with `translate`: [what, the bad call, the exact
+ * message]. One more row, a descriptor in an app without it, is below.
+ */
+const descriptorRows: Row[] = [
+  [
+    'a descriptor without id',
+    (c) => m(c)['success']!({ values: { a: 1 } }),
+    `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got undefined.`,
+  ],
+  ['an empty id', (c) => m(c)['success']!({ id: '' }), `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got ''.`],
+  ['a number id', (c) => m(c)['success']!({ id: 7 }), `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got number.`],
+  [
+    'values holding a function',
+    (c) => m(c)['success']!({ id: 'x', values: { f: () => 1 } }),
+    `koa-messages: ctx.messages.add() message descriptor \`values.f\` must be a string, a finite number, a boolean or null (JSON-safe), got function.`,
+  ],
+  [
+    'values holding an object',
+    (c) => m(c)['success']!({ id: 'x', values: { o: { a: 1 } } }),
+    `koa-messages: ctx.messages.add() message descriptor \`values.o\` must be a string, a finite number, a boolean or null (JSON-safe), got an object.`,
+  ],
+  [
+    'values holding an array',
+    (c) => m(c)['success']!({ id: 'x', values: { list: [1] } }),
+    `koa-messages: ctx.messages.add() message descriptor \`values.list\` must be a string, a finite number, a boolean or null (JSON-safe), got an array.`,
+  ],
+  [
+    'values holding NaN',
+    (c) => m(c)['success']!({ id: 'x', values: { n: NaN } }),
+    `koa-messages: ctx.messages.add() message descriptor \`values.n\` must be a string, a finite number, a boolean or null (JSON-safe), got number.`,
+  ],
+  [
+    'values that are an array',
+    (c) => m(c)['success']!({ id: 'x', values: [1] }),
+    `koa-messages: ctx.messages.add() message descriptor \`values\` must be a plain object, got an array.`,
+  ],
+  [
+    'a descriptor with an unknown property',
+    (c) => m(c)['success']!({ id: 'x', text: 'y' }),
+    `koa-messages: ctx.messages.add() message descriptor has an unknown property \`text\`; it takes \`id\` and \`values\`.`,
+  ],
+  [
+    'a Date for a descriptor',
+    (c) => m(c)['success']!(new Date()),
+    'koa-messages: ctx.messages.add() message must be a string or a descriptor { id, values? }, got an instance of Date.',
+  ],
+];
+
+async function tryBadCall(call: (ctx: Context) => unknown, options: MessagesOptions = {}) {
   const { app } = caseApp({
     kind: 'session-external',
+    options,
     routes: {
       '/seed': (ctx) => {
         ctx.messages.info('Pending');
@@ -812,25 +898,51 @@ describe('hardening: bad input to every public function', () => {
   });
 
   describe('in a request', () => {
+    /** The exact error, and nothing half done: nothing added, read, shown or set. */
+    async function expectRejected(
+      call: (ctx: Context) => unknown,
+      message: string,
+      code: string | null,
+      options?: MessagesOptions,
+    ): Promise<void> {
+      const { left, cacheControl, next } = await tryBadCall(call, options);
+      expect(left['error']).to.equal(message);
+      expect(left['code']).to.equal(code);
+      // Nothing added, nothing marked read, threshold unchanged, no answer or header left behind.
+      expect(left['size']).to.equal(1);
+      expect(left['used']).to.equal(false);
+      expect(left['level']).to.equal(20);
+      expect(left['body']).to.equal(null);
+      expect(left['headers']).to.deep.equal([]);
+      expect(cacheControl).to.equal(undefined);
+      // And the stored message is still there for the next request.
+      expect(next).to.equal('{"messages":[{"message":"Pending","tags":"info"}]}');
+    }
+
     for (const [what, call, message] of requestRows) {
       it(`rejects ${what} with its exact TypeError, leaving nothing half done`, async () => {
-        const { left, cacheControl, next } = await tryBadCall(call);
-        expect(left['error']).to.equal(message);
         // Ours carry a code; the engine's own (assigning a getter-only property) does not.
-        expect(left['code']).to.equal(
-          message.startsWith('koa-messages:') ? 'ERR_KOA_MESSAGES_ARGUMENT' : null,
-        );
-        // Nothing added, nothing marked read, threshold unchanged, no answer or header left behind.
-        expect(left['size']).to.equal(1);
-        expect(left['used']).to.equal(false);
-        expect(left['level']).to.equal(20);
-        expect(left['body']).to.equal(null);
-        expect(left['headers']).to.deep.equal([]);
-        expect(cacheControl).to.equal(undefined);
-        // And the stored message is still there for the next request.
-        expect(next).to.equal('{"messages":[{"message":"Pending","tags":"info"}]}');
+        const code = message.startsWith('koa-messages:') ? 'ERR_KOA_MESSAGES_ARGUMENT' : null;
+        await expectRejected(call, message, code);
       });
     }
+
+    for (const [what, call, message] of descriptorRows) {
+      it(`rejects ${what} with its exact TypeError, leaving nothing half done`, async () => {
+        await expectRejected(call, message, 'ERR_KOA_MESSAGES_ARGUMENT', {
+          translate: (descriptor) => descriptor.id,
+        });
+      });
+    }
+
+    it('rejects a descriptor in an app without translate, naming the option', async () => {
+      await expectRejected(
+        (c) => m(c)['success']!({ id: 'vote.recorded' }),
+        "koa-messages: ctx.messages.add() got a message descriptor ({ id: 'vote.recorded' }), but messages() " +
+          'has no `translate` option to turn it into text; pass translate: (descriptor, ctx) => string (docs/translation.md).',
+        'ERR_KOA_MESSAGES_OPTION',
+      );
+    });
 
     it('answers normally with a second, valid ctx.ajax() after a rejected one in the same request', async () => {
       const { app } = caseApp({
