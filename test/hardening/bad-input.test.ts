@@ -650,8 +650,16 @@ const descriptorRows: Row[] = [
     (c) => m(c)['success']!({ values: { a: 1 } }),
     `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got undefined.`,
   ],
-  ['an empty id', (c) => m(c)['success']!({ id: '' }), `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got ''.`],
-  ['a number id', (c) => m(c)['success']!({ id: 7 }), `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got number.`],
+  [
+    'an empty id',
+    (c) => m(c)['success']!({ id: '' }),
+    `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got ''.`,
+  ],
+  [
+    'a number id',
+    (c) => m(c)['success']!({ id: 7 }),
+    `koa-messages: ctx.messages.add() message descriptor needs \`id\`, a non-empty string; got number.`,
+  ],
   [
     'values holding a function',
     (c) => m(c)['success']!({ id: 'x', values: { f: () => 1 } }),
