@@ -17,7 +17,7 @@ import {
   $ZodString,
   $ZodUnknown,
   clone,
-  type util,
+  type output,
 } from 'zod/v4/core';
 
 import { MessagesError } from './errors.js';
@@ -76,7 +76,7 @@ export const messageSchema = /* @__PURE__ */ object({
 });
 
 /** One message on the wire. */
-export type WireMessage = util.Flatten<{ message: string; tags: string }>;
+export type WireMessage = output<typeof messageSchema>;
 
 /** Any list of messages, `[]` included (`onMessages()` reads htmx events with it). */
 export const messageArraySchema = /* @__PURE__ */ new $ZodArray({
