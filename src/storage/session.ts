@@ -221,9 +221,15 @@ export class SessionHandle implements StorageHandle {
       if (failed) await commitNow(ctx);
       return;
     }
-    const { kept, dropped } = fitSessionCookie(ctx, session, key, pending);
-    if (kept.length > 0) session[key] = encodeMessages(kept);
-    else if (key in session) delete session[key];
+    let dropped: readonly StoredMessage[] = [];
+    if (pending.length > 0) {
+      const encoded = encodeMessages(pending);
+      session[key] = encoded;
+      const fitted = fitSessionCookie(ctx, session, key, pending, encoded);
+      dropped = fitted.dropped;
+      if (fitted.kept.length > 0) session[key] = fitted.encoded;
+      else delete session[key];
+    } else if (key in session) delete session[key];
     if (failed) await commitNow(ctx);
     return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
   }
