@@ -14,6 +14,17 @@ export {
   MessagesError,
   type MessagesErrorCode,
 } from './errors.js';
+export {
+  type AddedEvent,
+  CHANNELS,
+  type DroppedEvent,
+  type KeptEvent,
+  type KeptReason,
+  type RequeuedEvent,
+  type ShownEvent,
+  type StorageOperation,
+  type Transport,
+} from './diagnostics.js';
 export { escapeHtml } from './escape.js';
 export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
