@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -131,5 +132,60 @@ describe(`${DOC}: a pino line per drop`, () => {
     const shown = (await docBlocks()).find((b) => b.lang === 'json' && b.code.includes('dropped'));
     expect(lines.map((l) => JSON.parse(l) as unknown)).to.deep.equal([JSON.parse(shown!.code)]);
     expect(lines.join('')).to.not.include('Oldest.');
+  });
+});
+
+describe('docs/testing.md: recordMessages()', () => {
+  async function blocks(): Promise<string[]> {
+    const text = await readFile(new URL('../../docs/testing.md', import.meta.url), 'utf8');
+    const start = text.indexOf('## `recordMessages(run)`');
+    return extractCodeBlocks('docs/testing.md', text.slice(start))
+      .filter((b) => b.lang === 'ts')
+      .map((b) => b.code);
+  }
+
+  /** Run a block as its own test file, inside the repository (`koa-messages` is dist/). */
+  async function run(code: string, name: string, args: (file: string) => string[]) {
+    const dir = new URL('../../build-output/', import.meta.url);
+    await mkdir(dir, { recursive: true });
+    const file = fileURLToPath(new URL(name, dir));
+    await writeFile(file, code);
+    return spawnSync(process.execPath, args(file), { encoding: 'utf8' });
+  }
+
+  it('has a mocha + supertest example that passes as written', async function () {
+    this.timeout(60_000);
+    const [mocha] = await blocks();
+    expect(mocha).to.include("from 'mocha'");
+    const result = await run(mocha!, 'record-messages-example.test.ts', (file) => [
+      fileURLToPath(new URL('../../node_modules/mocha/bin/mocha.js', import.meta.url)),
+      '--no-config',
+      '--node-option',
+      'import=tsx',
+      '--reporter',
+      'dot',
+      file,
+    ]);
+    expect(
+      { status: result.status, passing: /2 passing/.test(result.stdout) },
+      result.stdout + result.stderr,
+    ).to.deep.equal({ status: 0, passing: true });
+  });
+
+  it('has a node:test example that passes as written', async function () {
+    this.timeout(60_000);
+    const [, nodeTest] = await blocks();
+    expect(nodeTest).to.include("from 'node:test'");
+    const result = await run(nodeTest!, 'record-messages-node-test.ts', (file) => [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=tap',
+      file,
+    ]);
+    expect(
+      { status: result.status, pass: /^# pass 1$/m.test(result.stdout) },
+      result.stdout + result.stderr,
+    ).to.deep.equal({ status: 0, pass: true });
   });
 });
