@@ -129,7 +129,8 @@ const isPromise = (value: unknown): value is Promise<unknown> =>
 /**
  * Run one storage operation inside the tracing channel, as `traceSync` or `tracePromise` would by
  * what it returns (`enter` and `save` may answer either way). Call only when
- * `storageChannel.hasSubscribers`.
+ * `storageChannel.start.hasSubscribers` (one channel's flag: the tracing channel's own
+ * `hasSubscribers` asks all five; a subscriber of the tracing channel is on `start` too).
  */
 export function traceStorage<T>(
   ctx: Context,

@@ -156,7 +156,7 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
     const entered =
       enter === undefined
         ? null
-        : storageChannel.hasSubscribers
+        : storageChannel.start.hasSubscribers
           ? traceStorage(ctx, storage, 'enter', () => enter(ctx))
           : enter(ctx);
     if (entered !== null) {

@@ -54,7 +54,7 @@ export async function commit(
   let saveFailed = false;
   try {
     const handle = request.handle;
-    result = await (storageChannel.hasSubscribers
+    result = await (storageChannel.start.hasSubscribers
       ? traceStorage(ctx, config.storage, 'save', () => handle.save(plan), plan)
       : handle.save(plan));
   } catch (caught) {

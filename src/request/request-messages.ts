@@ -66,7 +66,8 @@ export class RequestMessages {
    * What each transport read, for the `shown` and `kept` events: only recorded while someone
    * subscribes to them, `undefined` otherwise.
    */
-  reads: Map<Transport, Set<Message>> | undefined;
+  // Declared, not initialised: a request nobody watches does not even have the property.
+  declare reads: Map<Transport, Set<Message>> | undefined;
 
   /**
    * @param handle - the storage's handle when `enter()` opened one before the handler (a Redis
@@ -314,7 +315,7 @@ export class RequestMessages {
   #load(): Message[] {
     if (this.#stored === undefined)
       this.#setStored(
-        storageChannel.hasSubscribers
+        storageChannel.start.hasSubscribers
           ? traceStorage(this.ctx, this.config.storage, 'load', () => this.handle.load())
           : this.handle.load(),
       );

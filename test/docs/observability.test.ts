@@ -126,7 +126,7 @@ describe(`${DOC}: a pino line per drop`, () => {
       },
     });
     // The page leaves out what pino adds to every line: time, pid, hostname.
-    stop = logDrops(pino({ base: undefined, timestamp: false }, sink));
+    stop = logDrops(pino({ base: null, timestamp: false }, sink));
     const { app } = caseApp({ kind: 'session-cookie', routes, options: { maxMessages: 1 } });
     await agentOf(app).get('/many').expect(200);
     const shown = (await docBlocks()).find((b) => b.lang === 'json' && b.code.includes('dropped'));
