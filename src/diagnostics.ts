@@ -38,13 +38,7 @@ export type Transport = 'iteration' | 'ajax' | 'hx-trigger' | 'x-messages' | 'fl
  * `'htmx-navigation'` (`HX-Redirect`, `HX-Location`, `HX-Refresh`).
  */
 export type KeptReason =
-  | 'failed'
-  | 'error-status'
-  | 'head'
-  | 'options'
-  | 'prefetch'
-  | 'streamed'
-  | 'htmx-navigation';
+  'failed' | 'error-status' | 'head' | 'options' | 'prefetch' | 'streamed' | 'htmx-navigation';
 
 /** `koa-messages:added`. */
 export interface AddedEvent {
@@ -119,7 +113,8 @@ export const storageChannel = diagnostics.tracingChannel<string, StorageOperatio
 );
 
 /** Someone listens for what transports read: only then does a request remember it. */
-export const watchingReads = (): boolean => shownChannel.hasSubscribers || keptChannel.hasSubscribers;
+export const watchingReads = (): boolean =>
+  shownChannel.hasSubscribers || keptChannel.hasSubscribers;
 
 const isPromise = (value: unknown): value is Promise<unknown> =>
   typeof value === 'object' &&
@@ -129,14 +124,17 @@ const isPromise = (value: unknown): value is Promise<unknown> =>
 /**
  * Run one storage operation inside the tracing channel, as `traceSync` or `tracePromise` would by
  * what it returns (`enter` and `save` may answer either way). Call only when
- * `storageChannel.start.hasSubscribers` (one channel's flag: the tracing channel's own
+ * `storageChannel.start.hasSubscribers`. `run` gets `arg` and `request` rather than closing over
+ * them: a closure over a caller's variable would make every call of the caller allocate, traced
+ * or not. (one channel's flag: the tracing channel's own
  * `hasSubscribers` asks all five; a subscriber of the tracing channel is on `start` too).
  */
-export function traceStorage<T>(
+export function traceStorage<A, T>(
   ctx: Context,
   storage: { readonly name?: string | undefined },
   operation: StorageOperation['operation'],
-  run: () => T,
+  run: (arg: A, request: SaveRequest) => T,
+  arg: A,
   request?: SaveRequest,
 ): T {
   const context: StorageOperation =
@@ -146,7 +144,7 @@ export function traceStorage<T>(
   const { start, end, asyncStart, asyncEnd, error } = storageChannel;
   return start.runStores(context, () => {
     try {
-      const result = run();
+      const result = run(arg, request!);
       if (!isPromise(result)) {
         context.result = result;
         return result;

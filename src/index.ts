@@ -9,12 +9,6 @@ export {
   type Translate,
 } from './descriptor.js';
 export {
-  isMessagesError,
-  MESSAGES_ERROR_CODES,
-  MessagesError,
-  type MessagesErrorCode,
-} from './errors.js';
-export {
   type AddedEvent,
   CHANNELS,
   type DroppedEvent,
@@ -25,6 +19,12 @@ export {
   type StorageOperation,
   type Transport,
 } from './diagnostics.js';
+export {
+  isMessagesError,
+  MESSAGES_ERROR_CODES,
+  MessagesError,
+  type MessagesErrorCode,
+} from './errors.js';
 export { escapeHtml } from './escape.js';
 export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';

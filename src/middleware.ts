@@ -157,7 +157,7 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
       enter === undefined
         ? null
         : storageChannel.start.hasSubscribers
-          ? traceStorage(ctx, storage, 'enter', () => enter(ctx))
+          ? traceStorage(ctx, storage, 'enter', enter, ctx)
           : enter(ctx);
     if (entered !== null) {
       try {

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 
 import { keptChannel, shownChannel, storageChannel, traceStorage } from '../diagnostics.js';
 import { CACHE_PRIVATE, markPrivate, varyCookie } from '../headers.js';
-import type { DropReport } from '../storage/types.js';
+import type { DropReport, SaveRequest, StorageHandle } from '../storage/types.js';
 import { deliverInHeader } from '../transport/deliver.js';
 import { type Delivery, deliveryOf } from './delivery.js';
 import { appError, keepNewest, report } from './drops.js';
@@ -53,10 +53,9 @@ export async function commit(
   let saveError: unknown;
   let saveFailed = false;
   try {
-    const handle = request.handle;
     result = await (storageChannel.start.hasSubscribers
-      ? traceStorage(ctx, config.storage, 'save', () => handle.save(plan), plan)
-      : handle.save(plan));
+      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, plan)
+      : request.handle.save(plan));
   } catch (caught) {
     saveFailed = true;
     saveError = caught;
@@ -80,6 +79,8 @@ export async function commit(
   if (failed) debug('saving messages after a failed request failed too: %O', saveError);
   else appError(ctx, saveError);
 }
+
+const saveTo = (handle: StorageHandle, plan: SaveRequest) => handle.save(plan);
 
 /** The `shown` or `kept` events: what each transport read, and whether the response showed it. */
 function publishReads(request: RequestMessages, delivery: Delivery): void {

@@ -20,6 +20,8 @@ import { PendingIndex } from './pending-index.js';
 
 const NONE: readonly Message[] = Object.freeze([]);
 
+const loadFrom = (handle: StorageHandle) => handle.load();
+
 /**
  * One request's messages: the state behind `ctx.messages` (Django's `BaseStorage(request)`), with
  * the operations the transports and the end of the request use. Made for every request that
@@ -316,7 +318,7 @@ export class RequestMessages {
     if (this.#stored === undefined)
       this.#setStored(
         storageChannel.start.hasSubscribers
-          ? traceStorage(this.ctx, this.config.storage, 'load', () => this.handle.load())
+          ? traceStorage(this.ctx, this.config.storage, 'load', loadFrom, this.handle)
           : this.handle.load(),
       );
     return this.#stored!;

@@ -105,7 +105,12 @@ export async function recordMessages<T>(run: () => T): Promise<MessagesRecord<Aw
       CHANNELS.added,
       (event) => {
         const { message, deduplicated, replaced } = event as AddedEvent;
-        added.push({ ...plain(message), key: message.key, deduplicated, replaced: replaced.length });
+        added.push({
+          ...plain(message),
+          key: message.key,
+          deduplicated,
+          replaced: replaced.length,
+        });
       },
     ],
     [
