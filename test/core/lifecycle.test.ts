@@ -4,8 +4,15 @@ import { expect } from 'chai';
 import type { Context } from 'koa';
 import request from 'supertest';
 
-import { type DropEvent, isMessagesError } from '../../src/index.js';
-import { agentOf, caseApp, readJson, setCookieOf, type StorageKind } from '../hardening/helpers.js';
+import { type DropEvent, isMessagesError, type MessagesOptions } from '../../src/index.js';
+import {
+  agentOf,
+  type CaseApp,
+  caseApp,
+  readJson,
+  setCookieOf,
+  type StorageKind,
+} from '../hardening/helpers.js';
 import { useRedis } from '../hardening/redis.js';
 import { SharedCache } from '../helpers/shared-cache.js';
 
@@ -85,10 +92,11 @@ const routes: Record<string, (ctx: Context) => unknown> = {
 
 describe('delivery lifecycle: every exit of a request', () => {
   const redis = useRedis();
-  const setup = (kind: StorageKind, options = {}) =>
+  /** The case's app on `kind` storage (Redis on this suite's server), with `extra` routes and `options`. */
+  const setup = (kind: StorageKind, options: MessagesOptions = {}, extra = routes): CaseApp =>
     caseApp({
       kind,
-      routes,
+      routes: extra,
       options: { ...(kind === 'redis' ? redis.options() : {}), ...options },
     });
 
@@ -215,11 +223,7 @@ describe('delivery lifecycle: every exit of a request', () => {
         '/hx-rendered-then-redirect',
       ]) {
         it(`${path} on ${kind} storage: no HX-Trigger, and the messages wait for the page the visitor lands on`, async () => {
-          const { app } = caseApp({
-            kind,
-            routes: htmxRoutes,
-            options: { ...(kind === 'redis' ? redis.options() : {}), htmx: true },
-          });
+          const { app } = setup(kind, { htmx: true }, htmxRoutes);
           const a = agentOf(app);
           await a.get('/add?m=Saved.').expect(200);
           const res = await a.get(path).set('HX-Request', 'true').expect(200);
@@ -229,11 +233,7 @@ describe('delivery lifecycle: every exit of a request', () => {
       }
 
       it(`an htmx answer that stays on the page on ${kind} storage still carries them in HX-Trigger`, async () => {
-        const { app } = caseApp({
-          kind,
-          routes: htmxRoutes,
-          options: { ...(kind === 'redis' ? redis.options() : {}), htmx: true },
-        });
+        const { app } = setup(kind, { htmx: true }, htmxRoutes);
         const a = agentOf(app);
         await a.get('/add?m=Saved.').expect(200);
         const res = await a.get('/hx-plain').set('HX-Request', 'true').expect(200);
@@ -260,18 +260,17 @@ describe('delivery lifecycle: every exit of a request', () => {
     for (const kind of PERSISTENT) {
       it(`a translate that throws for one stored message does not fail an htmx request on ${kind} storage, loses nothing, and reaches the app's 'error' event`, async () => {
         const broken = new Error('no such catalogue entry');
-        const { app } = caseApp({
+        const { app } = setup(
           kind,
-          routes: hookRoutes,
-          options: {
-            ...(kind === 'redis' ? redis.options() : {}),
+          {
             htmx: true,
             translate: ({ id }) => {
               if (id === 'broken') throw broken;
               return `[${id}]`;
             },
           },
-        });
+          hookRoutes,
+        );
         const errors: unknown[] = [];
         app.on('error', (error) => errors.push(error));
         const a = agentOf(app);
