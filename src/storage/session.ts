@@ -166,6 +166,7 @@ export function sessionStorage(key: string): MessageStorage {
   if (problem !== undefined)
     throw new MessagesError('ERR_KOA_MESSAGES_OPTION', `sessionStorage(key) key ${problem}.`);
   return {
+    name: 'session',
     // Only a request that entered before koa-session's middleware gets its handle now, marked so.
     enter: (ctx) => (sessionStarted(ctx) ? null : new SessionHandle(ctx, key, false)),
     open: (ctx) => new SessionHandle(ctx, key, true),
