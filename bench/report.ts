@@ -67,11 +67,16 @@ export function signTest(
     if (r > limit) above++;
     else if (r < limit) below++;
   }
+  return { above, rounds: above + below, p: signP(above, below) };
+}
+
+/** The two-sided sign-test p-value of `above` rounds on one side and `below` on the other (ties dropped). */
+export function signP(above: number, below: number): number {
   const n = above + below;
   const k = Math.min(above, below);
   let tail = 0;
   for (let i = 0; i <= k; i++) tail += binomial(n, i) / 2 ** n;
-  return { above, rounds: n, p: n === 0 ? 1 : Math.min(1, 2 * tail) };
+  return n === 0 ? 1 : Math.min(1, 2 * tail);
 }
 
 function binomial(n: number, k: number): number {
