@@ -12,8 +12,8 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import session from 'koa-session';
 
-import { applySetCookie, cookieHeader, type Jar } from './harness.js';
 import { BENCH_KEYS, MESSAGE_TEXT, SMALL_DATA } from './data.js';
+import { applySetCookie, cookieHeader, type Jar } from './harness.js';
 import { type Flash, floorFlash, Unavailable } from './variants.js';
 
 /** One build of koa-messages: this checkout's `dist/`, or another commit's. */

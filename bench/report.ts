@@ -146,13 +146,15 @@ export interface BudgetResult {
   detail: string;
   /** Not a budget: a reference printed with them (the A/A control). */
   info?: boolean;
+  /** Over the limit by less than the run's A/A noise: neither met nor missed (printed TIE, `pass` false). */
+  tie?: boolean;
 }
 
 export function budgetLines(budgets: BudgetResult[]): string {
   return budgets
     .map(
       (b) =>
-        `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`,
+        `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : b.tie === true ? 'TIE' : 'FAIL'} ${b.name}: ${b.detail}`,
     )
     .join('\n');
 }
