@@ -432,7 +432,7 @@ async function main(): Promise<void> {
     'variants interleaved, the order reversed every other round; CPU time of the process (`process.cpuUsage()`); ' +
     'figures are medians of same-round differences, ± the median absolute deviation of those differences' +
     (ref === undefined
-      ? '.'
+      ? `; koa-messages: ${head}'s \`dist/\` (\`tsc -p tsconfig.build.json\`).`
       : `; koa-messages from two builds loaded in one process: ${ref.label} (a scratch worktree, node_modules by ${ref.modules}) and ${head} (this checkout), both \`tsc -p tsconfig.build.json\`.`);
   const budgetText = budgetLines(budgetResults);
   console.log(`${head1}\n\n${budgetText}`);
