@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -114,4 +115,33 @@ export async function loadDist(root: string, label: string): Promise<Build> {
     redisStorage = redis.redisStorage;
   }
   return { label, messages: index.messages, redisStorage };
+}
+
+/** The context properties koa-messages defines (`flash` only with `flash: true`, not used here). */
+const CONTEXT_KEYS = ['messages', 'ajax'] as const;
+
+/**
+ * Give each build the `ctx.messages` / `ctx.ajax` of its own code. `messages()` defines them on
+ * Koa's shared context prototype, once per process: the first copy loaded wins, and later copies
+ * find their request under the same registered symbol. Two builds whose per-request record differs
+ * (e493a23 and the request core after it) cannot share them, so here each build's are taken in
+ * turn (the shared ones removed, `messages()` called, its definitions copied) and the bench puts
+ * them on its apps' own `app.context` ({@link Build.context}), where they shadow the shared ones.
+ */
+export function ownContexts(builds: Build[]): void {
+  const shared = createRequire(import.meta.url)('koa/lib/context.js') as Record<string, unknown>;
+  for (const build of builds) {
+    for (const key of CONTEXT_KEYS) delete shared[key];
+    build.messages({ storage: 'memory' });
+    const own: PropertyDescriptorMap = {};
+    for (const key of CONTEXT_KEYS) {
+      const d = Object.getOwnPropertyDescriptor(shared, key);
+      if (d === undefined)
+        throw new Error(
+          `bench --against: ${build.label}'s messages() did not define ctx.${key} on Koa's context prototype`,
+        );
+      own[key] = d;
+    }
+    build.context = own;
+  }
 }

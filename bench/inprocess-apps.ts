@@ -23,6 +23,8 @@ export interface Build {
   messages: (options?: Record<string, unknown>) => Middleware;
   /** `undefined` when the build has no `koa-messages/redis` entry. */
   redisStorage: ((options: { client: unknown }) => unknown) | undefined;
+  /** With `--against`: this build's `ctx.messages` / `ctx.ajax`, for its apps' `app.context`. */
+  context?: PropertyDescriptorMap;
 }
 
 /** Something the bench can run once per timed iteration, and check afterwards. */
@@ -46,9 +48,10 @@ export interface Variant {
   make(): Promise<Runner>;
 }
 
-const newApp = (): Koa => {
+const newApp = (build?: Build): Koa => {
   const app = new Koa();
   app.keys = BENCH_KEYS;
+  if (build?.context !== undefined) Object.defineProperties(app.context, build.context);
   return app;
 };
 
@@ -154,7 +157,7 @@ export function untouchedVariants(builds: Build[], redis: Map<string, RedisProbe
     over: overSession ? 'koa-session' : 'bare',
     ours: { build: build.label, storage },
     make: async () => {
-      const app = newApp();
+      const app = newApp(build);
       const mw = buildMiddleware(build, { storage: custom === undefined ? storage : custom() });
       return untouched(app, overSession ? [session(app), mw] : [mw]);
     },
@@ -224,8 +227,8 @@ const EXPECTED_READ = JSON.stringify({
  * browser does: every cycle starts from the state the previous one left (the message read, so
  * gone), and each answer is checked on the last cycle of a block.
  */
-async function cycle(flash: Flash): Promise<Runner> {
-  const app = newApp();
+async function cycle(flash: Flash, build?: Build): Promise<Runner> {
+  const app = newApp(build);
   const fn = compose<Context>([
     session(flash.session ?? {}, app),
     ...flash.middleware,
@@ -319,7 +322,7 @@ export function cycleVariants(builds: Build[]): Variant[] {
         label: `koa-messages '${storage}'${withBuild ? ` @ ${build.label}` : ''}`,
         over: 'floor',
         ours: { build: build.label, storage },
-        make: () => cycle(kmFlash(build, storage)),
+        make: () => cycle(kmFlash(build, storage), build),
       });
   return rows;
 }

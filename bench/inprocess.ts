@@ -41,6 +41,7 @@ import {
   checkoutLabel,
   checkoutRef,
   loadDist,
+  ownContexts,
   type RefCheckout,
 } from './against.js';
 import { startRedis } from './harness.js';
@@ -80,7 +81,10 @@ const settings = {
   /** Session cycles (2 requests each) per block. */
   cycles: Number(args.cycles ?? (args.quick ? 200 : 2000)),
 };
-const parts = (args.only ?? 'untouched,cycle').split(',');
+const parts = (args.only ?? 'untouched,cycle').split(',').map((p) => p.trim());
+for (const p of parts)
+  if (p !== 'untouched' && p !== 'cycle')
+    throw new Error(`bench:inprocess: unknown --only part ${p}; known: untouched, cycle`);
 const partial =
   args['no-build'] ||
   args.rounds !== undefined ||
@@ -379,6 +383,7 @@ async function main(): Promise<void> {
     head = checkoutLabel(repo);
     if (head === ref.label) head = `${head} (this checkout)`;
     builds.push(await loadDist(ref.dir, ref.label), await loadDist(repo, head));
+    ownContexts(builds);
   } else {
     // dist/, as users run it: the same code through tsx (src/) measured 1.5–2 times dearer.
     if (!args['no-build']) buildCheckout(repo);
