@@ -116,8 +116,18 @@ async function block(runner: Runner, n: number, checkEach: boolean): Promise<[nu
   return [((used.user + used.system) * 1000) / n, wall / n];
 }
 
-/** Build every variant, then one warm-up round and `rounds` timed rounds, interleaved. */
-async function measure(variants: Variant[], n: number, what: string): Promise<Built[]> {
+/**
+ * Build every variant, then one warm-up round and `rounds` timed rounds, interleaved.
+ *
+ * @param onBuilt - called once every variant is built, before the first request (the Redis probes'
+ *   reading: what a storage sends when it is made is not sent for a request).
+ */
+async function measure(
+  variants: Variant[],
+  n: number,
+  what: string,
+  onBuilt?: () => Promise<void>,
+): Promise<Built[]> {
   const built: Built[] = [];
   for (const variant of variants) {
     const b: Built = { variant, cpu: [], wall: [] };
@@ -130,6 +140,7 @@ async function measure(variants: Variant[], n: number, what: string): Promise<Bu
     built.push(b);
   }
   const running = built.filter((b) => b.runner !== undefined);
+  await onBuilt?.();
   const began = Date.now();
   // The warm-up round checks every answer of its first iterations, then the block's last.
   for (const b of running) await block(b.runner!, Math.min(n, 50), true);
@@ -246,8 +257,7 @@ function cycleTable(rows: Row[], aa: Figure | undefined): string {
       lines.push(`| ${r.label} | n/a: ${r.reason} | | | |`);
       continue;
     }
-    const ratio =
-      floor === undefined ? NaN : median(r.cpu.map((x, i) => x / floor.cpu[i]!)).valueOf();
+    const ratio = floor === undefined ? NaN : median(r.cpu.map((x, i) => x / floor.cpu[i]!));
     lines.push(
       `| ${r.label} | ${(r.absolute! / 1000).toFixed(1)} | ${r.own === undefined ? '0' : signed(r.own.median)} | ${ratio.toFixed(3)} | ${r.own === undefined ? '' : `±${ns(r.own.mad)}`} |`,
     );
@@ -267,6 +277,7 @@ function againstTable(
   ref: string,
   head: string,
   unit: string,
+  aa: Figure | undefined,
 ): string {
   const lines = [
     `| variant | ${ref}: ${unit} | ${head}: ${unit} | ${head} − ${ref}, paired | ± (MAD) | ${head} dearer in |`,
@@ -289,6 +300,11 @@ function againstTable(
       `| ${label} | ${ns(a.own.median)} | ${ns(b.own.median)} | ${signed(d.median)} | ±${ns(d.mad)} | ${d.above} of ${d.above + d.below} rounds (p = ${signP(d.above, d.below).toFixed(3)}) |`,
     );
   }
+  if (aa !== undefined)
+    lines.push(
+      '',
+      `A/A control of the same rounds (see above): ${signed(aa.median)} ${unit}, ±${ns(aa.mad)} per round.`,
+    );
   return lines.join('\n');
 }
 
@@ -332,7 +348,7 @@ function budgets(
     detail:
       sent === undefined
         ? 'not measured: no redis-server on PATH'
-        : `${sent} commands reached redis-server (its INFO total_commands_processed) over the warm-up and every round`,
+        : `${sent} commands reached redis-server (its INFO total_commands_processed) from the first request of the warm-up to the last of the rounds`,
   });
   return results;
 }
@@ -397,8 +413,9 @@ async function main(): Promise<void> {
   try {
     if (parts.includes('untouched')) {
       const variants = untouchedVariants(builds, probes);
-      for (const p of probes.values()) await p.mark();
-      const built = await measure(variants, settings.requests, 'untouched requests');
+      const built = await measure(variants, settings.requests, 'untouched requests', async () => {
+        for (const p of probes.values()) await p.mark();
+      });
       const redisSent = new Map<string, number>();
       for (const [label, p] of probes) redisSent.set(label, await p.commandsSince());
       const rows = rowsOf(built, 'bare');
@@ -407,7 +424,7 @@ async function main(): Promise<void> {
       const aa = s2?.cpu.length ? figure(diffs(s2.cpu, s1!.cpu)) : undefined;
       let text = `### An untouched request (\`GET /plain\`, no cookie, the handler sets \`ctx.body = 'ok'\`)\n\n${untouchedTable(rows, aa)}`;
       if (ref !== undefined)
-        text += `\n\nkoa-messages's own middleware, ${ref.label} against ${head} (ns/req):\n\n${againstTable(rows, variants, ref.label, head, 'ns/req')}`;
+        text += `\n\nkoa-messages's own middleware, ${ref.label} against ${head} (ns/req):\n\n${againstTable(rows, variants, ref.label, head, 'ns/req', aa)}`;
       budgetResults.push(...budgets(rows, head, aa, redisSent));
       sections.push(text);
       console.log(`\n${text}\n`);
@@ -420,7 +437,7 @@ async function main(): Promise<void> {
       const aa = rows.find((r) => r.id === 'floor-2')?.own;
       let text = `### The session cycle (\`POST /add\` → 303, then \`GET /read\` with its cookies, read with \`ctx.ajax()\`; a logged-in koa-session)\n\n${cycleTable(rows, aa)}`;
       if (ref !== undefined)
-        text += `\n\n${ref.label} against ${head} (over the floor, ns/cycle):\n\n${againstTable(rows, variants, ref.label, head, 'ns/cycle')}`;
+        text += `\n\n${ref.label} against ${head} (over the floor, ns/cycle):\n\n${againstTable(rows, variants, ref.label, head, 'ns/cycle', aa)}`;
       sections.push(text);
       console.log(`\n${text}\n`);
       results['cycle'] = { rows, aa };
