@@ -39,6 +39,27 @@ export interface RefCheckout {
   remove(): void;
 }
 
+/** What a build loads at run time: the ref shares this checkout's node_modules when these match. */
+const RUNTIME = ['koa', 'koa-session', 'zod', 'ioredis', 'redis', 'cookies', 'keygrip'];
+
+/**
+ * Whether the two lock files pin the same versions of the {@link RUNTIME} packages: dev tools (a
+ * linter, a test library) added since do not change what the bench measures, and sharing one Koa
+ * keeps both builds on one context prototype.
+ */
+function sameRuntime(ref: string, repo: string): boolean {
+  const versions = (root: string): string | undefined => {
+    const file = join(root, 'package-lock.json');
+    if (!existsSync(file)) return undefined;
+    const lock = JSON.parse(readFileSync(file, 'utf8')) as {
+      packages?: Record<string, { version?: string }>;
+    };
+    return RUNTIME.map((name) => lock.packages?.[`node_modules/${name}`]?.version ?? '-').join(' ');
+  };
+  const mine = versions(repo);
+  return mine !== undefined && versions(ref) === mine;
+}
+
 /**
  * Check out and build `ref` in a scratch worktree.
  *
@@ -63,13 +84,14 @@ export function checkoutRef(ref: string, repo: string): RefCheckout {
   console.log(`--against ${ref}: checking out ${label} in ${dir}`);
   git(repo, 'worktree', 'add', '--detach', dir, sha);
   try {
-    const lock = (root: string) => readFileSync(join(root, 'package-lock.json'), 'utf8');
     let modules: RefCheckout['modules'];
-    if (existsSync(join(dir, 'package-lock.json')) && lock(dir) === lock(repo)) {
+    if (sameRuntime(dir, repo)) {
       symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
       modules = 'symlink';
     } else {
-      console.log(`--against ${ref}: its package-lock.json differs from this checkout's: npm ci`);
+      console.log(
+        `--against ${ref}: it locks other versions of ${RUNTIME.join(', ')} than this checkout: npm ci`,
+      );
       execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
       modules = 'npm ci';
     }
