@@ -73,7 +73,7 @@ export async function commit(ctx: Context, store: MessageStore, failed: boolean)
   const cookiesBefore = setCookieCount(ctx);
   let result: DropReport | void;
   try {
-    result = await config.storage.save(ctx, plan);
+    result = await config.storage.save(ctx, { ...plan, maxMessages: config.maxMessages });
   } catch (error) {
     report(config, { ctx, reason: 'storage-error', messages: plan.added, error });
     throw error;

@@ -44,10 +44,21 @@ export interface SaveRequest {
    * nothing added): a storage that rewrites its whole list can skip writing.
    */
   readonly changed: boolean;
+  /**
+   * The app's `maxMessages`: a storage shared by parallel requests (Redis) keeps at most this
+   * many pending in total, dropping the oldest and reporting them as `'max-messages'`.
+   */
+  readonly maxMessages?: number | undefined;
 }
 
 /** Why messages were dropped instead of stored. */
-export type DropReason = 'max-messages' | 'cookie-size' | 'storage-error' | 'expired';
+export type DropReason =
+  | 'max-messages'
+  | 'cookie-size'
+  | 'storage-error'
+  | 'expired'
+  /** The response's headers were sent (streaming) before the messages could be given a cookie. */
+  | 'headers-sent';
 
 /** Messages a storage could not keep, reported to the `onDrop` hook. */
 export interface DropReport {
