@@ -30,6 +30,8 @@ export interface FaultProxy {
    * reset that connection.
    */
   chaos(options: { minMs: number; maxMs: number; seed: number }): () => void;
+  /** Forget every armed `dropReplyTo` that has not fired (their promises never resolve). */
+  disarm(): void;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,9 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         clearTimeout(timer);
         armed.splice(0, armed.length, ...armed.filter((a) => a.match !== ''));
       };
+    },
+    disarm() {
+      armed.length = 0;
     },
     async close() {
       for (const pair of [...pairs]) {

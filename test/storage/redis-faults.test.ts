@@ -23,6 +23,7 @@ import {
 } from '../helpers/delivery-workload.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { clientOf, connectClient, type TestClient } from '../helpers/redis-client.js';
+import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
 
 /**
@@ -138,6 +139,106 @@ function suite(kind: ClientKind) {
     });
   });
 }
+
+describe('redisStorage() on a Redis Cluster through broken connections', function () {
+  this.timeout(120_000);
+  let cluster: RedisCluster;
+  let proxies: FaultProxy[] = [];
+
+  before(async function () {
+    this.timeout(300_000); // may apt-get install redis-server first
+    cluster = await startRedisCluster(3, 0);
+    // A proxy before each node, announced by the node as its address: clients learn the
+    // proxies' ports from CLUSTER SLOTS and only ever reach the nodes through them.
+    proxies = await Promise.all(cluster.nodes.map((node) => startFaultProxy(node.port)));
+    const admins = await Promise.all(cluster.nodes.map((node) => connectClient(node.port)));
+    await Promise.all(
+      admins.map((admin, i) =>
+        admin.config('SET', 'cluster-announce-port', String(proxies[i]!.port)),
+      ),
+    );
+    const wanted = proxies.map((p) => p.port).sort();
+    for (const admin of admins) {
+      // Each node learns the others' announced ports by gossip (a node timeout of 1 s).
+      for (;;) {
+        const slots = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+        const seen = [...new Set(slots.map((s) => s[2][1]))].sort();
+        if (JSON.stringify(seen) === JSON.stringify(wanted)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      admin.disconnect();
+    }
+  });
+
+  after(async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+    await cluster?.stop();
+  });
+
+  for (const kind of CLIENT_KINDS) {
+    describe(`with ${kind}`, () => {
+      let own: TestClient;
+      let drops: DropEvent[];
+      before(async () => {
+        own = await clientOf(kind, { cluster: proxies.map((p) => p.port) });
+      });
+      after(() => own.close());
+      beforeEach(() => {
+        drops = [];
+      });
+
+      const app = () =>
+        buildApp({
+          session: false,
+          options: {
+            storage: redisStorage({ client: own.client }),
+            onDrop: (event) => drops.push(event),
+          },
+          routes: {
+            '/add': (ctx) => {
+              ctx.messages.success(String(ctx.query['text']));
+              ctx.body = 'added';
+            },
+            '/show': (ctx: Context) => {
+              ctx.ajax({});
+            },
+          },
+        });
+
+      /** Drop the answer to the next command on the visitor's key, whichever node holds it. */
+      async function dropNext(browser: Browser, go: () => Promise<unknown>) {
+        const id = browser.jar.get('koa-messages')!;
+        const dropped = Promise.race(proxies.map((p) => p.dropReplyTo(`{${id}}`)));
+        await go();
+        await dropped;
+        for (const proxy of proxies) proxy.disarm();
+      }
+
+      it('stores a message once when the answer of its save is lost after Redis ran it', async () => {
+        const browser = new Browser(app());
+        await browser.go('post', '/add?text=Warm-up.');
+        expect((await browser.go('get', '/show')).text).to.equal(SHOWN('Warm-up.'));
+        await dropNext(browser, () => browser.go('post', '/add?text=Once.'));
+        expect((await browser.go('get', '/show')).text).to.equal(SHOWN('Once.'));
+        expect((await browser.go('get', '/show')).text).to.equal('{}');
+        expect(drops).to.deep.equal([]);
+      });
+
+      it('delivers claimed messages once when the answer of the claim is lost after Redis ran it', async () => {
+        const browser = new Browser(app());
+        await browser.go('post', '/add?text=Warm-up.');
+        expect((await browser.go('get', '/show')).text).to.equal(SHOWN('Warm-up.'));
+        await browser.go('post', '/add?text=Kept.');
+        let first = '';
+        await dropNext(browser, async () => (first = (await browser.go('get', '/show')).text));
+        const second = (await browser.go('get', '/show')).text;
+        expect([first, second].filter((t) => t !== '{}')).to.deep.equal([SHOWN('Kept.')]);
+        expect((await browser.go('get', '/show')).text).to.equal('{}');
+        expect(drops).to.deep.equal([]);
+      });
+    });
+  }
+});
 
 describe('redisStorage() under random connection resets (chaos)', function () {
   this.timeout(180_000);
