@@ -123,7 +123,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
           if (i >= 0 && armed[i]!.skip > 0) armed[i]!.skip--;
           else if (i >= 0) {
             pair.doomed = pair.sent;
-            const [{ done }] = armed.splice(i, 1) as [{ done: () => void }];
+            const { done } = armed.splice(i, 1)[0]!;
             upstream.once('close', done);
           }
         }
