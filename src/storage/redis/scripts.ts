@@ -101,8 +101,8 @@ return {1, now}
 
 /**
  * Save: put the kept entries back at the FRONT (in order) and append the added ones at the END,
- * drop the oldest beyond `max` (0: no bound), count the save in the hint counter, and make the
- * list live at least `ttl` ms. KEYS = record (`:s:<id>`), hint counter, list.
+ * drop the oldest beyond `max` (0: no bound), count the save in the hint counter (saves since
+ * the list was last empty), and make the list live at least `ttl` ms. KEYS = record (`:s:<id>`), hint counter, list.
  * ARGV = deadline, hold ms, ttl ms, max, number of kept entries, kept..., added...
  * Returns {1, now, saves since the last claim, dropped entry...}; a second run the same.
  */
@@ -133,9 +133,16 @@ if max > 0 then
   end
 end
 extend(key, ARGV[3])
-if redis.call('TYPE', KEYS[2]).ok ~= 'string' then redis.call('DEL', KEYS[2]) end
-record[1] = redis.call('INCR', KEYS[2])
-extend(KEYS[2], ARGV[3])
+-- The counter exists only from a visitor's second save without a claim between: a list that was
+-- empty had no save since its last claim (the common case costs no key).
+if kind == 'list' then
+  if redis.call('TYPE', KEYS[2]).ok ~= 'string' then redis.call('SET', KEYS[2], 1) end
+  record[1] = redis.call('INCR', KEYS[2])
+  extend(KEYS[2], ARGV[3])
+else
+  redis.call('DEL', KEYS[2])
+  record[1] = 1
+end
 pushAll(KEYS[1], 'RPUSH', record, 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local out = {1, now}
