@@ -62,7 +62,9 @@ try {
     `used_memory per visitor, records expired: ${((after - before) / VISITORS).toFixed(0)} bytes ` +
       `(${await admin.dbsize()} keys: ${(await admin.keys('*')).slice(0, 3).join(' ')} …)`,
   );
-  console.log(`PTTL of a first visitor's list: ${await admin.pttl((await admin.keys('*}'))[0]!)} ms`);
+  console.log(
+    `PTTL of a first visitor's list: ${await admin.pttl((await admin.keys('*}'))[0]!)} ms`,
+  );
 } finally {
   server.close();
   client.disconnect();
