@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { optionsError } from '../../errors.js';
 import { MessagesError } from '../../errors.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
-import type { DropReport, MessageStorage, SaveRequest, StoredMessage } from '../types.js';
+import type {
+  DropReport,
+  MessageStorage,
+  SaveRequest,
+  StorageHandle,
+  StoredMessage,
+} from '../types.js';
 import {
   isRedisClient,
   type RedisClient,
@@ -217,6 +223,8 @@ interface RequestState {
   claims: Claim[];
 }
 
+const NONE: readonly StoredMessage[] = Object.freeze([]);
+
 /** Waits `ms` without keeping the process alive. */
 const pause = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
@@ -283,7 +291,6 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     );
   }
   const client = scriptClient(config.client);
-  const states = new WeakMap<Context, RequestState>();
   const clock = new ServerClock(client.cluster ? CLUSTER_CLOCK_MARGIN : 0);
   let learning: Promise<void> | undefined;
   /** A client that cannot work with this server (see StandaloneOnClusterError). */
@@ -477,13 +484,13 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   async function save(
     ctx: Context,
     state: RequestState,
-    { kept, added, maxMessages }: SaveRequest,
+    { kept, added, maxMessages, headersSent }: SaveRequest,
   ): Promise<DropReport | void> {
     const { visitor, claims } = state;
     // What unanswered claims took goes back before the response leaves (the hint proof).
     await Promise.all(claims.map((c) => c.givingBack));
     const max = maxMessages ?? 0;
-    if (ctx.headerSent) return saveAfterHeaders(state, kept, added, max);
+    if (headersSent || ctx.headerSent) return saveAfterHeaders(state, kept, added, max);
     const cookies = new ResponseCookies(ctx, config);
     // A hint this request carried is spent only when the claim of its id certainly ran.
     const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
@@ -517,25 +524,26 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     return outcome(saved, kept, added);
   }
 
+  /** One request's handle: the visitor and claims of `state`, or none until the save needs them. */
+  const handleFor = (
+    ctx: Context,
+    state: RequestState | undefined,
+    preloaded?: readonly StoredMessage[],
+  ): StorageHandle => ({
+    preloaded,
+    // Everything pending was claimed in enter(); a request without a claim has nothing stored.
+    load: () => NONE,
+    save: (request) => save(ctx, state ?? { visitor: identify(ctx, config), claims: [] }, request),
+  });
+
   return {
-    preload(ctx) {
+    enter(ctx) {
       // No hint cookie, nothing pending: the visitor is identified only if this request saves.
       if (config.hint && !mayCarryHints(ctx, config)) return null;
       const state: RequestState = { visitor: identify(ctx, config), claims: [] };
-      states.set(ctx, state);
-      return state.visitor.claimIds.length === 0 ? null : claim(state);
+      if (state.visitor.claimIds.length === 0) return handleFor(ctx, state);
+      return claim(state).then((messages) => handleFor(ctx, state, messages));
     },
-
-    // Everything pending was claimed in preload(); a request without a claim has nothing stored.
-    load: () => [],
-
-    save(ctx, request) {
-      let state = states.get(ctx);
-      if (state === undefined) {
-        state = { visitor: identify(ctx, config), claims: [] };
-        states.set(ctx, state);
-      }
-      return save(ctx, state, request);
-    },
+    open: (ctx) => handleFor(ctx, undefined),
   };
 }

@@ -195,7 +195,7 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
 
 /**
  * Whether the request may carry a hint cookie, from a plain substring test of the Cookie header.
- * With hints on and none here, nothing can be pending (see above), so `preload` need not identify
+ * With hints on and none here, nothing can be pending (see above), so `enter` need not identify
  * the visitor at all: no id signature check, no `key(ctx)` call, on requests that never touch
  * messages. A false positive only costs the full look in `identify`.
  */
