@@ -487,10 +487,15 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     { kept, added, maxMessages, headersSent }: SaveRequest,
   ): Promise<DropReport | void> {
     const { visitor, claims } = state;
-    // What unanswered claims took goes back before the response leaves (the hint proof).
-    await Promise.all(claims.map((c) => c.givingBack));
+    // What unanswered claims took goes back before the response leaves (the hint proof), in
+    // parallel with the save: a request waits at most two timeouts for each (claim, save).
+    const givingBack = Promise.all(claims.map((c) => c.givingBack));
     const max = maxMessages ?? 0;
-    if (headersSent || ctx.headerSent) return saveAfterHeaders(state, kept, added, max);
+    if (headersSent || ctx.headerSent) {
+      const report = await saveAfterHeaders(state, kept, added, max);
+      await givingBack;
+      return report;
+    }
     const cookies = new ResponseCookies(ctx, config);
     // A hint this request carried is spent only when the claim of its id certainly ran.
     const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
@@ -499,7 +504,10 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     for (const id of new Set(claims.filter((c) => c.status === 'unknown').map((c) => c.id)))
       cookies.hint(id);
     const count = kept.length + added.length;
-    if (count === 0) return cookies.send();
+    if (count === 0) {
+      await givingBack;
+      return cookies.send();
+    }
     let id = visitor.id;
     const isNew = id === undefined;
     if (id === undefined) {
@@ -514,7 +522,10 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
       id = newId();
     }
     // A new visitor's key lives `newVisitorTtl` until it comes back (a flood without cookies).
-    const saved = await store(id, kept, added, max, isNew ? newVisitorTtl : ttl);
+    const [saved] = await Promise.all([
+      store(id, kept, added, max, isNew ? newVisitorTtl : ttl),
+      givingBack,
+    ]);
     if (visitor.needsIdCookie) cookies.id(id);
     // One fresh hint per save, but no more than HINTS_PER_ID since the id's last claim: past
     // that, the marker, which is never deleted, so it needs no fresh name (docs/redis-hint-proof.md).
