@@ -137,6 +137,7 @@ function suite(kind: ClientKind) {
           await parallel(browser, 20, (i) => `/add?text=${round}.${i}`);
           largest = Math.max(largest, Buffer.byteLength(browser.jar.header()));
         }
+        console.log(`      largest Cookie header: ${largest} bytes`);
         expect(largest, `largest Cookie header: ${largest} bytes`).to.be.below(4096);
         const shown = texts((await browser.go('get', '/show')).text);
         expect(shown).to.have.length(600);
