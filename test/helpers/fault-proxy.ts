@@ -30,6 +30,11 @@ export interface FaultProxy {
    * reset that connection.
    */
   chaos(options: { minMs: number; maxMs: number; seed: number }): () => void;
+  /**
+   * While `true`, every new connection is reset as soon as it is accepted: Redis is unreachable
+   * (connections already open are left alone).
+   */
+  blocked: boolean;
   /** Forget every armed `dropReplyTo` that has not fired (their promises never resolve). */
   disarm(): void;
   close(): Promise<void>;
@@ -90,7 +95,13 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     pair.server.destroy();
   };
 
+  const proxy = { blocked: false };
   const server = createServer((client) => {
+    if (proxy.blocked) {
+      counts.resets++;
+      client.resetAndDestroy();
+      return;
+    }
     client.setNoDelay(true);
     const upstream = connect(targetPort, '127.0.0.1');
     upstream.setNoDelay(true);
@@ -162,7 +173,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
 
-  return {
+  const api: Omit<FaultProxy, 'blocked'> = {
     port: address.port,
     counts,
     dropReplyTo(match, skip = 0) {
@@ -200,4 +211,5 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       await once(server, 'close');
     },
   };
+  return Object.assign(proxy, api);
 }

@@ -126,6 +126,46 @@ function suite(kind: ClientKind) {
       expect(drops).to.deep.equal([]);
     });
 
+    it('puts back what a claim took when neither its answer nor a second asking came, before the page’s response leaves', async () => {
+      const started: (() => void)[] = [];
+      const browser = new Browser(
+        buildApp({
+          session: false,
+          options: {
+            storage: redisStorage({ client: own.client }),
+            onDrop: (event) => drops.push(event),
+          },
+          routes: {
+            '/add': (ctx) => {
+              ctx.messages.success(String(ctx.query['text']));
+              ctx.body = 'added';
+            },
+            '/show': (ctx: Context) => {
+              ctx.ajax({});
+            },
+            // The handler runs once the claim gave up: Redis becomes reachable again then.
+            '/plain': (ctx) => {
+              for (const go of started.splice(0)) go();
+              ctx.body = 'plain page';
+            },
+          },
+        }),
+      );
+      await browser.go('post', '/add?text=Warm-up.');
+      expect((await browser.go('get', '/show')).text).to.equal(SHOWN('Warm-up.'));
+      await browser.go('post', '/add?text=Taken.');
+      // The claim runs, its answer is lost with the connection, and no new connection gets
+      // through: neither a re-sent claim nor the second asking can answer.
+      const dropped = proxy.dropReplyTo('EVALSHA');
+      void dropped.then(() => (proxy.blocked = true));
+      started.push(() => (proxy.blocked = false));
+      const page = await browser.go('get', '/plain');
+      expect(page.text).to.equal('plain page');
+      expect((await browser.go('get', '/show')).text).to.equal(SHOWN('Taken.'));
+      expect((await browser.go('get', '/show')).text).to.equal('{}');
+      expect(drops).to.deep.equal([]);
+    });
+
     it('gives back messages a page did not read when the answer of that save is lost', async () => {
       const browser = await warmBrowser();
       await browser.go('post', '/add?text=Unread.');
