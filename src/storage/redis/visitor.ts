@@ -356,8 +356,10 @@ export class ResponseCookies {
 
   /** Add the lines to the response's `Set-Cookie`, replacing earlier ones for the same names. */
   send(): void {
-    if (this.#lines.length === 0) return;
     const res = this.#ctx.res;
+    // Never throw ERR_HTTP_HEADERS_SENT: the storage checks before its Redis commands, and an
+    // app that takes the response over (`ctx.respond = false`) is reported as such by the core.
+    if (this.#lines.length === 0 || res.headersSent) return;
     const before = res.getHeader('Set-Cookie');
     const kept = (before === undefined ? [] : Array.isArray(before) ? before : [String(before)])
       .map(String)
