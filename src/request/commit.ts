@@ -53,9 +53,12 @@ export async function commit(
   let saveError: unknown;
   let saveFailed = false;
   try {
+    // `maxMessages` travels with the plan: a storage shared by parallel requests (Redis) bounds
+    // the visitor's whole list with it.
+    const toSave = { ...plan, maxMessages: config.maxMessages };
     result = await (storageChannel.start.hasSubscribers
-      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, plan)
-      : request.handle.save(plan));
+      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, toSave)
+      : request.handle.save(toSave));
   } catch (caught) {
     saveFailed = true;
     saveError = caught;

@@ -55,6 +55,11 @@ export interface SaveRequest {
    * error, where koa-messages carries the cookies the storage sets now.
    */
   readonly failed: boolean;
+  /**
+   * The app's `maxMessages`: a storage shared by parallel requests (Redis) keeps at most this
+   * many pending in total, dropping the oldest and reporting them as `'max-messages'`.
+   */
+  readonly maxMessages?: number | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 import { CookieJar } from './cookie-jar.js';
+import { isBookkeeping } from './redis-client.js';
 
 /**
  * The delivery workload: many visitors, each firing parallel mixed add/read requests at two app
@@ -218,7 +219,7 @@ export async function stats(apps: readonly AppProcess[]) {
 export async function leftInRedis(...servers: Redis[]): Promise<string[]> {
   const left: string[] = [];
   for (const admin of servers) {
-    const keys = await admin.keys('koa-messages:*');
+    const keys = (await admin.keys('koa-messages:*')).filter((key) => !isBookkeeping(key));
     left.push(...(await Promise.all(keys.map((key) => admin.lrange(key, 0, -1)))).flat());
   }
   return left;

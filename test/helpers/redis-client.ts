@@ -36,6 +36,24 @@ export async function commandsRun(admin: Redis): Promise<{ total: number; script
   return { total, scripts };
 }
 
+/**
+ * A script's short-lived record (`<key>:c:<token>`, `<key>:s:<id>`) or a visitor's hint counter
+ * (`<key>:n`): bookkeeping of the Redis storage, not messages (src/storage/redis/scripts.ts).
+ */
+export const isBookkeeping = (key: string): boolean => /:(?:[cs]:[A-Za-z0-9_-]{12}|n)$/.test(key);
+
+/**
+ * The keys that hold messages (every key but the storage's bookkeeping), sorted; the
+ * bookkeeping keys must all expire (records within `hold`, counters with the list).
+ */
+export async function messageKeys(admin: Redis): Promise<string[]> {
+  const keys = await admin.keys('*');
+  for (const key of keys.filter(isBookkeeping)) {
+    if ((await admin.pttl(key)) < 0) throw new Error(`${key} never expires`);
+  }
+  return keys.filter((key) => !isBookkeeping(key)).sort();
+}
+
 /** A Redis client of either library for the storage, and how to close it. */
 export interface TestClient {
   readonly client: RedisStorageOptions['client'];

@@ -11,7 +11,13 @@ import { messagesOf, type ResponseLike } from '../../src/testing/index.js';
 import { buildApp, readAll } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
 import { CLIENT_KINDS, type ClientKind } from '../helpers/delivery-workload.js';
-import { clientOf, commandsRun, connectClient, type TestClient } from '../helpers/redis-client.js';
+import {
+  clientOf,
+  commandsRun,
+  connectClient,
+  messageKeys,
+  type TestClient,
+} from '../helpers/redis-client.js';
 import { rawCommand, type RedisServer, startRedis } from '../helpers/redis-server.js';
 
 /** The same tests for each client library (the storage's own client; `admin` inspects). */
@@ -181,7 +187,7 @@ function suite(kind: ClientKind) {
         const browser = new Browser(app());
         await browser.go('post', '/add');
         await browser.go('get', '/show');
-        expect(await admin.keys('*')).to.deep.equal([]);
+        expect(await messageKeys(admin)).to.deep.equal([]);
         expect(browser.jar.names()).to.deep.equal(['koa-messages', 'koa-messages.sig']);
       });
     });
@@ -191,7 +197,7 @@ function suite(kind: ClientKind) {
         const browser = new Browser(app());
         await browser.go('post', '/add');
         const id = browser.jar.get('koa-messages');
-        expect(await admin.keys('*')).to.deep.equal([`koa-messages:{${id}}`]);
+        expect(await messageKeys(admin)).to.deep.equal([`koa-messages:{${id}}`]);
       });
 
       it('also claims a key the previous version wrote (prefix + id), older messages first', async () => {
@@ -202,7 +208,7 @@ function suite(kind: ClientKind) {
         expect((await browser.send('get', '/show').set('x-user', 'carol')).text).to.equal(
           '{"messages":[{"message":"from 0.1","tags":"success"},{"message":"from 0.2","tags":"success"}]}',
         );
-        expect(await admin.keys('*')).to.deep.equal([]);
+        expect(await messageKeys(admin)).to.deep.equal([]);
       });
 
       it('never reads another visitor’s key as an old-style key: ids with braces have none', async () => {
@@ -211,7 +217,7 @@ function suite(kind: ClientKind) {
         await browser.send('post', '/add?text=For%20Bob.').set('x-user', 'bob');
         // "{bob}"'s old-style key would be koa-messages:{bob}, which is bob's key now.
         expect((await browser.send('get', '/show').set('x-user', '{bob}')).text).to.equal('{}');
-        expect(await admin.keys('*')).to.deep.equal(['koa-messages:{bob}']);
+        expect(await messageKeys(admin)).to.deep.equal(['koa-messages:{bob}']);
         expect((await browser.send('get', '/show').set('x-user', 'bob')).text).to.equal(
           '{"messages":[{"message":"For Bob.","tags":"success"}]}',
         );
@@ -288,7 +294,7 @@ function suite(kind: ClientKind) {
         );
         const bob = await browser.send('get', '/show').set('x-user', 'bob');
         expect([bob.status, bob.text]).to.deep.equal([200, '{}']);
-        expect(await admin.keys('*')).to.deep.equal([]);
+        expect(await messageKeys(admin)).to.deep.equal([]);
       });
     });
 
@@ -335,7 +341,7 @@ function suite(kind: ClientKind) {
         expect((await browser.go('get', '/show')).text).to.equal(
           '{"messages":[{"message":"one","tags":"success"},{"message":"two","tags":"success"}]}',
         );
-        expect(await admin.keys('*')).to.deep.equal([]);
+        expect(await messageKeys(admin)).to.deep.equal([]);
       });
 
       it('with `key`, keeps one browser’s hints per key: another user neither reads nor spends them', async () => {
@@ -376,13 +382,13 @@ function suite(kind: ClientKind) {
       });
 
       it('claims on every request of a known visitor when `hint` is false', async () => {
-        const browser = new Browser(app({ hint: false }));
+        const browser = new Browser(app({ hint: false, key: () => 'user-1' }));
         await browser.go('post', '/add');
         await browser.go('get', '/show');
         const before = await commandsRun(admin);
         await browser.go('get', '/show');
         expect((await commandsRun(admin)).scripts - before.scripts).to.equal(1);
-        expect(browser.jar.names()).to.deep.equal(['koa-messages', 'koa-messages.sig']);
+        expect(browser.jar.names()).to.deep.equal([]);
       });
     });
 
@@ -447,19 +453,22 @@ function suite(kind: ClientKind) {
         await browser.go('post', '/add'); // second one so the clock is known and nothing else is sent first
         const res = await browser.send('get', '/show').set('x-stall', '1');
         browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
-        expect(res.text).to.equal('{}');
-        expect((await browser.go('get', '/show')).text).to.equal(
+        // Asked again past its deadline, a claim that ran answers from its record (the same
+        // messages, shown now); one that reached Redis after its deadline took nothing (node-redis
+        // may write it only once the event loop is free), and the next page shows them.
+        const next = await browser.go('get', '/show');
+        expect([res.text, next.text].filter((text) => text !== '{}')).to.deep.equal([
           '{"messages":[{"message":"Answered late.","tags":"info"},{"message":"Answered late.","tags":"info"}]}',
-        );
+        ]);
         expect((await browser.go('get', '/show')).text).to.equal('{}');
         expect(drops).to.deep.equal([]);
       }
 
-      it('gives back what a claim took when its answer reached a busy app after the timeout', () =>
+      it('delivers what a claim took when its answer reached a busy app after the timeout', () =>
         lateClaim(client));
 
       if (kind === 'node-redis') {
-        it('gives back a late claim even when the client has a commandOptions.timeout below `timeout`', async () => {
+        it('delivers a late claim even when the client has a commandOptions.timeout below `timeout`', async () => {
           // Verifies node-redis's semantics rather than assuming them: its own command timeout
           // must not turn the late answer of a claim into a rejection (docs/redis-cluster.md).
           const impatient = createClient({

@@ -14,23 +14,34 @@ import type {
   StorageHandle,
   StoredMessage,
 } from '../types.js';
-
-const NONE: readonly StoredMessage[] = Object.freeze([]);
 import {
   isRedisClient,
   type RedisClient,
   scriptClient,
   StandaloneOnClusterError,
 } from './client.js';
-import { CLAIM, runScript, SAVE } from './scripts.js';
+import { CLAIM, GIVE_BACK, runScript, SAVE } from './scripts.js';
 import { ServerClock } from './server-clock.js';
-import { identify, mayCarryHints, newId, ResponseCookies, type Visitor } from './visitor.js';
+import {
+  identify,
+  mayCarryHints,
+  newId,
+  newToken,
+  ResponseCookies,
+  type Visitor,
+} from './visitor.js';
 
 const debug = debuglog('koa-messages');
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 /** How far apart (ms) the masters' clocks of a Redis Cluster may be: see server-clock.ts. */
 const CLUSTER_CLOCK_MARGIN = 25;
+/**
+ * Fresh hint cookies per visitor id between two claims of it; further saves set the marker
+ * instead, so a visitor's cookies stay under 4 KB whatever the request pattern (redis-hint-proof.md).
+ */
+const HINTS_PER_ID = 8;
 
 /** The options of `redisStorage()`. The schema is the type: `z.input` for callers. */
 export const redisOptionsSchema = z.strictObject({
@@ -57,6 +68,7 @@ export const redisOptionsSchema = z.strictObject({
     })
     .default('koa-messages'),
   hint: z.boolean().default(true),
+  newVisitorTtl: z.int().positive().default(HOUR),
 });
 
 /** The options of `redisStorage()`; only `client` is required. */
@@ -100,6 +112,13 @@ export interface RedisStorageOptions {
    * @default true
    */
   hint?: boolean | undefined;
+  /**
+   * Milliseconds the messages of a visitor seen for the first time live in Redis (a positive
+   * integer, capped at `ttl`) until the visitor comes back: keys made by clients that never send
+   * cookies back (a flood of POSTs) go soon. A later save of a returning visitor gives `ttl`.
+   * @default 3600000 (1 hour)
+   */
+  newVisitorTtl?: number | undefined;
 }
 
 // The interface is the documented type; the schema must accept exactly it, key for key.
@@ -117,6 +136,15 @@ function parse(options: unknown): z.output<typeof redisOptionsSchema> {
   }
   const parsed = redisOptionsSchema.safeParse(options);
   if (!parsed.success) throw optionsError('redisStorage()', parsed.error);
+  if (!parsed.data.hint && parsed.data.key === undefined) {
+    // Without hints the only cookie is the id, and parallel first requests of a new browser each
+    // make one: the browser keeps one, and what the others stored would never be claimed.
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      'redisStorage() option `hint: false` needs the `key` option (your own visitor identity): ' +
+        "the id cookie alone cannot keep track of a new browser's parallel first requests.",
+    );
+  }
   return parsed.data;
 }
 
@@ -168,7 +196,7 @@ function decodeEntries(raw: readonly unknown[]): StoredMessage[] {
 
 const encode = (m: StoredMessage): string => JSON.stringify(encodeMessage(m));
 
-/** A script's answer: `done` false when it ran after its deadline and changed nothing. */
+/** A script's answer: `done` false when it first ran after its deadline and changed nothing. */
 interface Reply {
   readonly done: boolean;
   readonly rest: readonly unknown[];
@@ -177,19 +205,29 @@ interface Reply {
 /** The claim of one visitor id: one script, on the server that holds that id's key. */
 interface Claim {
   readonly id: string;
-  /** `done`: it certainly ran and its result is in hand; `unknown`: it failed or timed out. */
-  status: 'done' | 'unknown';
-  /** A claim that timed out: what it took, if it ran before its deadline after all. */
-  late?: Promise<StoredMessage[]>;
-  /** `late`'s result once it is known. */
-  lateResult?: StoredMessage[];
+  /** The name of its record in Redis (see scripts.ts): a retry, or the give-back, finds it. */
+  readonly token: string;
+  /**
+   * `done`: it ran and its result is in hand; `missed`: it certainly took nothing (it came too
+   * late); `unknown`: it may have run, and `givingBack` puts back what it took, if anything.
+   */
+  readonly status: 'done' | 'missed' | 'unknown';
+  /** For an `unknown` claim: resolves true once what it took is certainly back in the list. */
+  givingBack?: Promise<boolean>;
 }
 
+/** Per request: who the visitor is and what was claimed. */
 interface RequestState {
   readonly visitor: Visitor;
   /** One per claimed id, in `visitor.claimIds` order; empty when nothing was claimed. */
   claims: Claim[];
 }
+
+const NONE: readonly StoredMessage[] = Object.freeze([]);
+
+/** Waits `ms` without keeping the process alive. */
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 
 /**
  * `storage: redisStorage({ client })`: messages in Redis, delivered exactly once across parallel
@@ -221,7 +259,9 @@ interface RequestState {
  *   session id) instead of the signed random id cookie; `undefined` means "no visitor".
  * @param options.cookie - name of the id cookie, and prefix of the hint cookies (default `'koa-messages'`).
  * @param options.hint - use hint cookies to skip Redis for visitors with nothing pending
- *   (default `true`); `false` claims on every request of a known visitor.
+ *   (default `true`); `false` claims on every request of a known visitor, and needs `key`.
+ * @param options.newVisitorTtl - milliseconds a first-time visitor's messages live until the
+ *   visitor comes back (default 1 hour).
  * @throws {TypeError} `koa-messages: …` for missing or malformed options, a client of another
  *   kind, a client whose
  *   `commandTimeout` is at or below `timeout`; on first use when cookie mode has no `app.keys`.
@@ -255,6 +295,10 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   let learning: Promise<void> | undefined;
   /** A client that cannot work with this server (see StandaloneOnClusterError). */
   let unusable: Error | undefined;
+  // How long Redis keeps a script's record (scripts.ts): longer than any retry, probe or
+  // give-back of that script can come (2 timeouts each), with room for the clocks' offset.
+  const hold = 4 * timeout + 5000;
+  const newVisitorTtl = Math.min(config.newVisitorTtl, ttl);
 
   // The hash tag puts everything of one id in one cluster slot (docs/redis-cluster.md).
   const keyOf = (id: string) => `${prefix}{${id}}`;
@@ -263,6 +307,10 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   // id with braces (its old key could be another id's new one).
   const keysOf = (id: string) =>
     client.cluster || /[{}]/.test(id) ? [keyOf(id)] : [keyOf(id), prefix + id];
+  /** Saves since the last claim of `id`: how many fresh hint cookies may be out (see save). */
+  const counterOf = (id: string) => `${keyOf(id)}:n`;
+  /** A script's record: `c` a claim's, `s` a save's (scripts.ts). */
+  const recordOf = (id: string, kind: 'c' | 's', name: string) => `${keyOf(id)}:${kind}:${name}`;
 
   /** Learn the server clock (from every master, in a cluster) on first use; shared by callers. */
   function learnClock(): Promise<void> {
@@ -278,43 +326,100 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     return learning;
   }
 
-  /** Run a script with a deadline in server time (learning the server's clock first if needed). */
-  async function run(
-    script: string,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-    giveUpAt: number,
-  ): Promise<Reply> {
-    if (unusable !== undefined) throw unusable;
-    if (!clock.known) await learnClock();
-    const reply = await runScript(client, script, keys, [clock.deadline(giveUpAt), ...args]);
+  function parseReply(reply: unknown): Reply {
     if (!Array.isArray(reply) || reply.length < 2)
       throw new Error('koa-messages: unexpected reply from the Redis script');
     clock.observe(Number(reply[1]));
     return { done: reply[0] === 1, rest: reply.slice(2) };
   }
 
-  /** Put `kept` at the front and `added` at the end of `id`'s list; the error when it may not have. */
+  /**
+   * Run a script that is safe to run twice (scripts.ts) and learn what it did. Within `timeout`,
+   * a rejected command (node-redis on a reset connection, ioredis once its own retries are spent)
+   * is sent again under the same name; ioredis re-sends by itself. With no answer by then, the
+   * same command is sent once more: it now runs after its deadline, so it either answers from the
+   * first run's record or certainly did nothing, and no later copy can change that.
+   *
+   * @throws when no answer came within two timeouts: the script may or may not have run.
+   */
+  async function exchange(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<Reply> {
+    if (unusable !== undefined) throw unusable;
+    const { giveUpAt, within } = deadline(timeout);
+    let serverDeadline: number | undefined;
+    let failure: unknown = new Error(`koa-messages: Redis did not answer within ${timeout} ms`);
+    for (let attempt = 0; performance.now() < giveUpAt; attempt++) {
+      try {
+        if (!clock.known) await within(learnClock());
+        serverDeadline ??= clock.deadline(giveUpAt);
+        return parseReply(await within(runScript(client, script, keys, [serverDeadline, ...args])));
+      } catch (error) {
+        failure = error;
+        if (unusable !== undefined) throw unusable;
+        await pause(Math.min(10 * 2 ** attempt, giveUpAt - performance.now()));
+      }
+    }
+    if (serverDeadline === undefined) throw failure; // never sent: nothing ran
+    debug('no answer from Redis within %d ms, asking again: %s', timeout, failure);
+    return parseReply(
+      await deadline(timeout).within(runScript(client, script, keys, [serverDeadline, ...args])),
+    );
+  }
+
+  interface Saved {
+    /** Certainly stored; `false`: certainly not, or unknown (then `error` says which). */
+    readonly stored: boolean;
+    /** Saves of this id since its last claim, this one included. */
+    readonly saves: number;
+    /** The oldest entries dropped to keep `maxMessages`. */
+    readonly dropped: readonly StoredMessage[];
+    readonly error?: unknown;
+  }
+
+  /** Put `kept` at the front and `added` at the end of `id`'s list, keeping at most `max` (0: any). */
   async function store(
     id: string,
     kept: readonly StoredMessage[],
     added: readonly StoredMessage[],
-  ): Promise<unknown> {
-    const { giveUpAt, within } = deadline(timeout);
-    const command = run(
-      SAVE,
-      [keyOf(id)],
-      [ttl, kept.length, ...kept.map(encode), ...added.map(encode)],
-      giveUpAt,
-    );
-    command.catch(() => undefined); // its outcome is read below, or no longer matters after a timeout
+    max: number,
+    life: number,
+  ): Promise<Saved> {
+    const keys = [recordOf(id, 's', newToken()), counterOf(id), keyOf(id)];
     try {
-      const reply = await within(command);
-      return reply.done
-        ? undefined
-        : new Error('koa-messages: Redis ran the save after its deadline and skipped it');
+      const entries = [...kept, ...added].map(encode);
+      const reply = await exchange(SAVE, keys, [hold, life, max, kept.length, ...entries]);
+      if (!reply.done) {
+        const error = new Error(
+          'koa-messages: Redis ran the save after its deadline and skipped it',
+        );
+        return { stored: false, saves: 0, dropped: [], error };
+      }
+      return {
+        stored: true,
+        saves: Number(reply.rest[0]),
+        dropped: decodeEntries(reply.rest.slice(1)),
+      };
     } catch (error) {
-      return error;
+      debug('save failed: %s', error);
+      return { stored: false, saves: 0, dropped: [], error };
+    }
+  }
+
+  /**
+   * Put back what an unanswered claim took (from its record in Redis), so that nothing the
+   * claimant never saw is lost. Resolves `true` once certainly done (or nothing was taken).
+   */
+  async function giveBack(id: string, token: string): Promise<boolean> {
+    try {
+      const reply = await exchange(GIVE_BACK, [recordOf(id, 'c', token), keyOf(id)], [hold, ttl]);
+      if (!reply.done) debug('a give-back ran too late; what the claim took is lost');
+      return reply.done;
+    } catch (error) {
+      debug('a give-back failed; what the claim took, if anything, is lost: %s', error);
+      return false;
     }
   }
 
@@ -322,41 +427,112 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
    * Claim one id. Each id has its own script (in a cluster its key may live on another server),
    * so exactly-once holds per id: see docs/redis-cluster.md.
    */
-  async function claimOne(
-    id: string,
-    giveUpAt: number,
-    within: <T>(p: Promise<T>) => Promise<T>,
-  ): Promise<[Claim, StoredMessage[]]> {
-    const command = run(CLAIM, keysOf(id), [], giveUpAt);
+  async function claimOne(id: string): Promise<[Claim, StoredMessage[]]> {
+    const token = newToken();
     try {
-      const reply = await within(command);
+      const keys = [recordOf(id, 'c', token), counterOf(id), ...keysOf(id)];
+      const reply = await exchange(CLAIM, keys, [hold]);
       // Ran too late (the server clock estimate was cautious): nothing was taken.
-      if (!reply.done) return [{ id, status: 'unknown', lateResult: [] }, []];
-      return [{ id, status: 'done' }, decodeEntries(reply.rest)];
+      if (!reply.done) return [{ id, token, status: 'missed' }, []];
+      return [{ id, token, status: 'done' }, decodeEntries(reply.rest)];
     } catch (error) {
       debug('claim failed, going on with no stored messages: %s', error);
-      // The script ran before its deadline only if its answer is merely late: save() gives back
-      // what it took.
-      const claim: Claim = {
-        id,
-        status: 'unknown',
-        late: command.then(
-          (reply) => (reply.done ? decodeEntries(reply.rest) : []),
-          () => [],
-        ),
-      };
-      void claim.late!.then((taken) => (claim.lateResult = taken));
-      return [claim, []];
+      // It may have run: its record goes back to the list before this response leaves (save).
+      return [{ id, token, status: 'unknown', givingBack: giveBack(id, token) }, []];
     }
   }
 
   async function claim(state: RequestState): Promise<StoredMessage[]> {
-    const { giveUpAt, within } = deadline(timeout);
-    const results = await Promise.all(
-      state.visitor.claimIds.map((id) => claimOne(id, giveUpAt, within)),
-    );
+    const results = await Promise.all(state.visitor.claimIds.map((id) => claimOne(id)));
     state.claims = results.map(([c]) => c);
     return results.flatMap(([, messages]) => messages);
+  }
+
+  /**
+   * The save of a request whose headers are already sent (server-sent events, `ctx.respond =
+   * false`): no cookie can be set or deleted, so the browser keeps every hint it sent, and any
+   * of them (or the marker) makes its next request claim the visitor's own id (see `identify`).
+   * What goes there is found; without such a cookie nothing would lead to it: reported.
+   */
+  async function saveAfterHeaders(
+    state: RequestState,
+    kept: readonly StoredMessage[],
+    added: readonly StoredMessage[],
+    max: number,
+  ): Promise<DropReport | void> {
+    const { visitor } = state;
+    if (kept.length + added.length === 0) return;
+    const led = config.hint
+      ? visitor.hints.length > 0 || visitor.always !== undefined
+      : visitor.id !== undefined;
+    if (!led || visitor.id === undefined)
+      return { reason: 'headers-sent', messages: [...kept, ...added] };
+    return outcome(await store(visitor.id, kept, added, max, ttl), kept, added);
+  }
+
+  function outcome(
+    saved: Saved,
+    kept: readonly StoredMessage[],
+    added: readonly StoredMessage[],
+  ): DropReport | void {
+    if (!saved.stored)
+      return { reason: 'storage-error', messages: [...kept, ...added], error: saved.error };
+    if (saved.dropped.length > 0) return { reason: 'max-messages', messages: saved.dropped };
+  }
+
+  /** After the handler: give back, store, and set the cookies that lead the next request. */
+  async function save(
+    ctx: Context,
+    state: RequestState,
+    { kept, added, maxMessages, headersSent }: SaveRequest,
+  ): Promise<DropReport | void> {
+    const { visitor, claims } = state;
+    // What unanswered claims took goes back before the response leaves (the hint proof), in
+    // parallel with the save: a request waits at most two timeouts for each (claim, save).
+    const givingBack = Promise.all(claims.map((c) => c.givingBack));
+    const max = maxMessages ?? 0;
+    if (headersSent || ctx.headerSent) {
+      const report = await saveAfterHeaders(state, kept, added, max);
+      await givingBack;
+      return report;
+    }
+    const cookies = new ResponseCookies(ctx, config);
+    // A hint this request carried is spent only when the claim of its id certainly ran.
+    const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
+    if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
+    // Messages an unanswered claim gave back need a fresh hint, as any save does (rule 1).
+    for (const id of new Set(claims.filter((c) => c.status === 'unknown').map((c) => c.id)))
+      cookies.hint(id);
+    const count = kept.length + added.length;
+    if (count === 0) {
+      await givingBack;
+      return cookies.send();
+    }
+    let id = visitor.id;
+    const isNew = id === undefined;
+    if (id === undefined) {
+      if (config.key !== undefined) {
+        cookies.send();
+        return {
+          reason: 'storage-error',
+          messages: [...kept, ...added],
+          error: new Error('koa-messages: key(ctx) gave no key to store messages under'),
+        };
+      }
+      id = newId();
+    }
+    // A new visitor's key lives `newVisitorTtl` until it comes back (a flood without cookies).
+    const [saved] = await Promise.all([
+      store(id, kept, added, max, isNew ? newVisitorTtl : ttl),
+      givingBack,
+    ]);
+    if (visitor.needsIdCookie) cookies.id(id);
+    // One fresh hint per save, but no more than HINTS_PER_ID since the id's last claim: past
+    // that, the marker, which is never deleted, so it needs no fresh name (docs/redis-hint-proof.md).
+    if (visitor.always === id || (saved.stored && saved.saves > HINTS_PER_ID)) cookies.always(id);
+    else cookies.hint(id);
+    cookies.send();
+    return outcome(saved, kept, added);
   }
 
   /** One request's handle: the visitor and claims of `state`, or none until the save needs them. */
@@ -370,83 +546,6 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     load: () => NONE,
     save: (request) => save(ctx, state ?? { visitor: identify(ctx, config), claims: [] }, request),
   });
-
-  async function save(
-    ctx: Context,
-    state: RequestState,
-    { kept, added }: SaveRequest,
-  ): Promise<DropReport | void> {
-    const { visitor } = state;
-    // A late claim whose answer is already here goes back first, in the same script.
-    const { claims } = state;
-    const front = claims.flatMap((c) => c.lateResult ?? []);
-    const waiting = claims.filter((c) => c.late !== undefined && c.lateResult === undefined);
-    const outstanding =
-      waiting.length === 0
-        ? undefined
-        : Promise.all(waiting.map((c) => c.late!)).then((lists) => lists.flat());
-    const all = [...front, ...kept, ...added];
-    const unsure = claims.some((c) => c.status === 'unknown');
-
-    // Cookies first: they must reach the browser whatever Redis does with the commands below.
-    // A hint this request carried is spent only when the claim of its id certainly ran.
-    const cookies = new ResponseCookies(ctx, config);
-    const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
-    if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
-    let id = visitor.id;
-    if (all.length > 0 && id === undefined) {
-      if (config.key !== undefined) {
-        cookies.send();
-        return {
-          reason: 'storage-error',
-          messages: all,
-          error: new Error('koa-messages: key(ctx) gave no key to store messages under'),
-        };
-      }
-      id = newId();
-    }
-    if (id !== undefined) {
-      if (all.length > 0 && visitor.needsIdCookie) cookies.id(id);
-      if (all.length > 0 || unsure) cookies.hint(id);
-    }
-    cookies.send();
-    if (id === undefined) return;
-
-    const dropped: StoredMessage[] = [];
-    let failure: unknown;
-    if (all.length > 0) {
-      failure = await store(id, [...front, ...kept], added);
-      if (failure !== undefined) dropped.push(...all);
-    }
-    if (outstanding !== undefined) {
-      // Still waiting for a claim that timed out. Redis answers one connection in order, so a
-      // claim on the save's server has answered by the time the save did; one on another
-      // cluster node, or one not answered yet, gets one more timeout.
-      const taken = await deadline(timeout)
-        .within(outstanding)
-        .catch(() => undefined);
-      if (taken === undefined) {
-        // The one case the guarantee leaves open: the claim ran before its deadline but this
-        // process has not read the answer within two timeouts (its event loop is blocked, or
-        // the answer is stuck in the network). If it did take messages, they go back after the
-        // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
-        const owner = id;
-        void outstanding
-          .then((late) => (late.length > 0 ? store(owner, late, []) : undefined))
-          .then((error) => {
-            if (error !== undefined)
-              debug('lost the messages of a claim answered very late: %s', error);
-          });
-      } else if (taken.length > 0) {
-        const error = await store(id, taken, []);
-        if (error !== undefined) {
-          failure ??= error;
-          dropped.unshift(...taken);
-        }
-      }
-    }
-    if (dropped.length > 0) return { reason: 'storage-error', messages: dropped, error: failure };
-  }
 
   return {
     name: 'redis',

@@ -27,6 +27,11 @@ export interface Visitor {
    * deleted once the claim of its id certainly ran.
    */
   hints: Hint[];
+  /**
+   * The id the request's marker cookie names (`<cookie>.p.all`): a hint that is never deleted,
+   * set instead of fresh hints once a visitor has many (see `ResponseCookies.always`).
+   */
+  always?: string | undefined;
 }
 
 export interface Hint {
@@ -43,10 +48,12 @@ export interface VisitorConfig {
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 /**
- * Hint cookies looked at per request. Each may name another id (a key for the claim to read);
- * the rest stay in the browser, untouched, for the next requests, so nothing is hidden.
+ * Visitor ids claimed per request (each is a claim). Hints naming further ids stay in the
+ * browser, untouched, for the next requests, so nothing is hidden.
  */
 export const MAX_HINTS = 16;
+/** The marker's name after `<cookie>.p.`: not a TOKEN, so never taken for a hint. */
+const ALWAYS = 'all';
 const TOKEN = /^[A-Za-z0-9_-]{8}$/;
 
 /**
@@ -70,6 +77,9 @@ function random(bytes: number): string {
 
 /** 128 random bits, base64url: the visitor id of cookie mode. */
 export const newId = (): string => random(16);
+
+/** 72 random bits: the name of one script call's record in Redis (scripts.ts). */
+export const newToken = (): string => random(9);
 
 /** A short digest of a `key(ctx)` value: hints say whose they are without showing the key. */
 const tag = (key: string): string =>
@@ -185,7 +195,7 @@ function callKey(config: VisitorConfig, ctx: Context): string | undefined {
 
 /**
  * Whether the request may carry a hint cookie, from a plain substring test of the Cookie header.
- * With hints on and none here, nothing can be pending (see above), so `preload` need not identify
+ * With hints on and none here, nothing can be pending (see above), so `enter` need not identify
  * the visitor at all: no id signature check, no `key(ctx)` call, on requests that never touch
  * messages. A false positive only costs the full look in `identify`.
  */
@@ -203,10 +213,11 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const prefix = `${config.cookie}.p.`;
   const jar = requestCookies(ctx);
   const hintNames = config.hint
-    ? [...jar.keys()]
-        .filter((name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)))
-        .slice(0, MAX_HINTS)
+    ? [...jar.keys()].filter(
+        (name) => name.startsWith(prefix) && TOKEN.test(name.slice(prefix.length)),
+      )
     : [];
+  const marker = config.hint && jar.has(prefix + ALWAYS) ? prefix + ALWAYS : undefined;
 
   if (config.key !== undefined) {
     const id = callKey(config, ctx);
@@ -216,11 +227,13 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
     const hints = hintNames
       .filter((name) => hintValue(ctx, jar, name, false) === mine)
       .map((name) => ({ name, id }));
+    const always = marker !== undefined && hintValue(ctx, jar, marker, false) === mine;
     return {
       id,
       needsIdCookie: false,
-      claimIds: !config.hint || hints.length > 0 ? [id] : [],
+      claimIds: !config.hint || hints.length > 0 || always ? [id] : [],
       hints,
+      always: always ? id : undefined,
     };
   }
 
@@ -228,15 +241,25 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
   const fromCookie = idCookie(ctx, jar, config.cookie);
   let id = fromCookie !== undefined && ID.test(fromCookie) ? fromCookie : undefined;
   const needsIdCookie = id === undefined;
-  const hints: Hint[] = [];
-  const claimIds: string[] = [];
-  for (const name of hintNames) {
-    // A hint naming the visitor's own (verified) id needs no signature check: it only asks for
-    // a claim of that id, which this visitor may make anyway (`hint: false` does on every request).
+  // A hint naming the visitor's own (verified) id needs no signature check: it only asks for
+  // a claim of that id, which this visitor may make anyway (`hint: false` does on every request).
+  const valueOf = (name: string) => {
     const value = id !== undefined && jar.get(name) === id ? id : hintValue(ctx, jar, name, true);
-    if (value === undefined || !ID.test(value)) continue;
+    return value !== undefined && ID.test(value) ? value : undefined;
+  };
+  const always = marker === undefined ? undefined : valueOf(marker);
+  const claimIds: string[] = always === undefined ? [] : [always];
+  const hints: Hint[] = [];
+  // Every hint is looked at (a response deletes all those whose id it claimed, which keeps their
+  // number bounded), but at most MAX_HINTS ids are claimed.
+  for (const name of hintNames) {
+    const value = valueOf(name);
+    if (value === undefined) continue;
+    if (!claimIds.includes(value)) {
+      if (claimIds.length >= MAX_HINTS) continue;
+      claimIds.push(value);
+    }
     hints.push({ name, id: value });
-    if (!claimIds.includes(value)) claimIds.push(value);
   }
   // No id cookie (yet) but hints: adopt an id the hints name, so messages stay in one place.
   id ??= claimIds[0];
@@ -245,7 +268,7 @@ export function identify(ctx: Context, config: VisitorConfig): Visitor {
     if (own >= 0) claimIds.splice(own, 1);
     claimIds.push(id);
   }
-  return { id, needsIdCookie, claimIds, hints };
+  return { id, needsIdCookie, claimIds, hints, always };
 }
 
 const EPOCH = new Date(0).toUTCString();
@@ -303,6 +326,20 @@ export class ResponseCookies {
   }
 
   /**
+   * The marker `<cookie>.p.all`, set instead of a fresh hint once `id` has had many saves since
+   * its last claim. No response ever deletes it (so it needs no fresh name: rule 2 cannot
+   * apply to it); it expires `ttl` after the last save that set it, never before the messages it
+   * covers. While it is there the visitor claims on every request, like `hint: false`.
+   */
+  always(id: string): void {
+    const config = this.#config;
+    if (!config.hint) return;
+    const name = `${config.cookie}.p.${ALWAYS}`;
+    if (config.key !== undefined) this.#line(name, tag(id), this.#expiry);
+    else this.#signed(name, id, this.#expiry);
+  }
+
+  /**
    * Delete the hint cookies this request carried whose id's claim certainly ran (rule 2 above;
    * each id is claimed by its own script, so one may be certain while another is not). A signed
    * hint's `.sig` is deleted as a cookie of its own: signing a deletion would be an HMAC for
@@ -319,8 +356,10 @@ export class ResponseCookies {
 
   /** Add the lines to the response's `Set-Cookie`, replacing earlier ones for the same names. */
   send(): void {
-    if (this.#lines.length === 0) return;
     const res = this.#ctx.res;
+    // Never throw ERR_HTTP_HEADERS_SENT: the storage checks before its Redis commands, and an
+    // app that takes the response over (`ctx.respond = false`) is reported as such by the core.
+    if (this.#lines.length === 0 || res.headersSent) return;
     const before = res.getHeader('Set-Cookie');
     const kept = (before === undefined ? [] : Array.isArray(before) ? before : [String(before)])
       .map(String)
