@@ -34,9 +34,6 @@ const PERSISTENT: StorageKind[] = [
   'redis',
 ];
 
-/** Storages whose streamed responses keep what was pending (Redis joins with its claim fix). */
-const STREAM_SAFE: StorageKind[] = ['session-cookie', 'session-external', 'cookie', 'fallback'];
-
 const add = (ctx: Context): void => {
   for (const text of [ctx.query.m ?? []].flat()) ctx.messages.success(text);
 };
@@ -153,7 +150,7 @@ describe('delivery lifecycle: every exit of a request', () => {
   });
 
   describe('a response whose headers went out before the end', () => {
-    for (const kind of STREAM_SAFE) {
+    for (const kind of PERSISTENT) {
       describe(`on ${kind} storage`, () => {
         it('answers a server-sent-events stream that never touched messages, and keeps what was pending', async () => {
           const { app, drops } = setup(kind);
