@@ -98,7 +98,8 @@ function view(actual: ReadMessage, check: Check): Check {
   if (check.level !== undefined) {
     // A JSON body has no level: the level's tag is the last of `tags` (Django puts it last).
     const level = actual.level ?? LEVEL_OF_TAG[actual.tags.split(' ').pop() ?? ''];
-    if (level !== undefined) return { message: actual.message, level, levelAs: check.levelAs ?? 'number' };
+    if (level !== undefined)
+      return { message: actual.message, level, levelAs: check.levelAs ?? 'number' };
     // No standard level tag (a custom level, or tags changed by the app): show what there is.
     return { message: actual.message, tags: actual.tags };
   }
