@@ -19,6 +19,9 @@
  *   it has the packages, else the registry; `koa-messages` is the packed tarball). An install that
  *   fails there (ERESOLVE, say) fails for a reader too.
  *   Any other command fails: teach this test to check it, or show it as `text`.
+ * - ```` ```js commonjs ````: a CommonJS module that exports a Koa app (`module.exports = app`).
+ *   Run with node from the scratch app (as a `.cjs` file): a POST to `/`, then a GET with the
+ *   cookies it set, and each JSON comment in it (`// {"messages":[…]}`) must be what the GET answered.
  * - ```` ```json ````: must parse as JSON.
  * - ```` ```html ````: every element opened is closed, in order (void elements such as `<input>` aside).
  * - ```` ```text ````: output or a format, shown as it is; not checked.
@@ -228,6 +231,7 @@ describe('the code blocks of README.md and docs/', function () {
     const bad = blocks
       .filter((b) => {
         if (b.lang === 'ts') return !b.flags.every((f) => f === 'browser');
+        if (b.lang === 'js') return b.flags.join(' ') !== 'commonjs';
         return !['sh', 'json', 'html', 'text'].includes(b.lang) || b.flags.length > 0;
       })
       .map(
@@ -408,6 +412,58 @@ describe('the code blocks of README.md and docs/', function () {
       child.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it('runs the CommonJS blocks: a POST, then a GET that answers as their comments say', async () => {
+    const cjs = blocks.filter((b) => b.lang === 'js' && b.flags.includes('commonjs'));
+    expect(cjs.map((b) => b.file)).to.include('docs/koa2.md');
+    const client = [
+      "const app = require(require('node:path').resolve(process.argv[2]));",
+      "const server = app.listen(0, '127.0.0.1', async () => {",
+      '  const base = `http://127.0.0.1:${server.address().port}/`;',
+      "  const post = await fetch(base, { method: 'POST', redirect: 'manual' });",
+      "  const cookie = post.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');",
+      '  const page = await fetch(base, { headers: { cookie } });',
+      '  console.log(JSON.stringify({ post: post.status, get: await page.text() }));',
+      '  server.close();',
+      '});',
+    ].join('\n');
+    await writeFile(join(app.dir, 'commonjs-client.cjs'), `${client}\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env['NODE_V8_COVERAGE'];
+    delete env['NODE_OPTIONS'];
+    const problems: string[] = [];
+    for (const b of cjs) {
+      const name = blockName(b).replace(/\.ts$/, '.cjs');
+      await writeFile(join(app.dir, name), `${b.code}\n`);
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ['commonjs-client.cjs', `./${name}`],
+        { cwd: app.dir, env },
+      ).catch((error: { stdout?: string; stderr?: string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? String(error),
+      }));
+      const promised = [...b.code.matchAll(/\/\/.*?(\{.*\})\s*$/gm)].map((m) => m[1]!);
+      if (promised.length === 0)
+        problems.push(`${where(b)}: shows no answer in a \`// {…}\` comment`);
+      let got: { post: number; get: string } | undefined;
+      try {
+        got = JSON.parse(stdout) as { post: number; get: string };
+      } catch {
+        problems.push(`${where(b)}: did not run:\n${stdout}${stderr}`);
+        continue;
+      }
+      if (stderr !== '') problems.push(`${where(b)}: printed on stderr:\n${stderr}`);
+      for (const text of promised) {
+        if (JSON.stringify(JSON.parse(text)) !== got.get) {
+          problems.push(
+            `${where(b)}: the comment ${text} is not what the GET answered: ${got.get}`,
+          );
+        }
+      }
+    }
+    report(problems);
   });
 
   it("runs every page's install lines with npm in an empty app, after README's", async function () {
