@@ -16,14 +16,14 @@ import Keygrip from 'keygrip';
 import Koa, { type Context } from 'koa';
 import { Bench } from 'tinybench';
 
-import { plainObjectSchema } from '../src/ajax-response.js';
 import { messages } from '../src/index.js';
 import { type Config, parseOptions } from '../src/options.js';
+import { RequestMessages } from '../src/request/request-messages.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
 import { signerFor } from '../src/storage/cookie/signing.js';
 import { memoryStorage } from '../src/storage/memory.js';
 import type { StoredMessage } from '../src/storage/types.js';
-import { MessageStore } from '../src/store.js';
+import { plainObjectSchema } from '../src/transport/ajax.js';
 import { BENCH_KEYS, bigData } from './data.js';
 import { describeMachine, machineLine } from './machine.js';
 import { writeSection } from './report.js';
@@ -49,12 +49,16 @@ let sink: unknown;
 const bench = new Bench({ time: args.quick ? 50 : 1000, warmupTime: args.quick ? 20 : 200 });
 bench
   .add('store: new MessageStore + success()', () => {
-    const store = new MessageStore(ctx, config);
+    const store = new RequestMessages(ctx, config).store;
     store.success('Vote recorded.');
     sink = store;
   })
   .add('store: iterate 3 pending messages', () => {
-    const store = new MessageStore(ctx, config, three);
+    const store = new RequestMessages(ctx, config, {
+      preloaded: three,
+      load: () => three,
+      save: () => undefined,
+    }).store;
     let n = 0;
     for (const m of store) n += m.tags.length;
     sink = n;
@@ -95,7 +99,7 @@ for (const maxMessages of [100, 10_000]) {
       : `reference: dedupe off, ${count} adds, no keys (per add)`;
     perIteration.set(name, maxMessages);
     bench.add(name, () => {
-      const store = new MessageStore(ctx, config);
+      const store = new RequestMessages(ctx, config).store;
       for (let i = 0; i < maxMessages; i++) store.success(texts[i]!, dedupe ? keys[i] : undefined);
       sink = store;
     });

@@ -1,5 +1,5 @@
-import type { AjaxBody, AjaxData, AjaxInit } from './ajax-response.js';
 import type { MessageStore } from './store.js';
+import type { AjaxBody, AjaxData, AjaxInit } from './transport/ajax.js';
 
 /**
  * `ctx.messages` and `ctx.ajax()` on every Koa context.

@@ -2,8 +2,8 @@ import { format } from 'node:util';
 
 import { describeValue, MessagesError } from './errors.js';
 import type { Message } from './message.js';
+import type { RequestMessages } from './request/request-messages.js';
 import { LEVELS } from './shared/levels.js';
-import { internals, type MessageStore } from './store.js';
 
 /**
  * `ctx.flash`, connect-flash's contract on top of `ctx.messages` (enable with `messages({ flash: true })`).
@@ -40,10 +40,11 @@ export interface FlashContext {
   flash: Flash;
 }
 
-const STANDARD: Readonly<Record<string, number>> = {
-  ...LEVELS,
-  warn: LEVELS.warning,
-};
+// A Map, not an object: a type named `constructor` or `__proto__` is a custom type like any other.
+const STANDARD: ReadonlyMap<string, number> = new Map([
+  ...Object.entries(LEVELS),
+  ['warn', LEVELS.warning],
+]);
 
 const ALL = (): boolean => true;
 
@@ -62,7 +63,7 @@ function checkType(type: unknown): string {
 
 /** Whether `m` belongs to `type` (what `ctx.flash(type)` returns). */
 function matcher(type: string): (m: Message) => boolean {
-  const level = STANDARD[type];
+  const level = STANDARD.get(type);
   // `info` means plain info: an info message with an extra tag belongs to the custom type of that tag.
   if (level === LEVELS.info) return (m) => m.level === level && m.extraTags === '';
   if (level !== undefined) return (m) => m.level === level;
@@ -86,7 +87,7 @@ function texts(type: string, message: unknown, args: unknown[]): string[] {
 }
 
 /** `ctx.flash(...)` for one request's store. Every argument is checked before anything changes. */
-export function flash(store: MessageStore, args: unknown[]): unknown {
+export function flash(request: RequestMessages, args: unknown[]): unknown {
   // Trailing `undefined`s do not count: `req.flash(type, undefined)` reads, as in connect-flash.
   let count = args.length;
   while (count > 0 && args[count - 1] === undefined) count--;
@@ -94,17 +95,29 @@ export function flash(store: MessageStore, args: unknown[]): unknown {
     // Taken, not iterated: as in connect-flash, a second ctx.flash() (or ctx.ajax()) in the same
     // request finds nothing, where iterating ctx.messages twice shows the messages twice (Django).
     const all: Record<string, string[]> = {};
-    for (const m of internals.take(store, ALL)) (all[typeOf(m)] ??= []).push(m.message);
+    for (const m of request.take(ALL)) {
+      const type = typeOf(m);
+      // An own property whatever the name: `constructor` (a tag from stored data) must not find
+      // Object.prototype's, and `__proto__` must not set the prototype.
+      if (!Object.hasOwn(all, type))
+        Object.defineProperty(all, type, {
+          value: [],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      all[type]!.push(m.message);
+    }
     return all;
   }
   const type = checkType(args[0]);
-  if (count === 1) return internals.take(store, matcher(type)).map((m) => m.message);
+  if (count === 1) return request.take(matcher(type)).map((m) => m.message);
   const list = texts(type, args[1], args.slice(2, count));
-  const level = STANDARD[type];
+  const level = STANDARD.get(type);
   for (const text of list) {
-    if (level === undefined) store.add('info', text, { extraTags: type });
-    else store.add(level, text);
+    if (level === undefined) request.add('info', text, { extraTags: type });
+    else request.add(level, text);
   }
   const match = matcher(type);
-  return internals.pending(store).filter(match).length;
+  return request.pending().filter(match).length;
 }

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 // response: Koa's ctx.set() builds and normalizes an entries array on every call, and these run
 // on every response that shows messages.
 
-const PRIVATE = 'private, no-store';
+export const CACHE_PRIVATE = 'private, no-store';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -16,7 +16,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function markPrivate(ctx: Context): void {
   if (ctx.headerSent) return;
   const res = ctx.res;
-  if (res.getHeader('cache-control') !== PRIVATE) res.setHeader('Cache-Control', PRIVATE);
+  if (res.getHeader('cache-control') !== CACHE_PRIVATE)
+    res.setHeader('Cache-Control', CACHE_PRIVATE);
   varyCookie(ctx);
 }
 

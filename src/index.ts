@@ -1,7 +1,6 @@
 /**
  * koa-messages: Django's messages framework and djem's AjaxResponse for Koa.
  */
-export { type AjaxBody, type AjaxData, type AjaxInit } from './ajax-response.js';
 export {
   type DescriptorValue,
   type DescriptorValues,
@@ -46,4 +45,5 @@ export type {
   StoredMessage,
 } from './storage/types.js';
 export { type AddOptions, MessageStore, type MessageText } from './store.js';
+export { type AjaxBody, type AjaxData, type AjaxInit } from './transport/ajax.js';
 import './context.js';

@@ -5,27 +5,32 @@ import { debuglog } from 'node:util';
 
 import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 
-import { respondAjax } from './ajax-response.js';
-import { carryCookies, commit, setCookies } from './commit.js';
 import { MessagesError } from './errors.js';
 import { flash } from './flash.js';
 import { type Config, type MessagesOptions, parseOptions } from './options.js';
+import { commit } from './request/commit.js';
+import { RequestMessages } from './request/request-messages.js';
 import { LEVELS } from './shared/levels.js';
 import { resolveStorage } from './storage/named.js';
-import { internals, MessageStore } from './store.js';
+import type { StorageHandle } from './storage/types.js';
+import { respondAjax } from './transport/ajax.js';
 
 const debug = debuglog('koa-messages');
 
 /**
- * What `messages()` puts on `ctx`: the request's store and the `ctx.ajax()` that goes with it.
- * Registered (`Symbol.for`), and carrying its own `ajax`, so that two copies of koa-messages in one
- * process (two versions in node_modules) share the context's getters without mixing their stores.
+ * Where `messages()` keeps the request's {@link RequestMessages} on `ctx`. Registered
+ * (`Symbol.for`), and the record carries its own `ajax` and `flash`, so that two copies of
+ * koa-messages in one process (two versions in node_modules) share the context's getters without
+ * mixing their requests.
  */
 const REQUEST = Symbol.for('koa-messages.request');
 
+/** What every copy of koa-messages finds under {@link REQUEST}. */
 interface RequestRecord {
-  readonly store: MessageStore;
-  readonly ajax: typeof respondAjax;
+  readonly store: object;
+  readonly config: { readonly flash: boolean };
+  ajax(data: unknown, success: unknown, init: unknown): unknown;
+  flash(args: unknown[]): unknown;
 }
 
 type WithRecord = Context & { [REQUEST]?: RequestRecord };
@@ -59,8 +64,7 @@ function extendContext(proto: object): void {
       configurable: true,
       writable: true,
       value(this: WithRecord, data?: unknown, success?: unknown, init?: unknown) {
-        const { store, ajax } = recordOf(this);
-        return ajax(this, store, data, success, init);
+        return recordOf(this).ajax(data, success, init);
       },
     },
   });
@@ -86,13 +90,13 @@ function extendFlash(proto: object): void {
     writable: true,
     value(this: WithRecord, ...args: unknown[]) {
       const record = this[REQUEST];
-      if (record === undefined || !internals.config(record.store).flash) {
+      if (record === undefined || !record.config.flash) {
         throw new MessagesError(
           'ERR_KOA_MESSAGES_NOT_INSTALLED',
           'ctx.flash was called where messages({ flash: true }) has not run.',
         );
       }
-      return flash(record.store, args);
+      return record.flash(args);
     },
   });
   flashing.add(proto);
@@ -137,43 +141,62 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   const shared = sharedKoaContext();
   if (shared !== undefined) extendContext(shared);
 
+  const enter = storage.enter?.bind(storage);
+  let extended: object | undefined;
+
   return async function messages(context, next) {
     const ctx = context as unknown as WithRecord;
     // Installed twice (app and router): the outer one owns the request.
     if (ctx[REQUEST] !== undefined) return next();
-    // An app built on another copy of Koa than the one this package resolves.
-    if (!('messages' in ctx)) extendContext((ctx as Context).app.context);
-    if (config.flash && !flashing.has(ctx.app.context)) extendFlash(ctx.app.context);
+    if (ctx.app.context !== extended) extendApp(ctx.app.context, config);
+    extended = ctx.app.context;
 
-    let preloaded;
-    const preloading = storage.preload?.(ctx) ?? null;
-    if (preloading !== null) {
+    let handle: StorageHandle | undefined;
+    const entered = enter === undefined ? null : enter(ctx);
+    if (entered !== null) {
       try {
-        preloaded = await preloading;
+        handle = await entered;
       } catch (error) {
         // A storage should answer "nothing pending" itself when its backend is down; this is the net.
-        debug('preload failed, going on without stored messages: %O', error);
-        preloaded = [];
+        debug('the storage failed before the handler, going on without stored messages: %O', error);
+        handle = undefined;
       }
     }
-    const store = new MessageStore(ctx, config, preloaded);
-    ctx[REQUEST] = { store, ajax: respondAjax };
+    const request = new Request(ctx, config, handle);
+    ctx[REQUEST] = request;
     // For template engines (Django's context processor): lazy, consumed only if iterated.
-    ctx.state.messages = store;
+    ctx.state.messages = request.store;
     ctx.state.messageLevels = LEVELS;
 
     try {
       await next();
     } catch (error) {
-      const before = setCookies(ctx);
       try {
-        await commit(ctx, store, true);
-      } catch (saveError) {
-        debug('saving messages after a failed request failed too: %O', saveError);
+        await commit(request, true, error);
+      } catch (commitError) {
+        debug('finishing the messages of a failed request failed too: %O', commitError);
       }
-      carryCookies(error, before, setCookies(ctx));
       throw error;
     }
-    await commit(ctx, store, false);
+    // A request that never touched messages has nothing to commit: no second async step.
+    if (request.touched || request.wantsHeaderTransport()) await commit(request, false);
   };
+}
+
+/** The app's context gets `ctx.messages` (when another copy of Koa made it) and `ctx.flash`. */
+function extendApp(proto: object, config: Config): void {
+  // An app built on another copy of Koa than the one this package resolves.
+  if (!('messages' in proto)) extendContext(proto);
+  if (config.flash && !flashing.has(proto)) extendFlash(proto);
+}
+
+/** The record of this copy: {@link RequestMessages} with the entry points other copies call. */
+class Request extends RequestMessages implements RequestRecord {
+  ajax(data: unknown, success: unknown, init: unknown): unknown {
+    return respondAjax(this, data, success, init);
+  }
+
+  flash(args: unknown[]): unknown {
+    return flash(this, args);
+  }
 }

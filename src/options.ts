@@ -110,7 +110,7 @@ export interface MessagesOptions {
    * they are logged with `NODE_DEBUG=koa-messages`.
    * @default undefined
    */
-  onDrop?: (event: DropEvent) => void;
+  onDrop?: (event: DropEvent) => unknown;
   /**
    * Give the app connect-flash's `ctx.flash(type, message)` over the same messages, for
    * koa-passport's `failureFlash`/`successFlash` (docs/flash.md). Off, so that `ctx.flash` does not
@@ -123,8 +123,9 @@ export interface MessagesOptions {
 const isStorage = (value: unknown): value is MessageStorage =>
   typeof value === 'object' &&
   value !== null &&
-  typeof (value as MessageStorage).load === 'function' &&
-  typeof (value as MessageStorage).save === 'function';
+  typeof (value as MessageStorage).open === 'function' &&
+  ((value as MessageStorage).enter === undefined ||
+    typeof (value as MessageStorage).enter === 'function');
 
 // The error echoes what was given (`got 'loud'`), as the other level errors do.
 const levelSchema = z.custom<string | number>(
@@ -162,7 +163,7 @@ const optionsSchema = z.strictObject({
       ],
       {
         error: () =>
-          "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods",
+          "must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method",
       },
     )
     .default('session'),
@@ -194,7 +195,7 @@ const optionsSchema = z.strictObject({
     .max(65536, { error: 'must be an integer from 256 to 65536' })
     .default(4096),
   onDrop: z
-    .custom<(event: DropEvent) => void>((value) => typeof value === 'function', {
+    .custom<(event: DropEvent) => unknown>((value) => typeof value === 'function', {
       message: 'must be a function',
     })
     .optional(),
@@ -226,7 +227,7 @@ export interface CoreConfig {
   readonly translate: Translate | undefined;
   readonly htmx: boolean;
   readonly maxHeaderBytes: number;
-  readonly onDrop: ((event: DropEvent) => void) | undefined;
+  readonly onDrop: ((event: DropEvent) => unknown) | undefined;
   readonly flash: boolean;
 }
 

@@ -33,7 +33,7 @@ messages({ storage: 'cookie', cookie: { sameSite: 'Lax' } });
 messages({ sessionkey: 'x' });
 
 const names: StorageName[] = ['session', 'cookie', 'fallback', 'memory'];
-const custom: MessageStorage = { load: () => [], save: () => undefined };
+const custom: MessageStorage = { open: () => ({ load: () => [], save: () => undefined }) };
 const options: MessagesOptions = { storage: custom };
 void names;
 void options;

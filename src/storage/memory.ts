@@ -1,4 +1,10 @@
-import type { MessageStorage } from './types.js';
+import type { MessageStorage, StorageHandle } from './types.js';
+
+/** The one handle every request shares: it holds nothing. */
+const NOTHING: StorageHandle = Object.freeze({
+  load: () => [],
+  save: () => undefined,
+});
 
 /**
  * `storage: 'memory'`: messages live for this request only (djem's MemoryStorage). Nothing is read
@@ -6,8 +12,5 @@ import type { MessageStorage } from './types.js';
  * not touch the session (an API called by `fetch` that adds and answers in one go).
  */
 export function memoryStorage(): MessageStorage {
-  return {
-    load: () => [],
-    save: () => undefined,
-  };
+  return { open: () => NOTHING };
 }

@@ -2,33 +2,38 @@ import type { Context } from 'koa';
 
 import { describeValue, MessagesError } from '../errors.js';
 import { decodeMessages, encodeMessages } from './codec.js';
-import type { MessageStorage } from './types.js';
+import { commitNow, fitSessionCookie } from './session-cookie.js';
+import type {
+  DropReport,
+  MessageStorage,
+  SaveRequest,
+  StorageHandle,
+  StoredMessage,
+} from './types.js';
 
 type SessionData = Record<string, unknown>;
 
 /**
- * Requests that began (reached `messages()`) before koa-session's middleware had run for them:
- * koa-session is installed after `messages()`, or not at all. koa-session saves the session when
- * its own middleware returns, so messages written after that, at the end of `messages()`, would be
- * lost without a word.
+ * koa-session's per-request `ContextSession`, if its middleware has started on this request: an
+ * own, symbol-keyed property of `ctx` that has `ctx` and `commit()` (so in koa-session 6 and 7),
+ * created before it calls `next()`. Nothing else makes it before a handler reads `ctx.session`.
+ * The symbol is found once by a scan and then looked up directly, so the check costs one property
+ * read per request (test/contracts pins this reach into koa-session).
  */
-const beforeSession = new WeakSet<Context>();
+let contextSessionKey: symbol | undefined;
 
-/**
- * Whether koa-session's middleware has started on this request. It creates its per-request
- * `ContextSession` (an own, symbol-keyed property of `ctx` that has `ctx` and `commit()`; so in
- * koa-session 6 and 7) before calling `next()`; nothing else does that before a handler reads
- * `ctx.session`.
- */
+const isContextSession = (ctx: Context, value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  (value as { ctx?: unknown }).ctx === ctx &&
+  typeof (value as { commit?: unknown }).commit === 'function';
+
 function sessionStarted(ctx: Context): boolean {
+  const own = ctx as unknown as Record<symbol, unknown>;
+  if (contextSessionKey !== undefined && isContextSession(ctx, own[contextSessionKey])) return true;
   for (const key of Object.getOwnPropertySymbols(ctx)) {
-    const value: unknown = (ctx as unknown as Record<symbol, unknown>)[key];
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as { ctx?: unknown }).ctx === ctx &&
-      typeof (value as { commit?: unknown }).commit === 'function'
-    ) {
+    if (isContextSession(ctx, own[key])) {
+      contextSessionKey = key;
       return true;
     }
   }
@@ -36,12 +41,11 @@ function sessionStarted(ctx: Context): boolean {
 }
 
 /**
- * Note, as a request enters `messages()`, whether koa-session's middleware runs outside it. Cheap:
- * a look at `ctx`'s own symbol keys, no session read.
+ * Whether koa-session's middleware runs outside `messages()` on this request, as the request
+ * enters `messages()`. koa-session saves the session when its own middleware returns, so messages
+ * written after that, at the end of `messages()`, would be lost without a word.
  */
-export function noteSessionOrder(ctx: Context): void {
-  if (!sessionStarted(ctx)) beforeSession.add(ctx);
-}
+export const sessionRunsOutside = sessionStarted;
 
 /**
  * Throw unless koa-session is installed before `messages()`, in this request's middleware chain.
@@ -49,8 +53,9 @@ export function noteSessionOrder(ctx: Context): void {
  * untouched on requests that do not need it.
  *
  * @param storage - the storage name, for the message.
+ * @param outside - {@link sessionRunsOutside} as the request entered `messages()`.
  */
-export function requireSession(ctx: Context, storage: string): void {
+export function requireSession(ctx: Context, storage: string, outside: boolean): void {
   const usage = `app.use(session(app)); app.use(messages(${storage === 'session' ? '' : `{ storage: '${storage}' }`}));`;
   if (!('session' in ctx)) {
     throw new MessagesError(
@@ -58,7 +63,7 @@ export function requireSession(ctx: Context, storage: string): void {
       `storage \`${storage}\` needs koa-session, and ctx.session is undefined. Install it before messages(): ${usage}`,
     );
   }
-  if (beforeSession.has(ctx)) {
+  if (!outside) {
     // koa-session's middleware had not run when the request reached messages(): it runs inside
     // (and saves before messages() writes), or not at all for this request (nothing saves).
     throw new MessagesError(
@@ -78,8 +83,8 @@ export function requireSession(ctx: Context, storage: string): void {
  * @throws {MessagesError} `ERR_KOA_MESSAGES_NO_SESSION` when koa-session is missing or installed
  *   after `messages()`.
  */
-function sessionOf(ctx: Context, storage = 'session'): SessionData | null {
-  requireSession(ctx, storage);
+export function sessionOf(ctx: Context, storage: string, outside: boolean): SessionData | null {
+  requireSession(ctx, storage, outside);
   return (ctx as { session?: unknown }).session as SessionData | null;
 }
 
@@ -135,9 +140,15 @@ export function checkSessionKey(key: unknown, caller: string): string {
  * `storage: 'session'` (the default): messages in the koa-session session under `key`, as a
  * list of compact tuples (see `codec.ts`).
  *
- * The key is written only when the pending list changed, and removed when it becomes empty, so
- * koa-session (which saves only when the session's JSON changed) writes nothing on requests that
- * leave messages alone.
+ * - The key is written only when the pending list changed, and removed when it becomes empty, so
+ *   koa-session (which saves only when the session's JSON changed) writes nothing on requests that
+ *   leave messages alone.
+ * - When the session lives in koa-session's cookie (no `store`), the messages are kept within what
+ *   a browser keeps of one cookie (4096 bytes of name and value, the app's own session data
+ *   included): the oldest are dropped first and reported to `onDrop` as `'cookie-size'`, where a
+ *   cookie the browser refuses would lose them all and log the visitor out.
+ * - A handler that throws: Koa's error handler drops koa-session's `Set-Cookie`, so the session is
+ *   committed at once and its cookies travel on the error; what the request added survives.
  *
  * @param key - the session key (`messages()` passes its `sessionKey` option, default `'messages'`).
  * @throws {TypeError} when `key` is not a non-empty string, starts with `_`, or is a name the
@@ -154,37 +165,66 @@ export function sessionStorage(key: string): MessageStorage {
   const problem = sessionKeyProblem(key);
   if (problem !== undefined)
     throw new MessagesError('ERR_KOA_MESSAGES_OPTION', `sessionStorage(key) key ${problem}.`);
-  // Requests whose stored value held invalid entries: rewrite (clean) it even if nothing changed.
-  const unclean = new WeakSet<Context>();
-
   return {
-    preload(ctx) {
-      noteSessionOrder(ctx);
-      return null;
-    },
-
-    load(ctx) {
-      const session = sessionOf(ctx);
-      if (session === null) return [];
-      const value = session[key];
-      const { messages, clean } = decodeMessages(value);
-      // A value that holds no message (garbage, `null`, `[]`: never written by us) is removed.
-      if (!clean || (value !== undefined && messages.length === 0)) unclean.add(ctx);
-      return messages;
-    },
-
-    save(ctx, { pending, changed }) {
-      if (!changed && !unclean.has(ctx)) return;
-      const session = sessionOf(ctx);
-      if (session === null) {
-        // The app logged the visitor out during this request: messages added for the next
-        // response ("You have been logged out.") go into a fresh session.
-        if (pending.length > 0)
-          (ctx as { session?: unknown }).session = { [key]: encodeMessages(pending) };
-        return;
-      }
-      if (pending.length > 0) session[key] = encodeMessages(pending);
-      else if (key in session) delete session[key];
-    },
+    // Only a request that entered before koa-session's middleware gets its handle now, marked so.
+    enter: (ctx) => (sessionStarted(ctx) ? null : new SessionHandle(ctx, key, false)),
+    open: (ctx) => new SessionHandle(ctx, key, true),
   };
+}
+
+/** One request's view of the session storage; also the session half of the fallback storage. */
+export class SessionHandle implements StorageHandle {
+  /** The stored value held invalid entries: rewrite (clean) it even if nothing changed. */
+  #unclean = false;
+
+  /**
+   * @param outside - koa-session's middleware runs outside `messages()` on this request.
+   * @param storage - the storage's name in errors.
+   */
+  constructor(
+    readonly ctx: Context,
+    readonly key: string,
+    readonly outside: boolean,
+    readonly storage = 'session',
+  ) {}
+
+  load(): readonly StoredMessage[] {
+    const session = sessionOf(this.ctx, this.storage, this.outside);
+    if (session === null) return [];
+    const value = session[this.key];
+    const { messages, clean } = decodeMessages(value);
+    // A value that holds no message (garbage, `null`, `[]`: never written by us) is removed.
+    if (!clean || (value !== undefined && messages.length === 0)) this.#unclean = true;
+    return messages;
+  }
+
+  async save({
+    pending,
+    added,
+    changed,
+    headersSent,
+    failed,
+  }: SaveRequest): Promise<DropReport | void> {
+    if (!changed && !this.#unclean) return;
+    if (headersSent) {
+      // koa-session could not send the cookie of a changed session (and would throw trying):
+      // nothing is written, what was pending stays as it was.
+      return added.length > 0 ? { reason: 'headers-sent', messages: added } : undefined;
+    }
+    const { ctx, key } = this;
+    const session = sessionOf(ctx, this.storage, this.outside);
+    if (session === null) {
+      // The app logged the visitor out during this request: messages added for the next
+      // response ("You have been logged out.") go into a fresh session.
+      if (pending.length > 0)
+        (ctx as { session?: unknown }).session = { [key]: encodeMessages(pending) };
+      if (failed) await commitNow(ctx);
+      return;
+    }
+    const { kept, dropped } = fitSessionCookie(ctx, session, key, pending);
+    if (kept.length > 0) session[key] = encodeMessages(kept);
+    else if (key in session) delete session[key];
+    if (failed) await commitNow(ctx);
+    return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
+  }
 }

@@ -44,10 +44,30 @@ export interface SaveRequest {
    * nothing added): a storage that rewrites its whole list can skip writing.
    */
   readonly changed: boolean;
+  /**
+   * The response has started (its headers were sent, or the app took it over with
+   * `ctx.respond = false`): no header or cookie can be set any more. A storage that needs a cookie
+   * to find messages again must not write, and reports what it cannot keep as `'headers-sent'`.
+   */
+  readonly headersSent: boolean;
+  /**
+   * The handler threw: Koa's error handler will drop every response header but those on the
+   * error, where koa-messages carries the cookies the storage sets now.
+   */
+  readonly failed: boolean;
 }
 
-/** Why messages were dropped instead of stored. */
-export type DropReason = 'max-messages' | 'cookie-size' | 'storage-error' | 'expired';
+/**
+ * Why messages were dropped instead of stored:
+ * - `'max-messages'`: more than `maxMessages` pending (the oldest go);
+ * - `'cookie-size'`: no room left in the cookie that carries them;
+ * - `'storage-error'`: the storage failed or did not answer in time;
+ * - `'expired'`: older than their `maxAge` when loaded, unread;
+ * - `'headers-sent'`: added by a request whose response had already started (streamed, or
+ *   `ctx.respond = false`), so no cookie could lead the next request to them.
+ */
+export type DropReason =
+  'max-messages' | 'cookie-size' | 'storage-error' | 'expired' | 'headers-sent';
 
 /** Messages a storage could not keep, reported to the `onDrop` hook. */
 export interface DropReport {
@@ -61,17 +81,36 @@ export interface DropReport {
  * A messages backend. `messages({ storage })` takes one of these (or a built-in name), so more
  * backends can plug in; the built-in ones implement it too.
  *
- * Life of a request:
- * 1. `preload(ctx)`, if the storage has it, runs before the handler. It returns `null` when it can
- *    tell (cheaply, without I/O) that nothing is pending, else a promise of the pending messages.
- *    This is for remote storages: `ctx.messages` is synchronous, so anything asynchronous happens here.
- * 2. Otherwise `load(ctx)` runs synchronously the first time the request needs the stored messages
- *    (iterating, `size`, or saving after an add), and never on a request that does not touch them.
- * 3. `save(ctx, request)` runs after the handler (and is awaited) when messages were loaded or
- *    added, with what remains pending. It returns a {@link DropReport} for messages it could not keep.
+ * A storage opens one {@link StorageHandle} per request that uses messages (as Django's
+ * `BaseStorage(request)` and koa-session's `ContextSession` do), and keeps that request's state
+ * in it. A request that never touches messages opens none.
+ *
+ * - `enter(ctx)`, when the storage has it, runs for every request as it enters `messages()`, so it
+ *   must be cheap: it returns `null` when nothing has to happen before the handler (the handle is
+ *   then opened on first use), or the handle, or a promise of it for a storage that fetches
+ *   asynchronously (`ctx.messages` is synchronous, so anything remote happens here, and only when
+ *   something may be pending).
+ * - `open(ctx)` opens the handle on first use: reading, adding, or the end of a request that needs
+ *   the storage.
  */
 export interface MessageStorage {
-  preload?(ctx: Context): Promise<readonly StoredMessage[]> | null;
-  load(ctx: Context): readonly StoredMessage[];
-  save(ctx: Context, request: SaveRequest): DropReport | void | Promise<DropReport | void>;
+  enter?(ctx: Context): StorageHandle | Promise<StorageHandle> | null;
+  open(ctx: Context): StorageHandle;
+}
+
+/**
+ * One request's view of a storage (see {@link MessageStorage}).
+ *
+ * - `preloaded`: the messages `enter()` fetched; when set, `load()` is not called.
+ * - `load()` runs synchronously the first time the request needs the stored messages (iterating,
+ *   `size`, or saving after an add), and never on a request that does not touch them.
+ * - `save(request)` runs after the handler (and is awaited) when messages were loaded or added,
+ *   with what remains pending. It returns a {@link DropReport} for messages it could not keep. It
+ *   runs on every exit of the request: a thrown error (`request.failed`), a response whose headers
+ *   are already out (`request.headersSent`: no cookie can be set), a normal answer.
+ */
+export interface StorageHandle {
+  readonly preloaded?: readonly StoredMessage[] | undefined;
+  load(): readonly StoredMessage[];
+  save(request: SaveRequest): DropReport | void | Promise<DropReport | void>;
 }

@@ -19,16 +19,23 @@ export function asciiJson(value: unknown): string {
   return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, toUnicodeEscape) : json;
 }
 
-/** The `[…]` list of a header payload and how many of the pending messages it holds. */
+/** The `[…]` list of a header payload, and which pending messages it holds. */
 export interface EncodedList {
   readonly json: string;
-  readonly count: number;
+  /** The messages in `json`, in pending order. */
+  readonly sent: readonly Message[];
+  /** The rest, in pending order: they stay pending for a later response. */
+  readonly unsent: readonly Message[];
+  /** Errors of the app's `translate` for messages left unsent because of them. */
+  readonly errors: readonly unknown[];
 }
 
 /**
  * Encode the pending messages, oldest first, as a JSON array of `{ message, tags }` (escaped as
  * `ctx.ajax()` escapes them) of at most `budget` characters. It stops at the first message that
- * does not fit, so what is sent is always the oldest ones and the rest stay pending in order.
+ * does not fit beside the ones before it, so what is sent is the oldest ones and the rest stay
+ * pending in order; a message that could never fit (alone larger than the budget), or whose
+ * translation fails, is passed over without blocking the rest: it waits for a page.
  * Each message is encoded once: an htmx answer costs one JSON encode of its messages.
  *
  * @param budget - characters left for the array in the header.
@@ -39,16 +46,38 @@ export function encodeList(
   budget: number,
 ): EncodedList {
   let json = '[';
-  let count = 0;
+  const sent: Message[] = [];
+  const unsent: Message[] = [];
+  const errors: unknown[] = [];
+  let full = false;
   for (const m of pending) {
-    const item = asciiJson({
-      message: escape && !m.html ? escapeHtml(m.message) : m.message,
-      tags: m.tags,
-    });
+    if (full) {
+      unsent.push(m);
+      continue;
+    }
+    let item: string;
+    try {
+      item = asciiJson({
+        message: escape && !m.html ? escapeHtml(m.message) : m.message,
+        tags: m.tags,
+      });
+    } catch (error) {
+      errors.push(error);
+      unsent.push(m);
+      continue;
+    }
     // `[` + items joined by `,` + `]`.
-    if (json.length + (count > 0 ? 1 : 0) + item.length + 1 > budget) break;
-    json += (count > 0 ? ',' : '') + item;
-    count += 1;
+    if (item.length + 2 > budget) {
+      unsent.push(m);
+      continue;
+    }
+    if (json.length + (sent.length > 0 ? 1 : 0) + item.length + 1 > budget) {
+      full = true;
+      unsent.push(m);
+      continue;
+    }
+    json += (sent.length > 0 ? ',' : '') + item;
+    sent.push(m);
   }
-  return { json: `${json}]`, count };
+  return { json: `${json}]`, sent, unsent, errors };
 }

@@ -199,13 +199,12 @@ describe('maxAge: messages that are never stale', function () {
     function listStorage(list: StoredMessage[]): MessageStorage & { list: StoredMessage[] } {
       const storage = {
         list,
-        load: () => storage.list,
-        save: (
-          _ctx: Context,
-          { pending, changed }: { pending: readonly StoredMessage[]; changed: boolean },
-        ) => {
-          if (changed) storage.list = [...pending];
-        },
+        open: () => ({
+          load: () => storage.list,
+          save: ({ pending, changed }: { pending: readonly StoredMessage[]; changed: boolean }) => {
+            if (changed) storage.list = [...pending];
+          },
+        }),
       };
       return storage;
     }

@@ -38,12 +38,12 @@ describe('messages(options)', () => {
     [
       'an unknown storage',
       { storage: 'disk' },
-      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods.",
+      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method.",
     ],
     [
-      'a storage object without save()',
-      { storage: { load: () => [] } },
-      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods.",
+      'a storage object without open()',
+      { storage: { load: () => [], save: () => undefined } },
+      "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method.",
     ],
     [
       'an unknown level name',

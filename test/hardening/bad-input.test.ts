@@ -436,7 +436,7 @@ const requestRows: Row[] = [
 const INVALID = 'koa-messages: invalid messages() options:';
 const LEVEL_MUST = `must be a level name (${NAMES}) or an integer`;
 const STORAGE_MUST =
-  "must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods";
+  "must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method";
 
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [
@@ -472,13 +472,18 @@ const optionRows: [string, unknown, string][] = [
     `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
   ],
   [
-    'storage without save()',
-    { storage: { load: () => [] } },
+    'storage without open() (the shape of a load/save storage)',
+    { storage: { load: () => [], save: () => undefined } },
     `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
   ],
   [
-    'storage with save that is not a function',
-    { storage: { load: () => [], save: true } },
+    'storage with open that is not a function',
+    { storage: { open: true } },
+    `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
+  ],
+  [
+    'storage with enter that is not a function',
+    { storage: { open: () => undefined, enter: 'early' } },
     `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
   ],
   [

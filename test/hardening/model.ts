@@ -66,22 +66,20 @@ const wire = (list: Msg[]) =>
 export interface Traits {
   /** Messages outlive the request (all but `memory`). */
   persists: boolean;
-  /** Messages added by a request that throws reach the next one (not koa-session cookie mode). */
-  keepsAddedOnThrow: boolean;
   /** A request that leaves messages alone sends no Set-Cookie (not Redis: it claims before the handler and gives back after). */
   quietWhenIgnored: boolean;
 }
 
+// Every storage keeps what a request that throws added: the middleware carries the storage's
+// Set-Cookie onto err.headers (koa-session's too, committed at once on a failed request).
 export const TRAITS: Record<StorageKind, Traits> = {
-  'session-cookie': { persists: true, keepsAddedOnThrow: false, quietWhenIgnored: true },
-  'session-external': { persists: true, keepsAddedOnThrow: true, quietWhenIgnored: true },
-  memory: { persists: false, keepsAddedOnThrow: true, quietWhenIgnored: true },
-  // The middleware carries the storage's Set-Cookie onto err.headers.
-  cookie: { persists: true, keepsAddedOnThrow: true, quietWhenIgnored: true },
-  // Cookie carried on err.headers, overflow in the external session whose id cookie the browser has.
-  fallback: { persists: true, keepsAddedOnThrow: true, quietWhenIgnored: true },
-  // Claimed messages go back and new ones are appended whatever the response; its cookies ride on err.headers.
-  redis: { persists: true, keepsAddedOnThrow: true, quietWhenIgnored: false },
+  'session-cookie': { persists: true, quietWhenIgnored: true },
+  'session-external': { persists: true, quietWhenIgnored: true },
+  memory: { persists: false, quietWhenIgnored: true },
+  cookie: { persists: true, quietWhenIgnored: true },
+  fallback: { persists: true, quietWhenIgnored: true },
+  // Claimed messages go back and new ones are appended whatever the response.
+  redis: { persists: true, quietWhenIgnored: false },
 };
 
 /**
@@ -192,9 +190,6 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
 
   if (!model.traits.persists) {
     model.discarded.push(...textsOf(next ?? []));
-  } else if (failed && !model.traits.keepsAddedOnThrow && added.length > 0) {
-    // koa-session's cookie is dropped with every other header: the browser keeps the old one.
-    model.discarded.push(...textsOf(added));
   } else if (next !== null) {
     model.pending = next;
   }
@@ -202,8 +197,9 @@ export function simulate(model: Model, script: Script, via: Via): Outcome {
     reads,
     sizes,
     ajaxMessages,
-    private: !failed && (showed || wrote || claimed),
-    touched: !failed && touched,
+    // On a thrown error too: the caching headers travel on the error, as its cookies do.
+    private: showed || wrote || claimed,
+    touched,
   };
 }
 

@@ -641,7 +641,7 @@ describe('cookie storage', () => {
       [
         'an unknown storage name',
         { storage: 'cookies' as never },
-        "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or an object with load() and save() methods.",
+        "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method.",
       ],
     ];
     for (const [label, options, message] of cases) {

@@ -515,7 +515,7 @@ function suite(kind: ClientKind) {
             'koa-messages: invalid redisStorage() options: option `cookie` must be a cookie name of letters, digits, - and _ only.',
           );
         }
-        expect(redisStorage({ client, cookie: 'My_app-2' })).to.have.property('preload');
+        expect(redisStorage({ client, cookie: 'My_app-2' })).to.have.property('enter');
       });
 
       if (kind === 'ioredis') {
@@ -543,7 +543,7 @@ function suite(kind: ClientKind) {
             'koa-messages: redisStorage() option `client` has commandTimeout 500 ms; leave it unset or above `timeout` (1000 ms): ' +
               'this storage times its commands itself and needs late answers.',
           );
-          expect(redisStorage({ client: impatient, timeout: 400 })).to.have.property('preload');
+          expect(redisStorage({ client: impatient, timeout: 400 })).to.have.property('enter');
           const impatientCluster = new Cluster([{ host: '127.0.0.1', port: server.port }], {
             redisOptions: { commandTimeout: 500 },
             lazyConnect: true,

@@ -1,6 +1,12 @@
 import type { Context } from 'koa';
 
-import type { MessageStorage } from '../types.js';
+import type {
+  DropReport,
+  MessageStorage,
+  SaveRequest,
+  StorageHandle,
+  StoredMessage,
+} from '../types.js';
 import {
   type CookieConfig,
   type CookieOptions,
@@ -9,12 +15,6 @@ import {
 } from './messages-cookie.js';
 
 export type { CookieOptions } from './messages-cookie.js';
-
-/** Per request: a messages cookie came in; it must be rewritten or deleted whatever the core says. */
-export interface IncomingCookie {
-  readonly present: boolean;
-  readonly cleanup: boolean;
-}
 
 /**
  * `storage: 'cookie'` (Django's `CookieStorage`): messages in one signed cookie, no session needed,
@@ -44,31 +44,43 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
 /** The cookie storage for options already validated (by `cookieStorage()` or `messages()`). */
 export function createCookieStorage(config: CookieConfig): MessageStorage {
   const cookie = new MessagesCookie(config, 'cookie');
-  // What load() found, per request: save() needs to know whether a cookie came in, and whether it
-  // must go even though the core says nothing changed (`changed: false` when nothing was consumed
-  // or added): a bad cookie, or one holding no messages (only the not-finished marker).
-  const seen = new WeakMap<Context, IncomingCookie>();
+  return { open: (ctx) => new CookieHandle(ctx, cookie) };
+}
 
-  return {
-    load(ctx) {
-      const read = cookie.read(ctx);
-      seen.set(ctx, {
-        present: read.present,
-        cleanup: read.bad || (read.present && read.messages.length === 0),
-      });
-      return read.messages;
-    },
+/** One request's messages cookie. */
+class CookieHandle implements StorageHandle {
+  /** What load() found: whether a cookie came in, and whether it must go whatever the core says. */
+  #seen: { readonly present: boolean; readonly cleanup: boolean } | undefined;
 
-    save(ctx, { pending, changed }) {
-      // The core may save without loading (`used = true` set by hand, then add): look at the header only.
-      const read = seen.get(ctx) ?? { present: cookie.present(ctx), cleanup: false };
-      if (!changed && !read.cleanup) return;
-      if (pending.length === 0) {
-        if (read.present) cookie.clear(ctx);
-        return;
-      }
-      const dropped = cookie.write(ctx, pending, 'newest');
-      return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
-    },
-  };
+  constructor(
+    readonly ctx: Context,
+    readonly cookie: MessagesCookie,
+  ) {}
+
+  load(): readonly StoredMessage[] {
+    const read = this.cookie.read(this.ctx);
+    // A bad cookie, or one holding no messages (only the not-finished marker), is deleted even
+    // though the core says nothing changed (`changed: false` when nothing was consumed or added).
+    this.#seen = {
+      present: read.present,
+      cleanup: read.bad || (read.present && read.messages.length === 0),
+    };
+    return read.messages;
+  }
+
+  save({ pending, added, changed, headersSent }: SaveRequest): DropReport | void {
+    const { ctx, cookie } = this;
+    // The core may save without loading (`used = true` set by hand, then add): look at the header only.
+    const seen = this.#seen ?? { present: cookie.present(ctx), cleanup: false };
+    if (!changed && !seen.cleanup) return;
+    // The cookie can no longer be sent: what it held stays as it was, what was added is lost.
+    if (headersSent)
+      return added.length > 0 ? { reason: 'headers-sent', messages: added } : undefined;
+    if (pending.length === 0) {
+      if (seen.present) cookie.clear(ctx);
+      return;
+    }
+    const dropped = cookie.write(ctx, pending, 'newest');
+    return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
+  }
 }

@@ -2,9 +2,19 @@ import type { Context } from 'koa';
 
 import { describeValue, MessagesError } from '../../errors.js';
 import { saveRequest } from '../pending.js';
-import { noteSessionOrder, requireSession, sessionKeyProblem, sessionStorage } from '../session.js';
-import type { MessageStorage } from '../types.js';
-import type { IncomingCookie } from './cookie-storage.js';
+import {
+  requireSession,
+  SessionHandle,
+  sessionKeyProblem,
+  sessionRunsOutside,
+} from '../session.js';
+import type {
+  DropReport,
+  MessageStorage,
+  SaveRequest,
+  StorageHandle,
+  StoredMessage,
+} from '../types.js';
 import {
   type CookieConfig,
   type CookieOptions,
@@ -18,11 +28,6 @@ export interface FallbackOptions {
   sessionKey?: string;
   /** The messages cookie, as for `cookieStorage()`. */
   cookie?: CookieOptions;
-}
-
-/** Per request: as for the cookie storage, plus whether the session was read (and so may hold messages). */
-interface FallbackSeen extends IncomingCookie {
-  readonly session: boolean;
 }
 
 /**
@@ -93,50 +98,65 @@ export function createFallbackStorage(
   cookieConfig: CookieConfig,
 ): MessageStorage {
   const cookie = new MessagesCookie(cookieConfig, 'fallback');
-  // The session half is the session storage itself, so both keep the same format and checks.
-  const session = sessionStorage(sessionKey);
-  const seen = new WeakMap<Context, FallbackSeen>();
-
   return {
-    preload(ctx) {
-      noteSessionOrder(ctx);
-      return null;
-    },
-
-    // Checked even when every message fits in the cookie: a set-up that works only until the first
-    // overflow would fail far from its cause.
-    load(ctx) {
-      requireSession(ctx, 'fallback');
-      const read = cookie.read(ctx);
-      const overflow = read.more ? session.load(ctx) : [];
-      const all =
-        overflow.length === 0
-          ? read.messages
-          : read.messages.length === 0
-            ? overflow
-            : [...read.messages, ...overflow];
-      // A cookie that leads to no messages at all (bad, or a marker whose session part is gone) is deleted.
-      seen.set(ctx, {
-        present: read.present,
-        cleanup: read.bad || (read.present && all.length === 0),
-        session: read.more,
-      });
-      return all;
-    },
-
-    save(ctx, { pending, changed }) {
-      requireSession(ctx, 'fallback');
-      const state = seen.get(ctx) ?? {
-        present: cookie.present(ctx),
-        cleanup: false,
-        session: false,
-      };
-      if (!changed && !state.cleanup) return;
-      const overflow = pending.length === 0 ? [] : cookie.write(ctx, pending, 'oldest');
-      if (pending.length === 0 && state.present) cookie.clear(ctx);
-      // Written only on overflow; otherwise emptied only if this request read messages from it.
-      // The session storage skips the write when the key is absent, so koa-session saves nothing.
-      if (overflow.length > 0 || state.session) session.save(ctx, saveRequest([], overflow, true));
-    },
+    enter: (ctx) =>
+      sessionRunsOutside(ctx) ? null : new FallbackHandle(ctx, cookie, sessionKey, false),
+    open: (ctx) => new FallbackHandle(ctx, cookie, sessionKey, true),
   };
+}
+
+/** One request's view of the fallback storage: its cookie, and its session half. */
+class FallbackHandle implements StorageHandle {
+  /** The session half is the session storage itself, so both keep the same format and checks. */
+  readonly session: SessionHandle;
+  /** What load() found: as for the cookie storage, plus whether the session may hold messages. */
+  #seen:
+    { readonly present: boolean; readonly cleanup: boolean; readonly session: boolean } | undefined;
+
+  constructor(
+    readonly ctx: Context,
+    readonly cookie: MessagesCookie,
+    sessionKey: string,
+    readonly outside: boolean,
+  ) {
+    this.session = new SessionHandle(ctx, sessionKey, outside, 'fallback');
+  }
+
+  // Checked even when every message fits in the cookie: a set-up that works only until the first
+  // overflow would fail far from its cause.
+  load(): readonly StoredMessage[] {
+    requireSession(this.ctx, 'fallback', this.outside);
+    const read = this.cookie.read(this.ctx);
+    const overflow = read.more ? this.session.load() : [];
+    const all =
+      overflow.length === 0
+        ? read.messages
+        : read.messages.length === 0
+          ? overflow
+          : [...read.messages, ...overflow];
+    // A cookie that leads to no messages at all (bad, or a marker whose session part is gone) is deleted.
+    this.#seen = {
+      present: read.present,
+      cleanup: read.bad || (read.present && all.length === 0),
+      session: read.more,
+    };
+    return all;
+  }
+
+  async save(request: SaveRequest): Promise<DropReport | void> {
+    const { ctx, cookie } = this;
+    const { pending, added, changed, headersSent } = request;
+    requireSession(ctx, 'fallback', this.outside);
+    const seen = this.#seen ?? { present: cookie.present(ctx), cleanup: false, session: false };
+    if (!changed && !seen.cleanup) return;
+    // Neither the cookie nor koa-session's can be sent any more: nothing is written.
+    if (headersSent)
+      return added.length > 0 ? { reason: 'headers-sent', messages: added } : undefined;
+    const overflow = pending.length === 0 ? [] : cookie.write(ctx, pending, 'oldest');
+    if (pending.length === 0 && seen.present) cookie.clear(ctx);
+    // Written only on overflow; otherwise emptied only if this request read messages from it.
+    // The session storage skips the write when the key is absent, so koa-session saves nothing.
+    if (overflow.length > 0 || seen.session)
+      return this.session.save(saveRequest([], overflow, true, request));
+  }
 }

@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { optionsError } from '../../errors.js';
 import { MessagesError } from '../../errors.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
-import type { DropReport, MessageStorage, StoredMessage } from '../types.js';
+import type {
+  DropReport,
+  MessageStorage,
+  SaveRequest,
+  StorageHandle,
+  StoredMessage,
+} from '../types.js';
+
+const NONE: readonly StoredMessage[] = Object.freeze([]);
 import {
   isRedisClient,
   type RedisClient,
@@ -243,7 +251,6 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     );
   }
   const client = scriptClient(config.client);
-  const states = new WeakMap<Context, RequestState>();
   const clock = new ServerClock(client.cluster ? CLUSTER_CLOCK_MARGIN : 0);
   let learning: Promise<void> | undefined;
   /** A client that cannot work with this server (see StandaloneOnClusterError). */
@@ -352,94 +359,103 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     return results.flatMap(([, messages]) => messages);
   }
 
+  /** One request's handle: the visitor and claims of `state`, or none until the save needs them. */
+  const handleFor = (
+    ctx: Context,
+    state: RequestState | undefined,
+    preloaded?: readonly StoredMessage[],
+  ): StorageHandle => ({
+    preloaded,
+    // Everything pending was claimed in enter(); a request without a claim has nothing stored.
+    load: () => NONE,
+    save: (request) => save(ctx, state ?? { visitor: identify(ctx, config), claims: [] }, request),
+  });
+
+  async function save(
+    ctx: Context,
+    state: RequestState,
+    { kept, added }: SaveRequest,
+  ): Promise<DropReport | void> {
+    const { visitor } = state;
+    // A late claim whose answer is already here goes back first, in the same script.
+    const { claims } = state;
+    const front = claims.flatMap((c) => c.lateResult ?? []);
+    const waiting = claims.filter((c) => c.late !== undefined && c.lateResult === undefined);
+    const outstanding =
+      waiting.length === 0
+        ? undefined
+        : Promise.all(waiting.map((c) => c.late!)).then((lists) => lists.flat());
+    const all = [...front, ...kept, ...added];
+    const unsure = claims.some((c) => c.status === 'unknown');
+
+    // Cookies first: they must reach the browser whatever Redis does with the commands below.
+    // A hint this request carried is spent only when the claim of its id certainly ran.
+    const cookies = new ResponseCookies(ctx, config);
+    const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
+    if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
+    let id = visitor.id;
+    if (all.length > 0 && id === undefined) {
+      if (config.key !== undefined) {
+        cookies.send();
+        return {
+          reason: 'storage-error',
+          messages: all,
+          error: new Error('koa-messages: key(ctx) gave no key to store messages under'),
+        };
+      }
+      id = newId();
+    }
+    if (id !== undefined) {
+      if (all.length > 0 && visitor.needsIdCookie) cookies.id(id);
+      if (all.length > 0 || unsure) cookies.hint(id);
+    }
+    cookies.send();
+    if (id === undefined) return;
+
+    const dropped: StoredMessage[] = [];
+    let failure: unknown;
+    if (all.length > 0) {
+      failure = await store(id, [...front, ...kept], added);
+      if (failure !== undefined) dropped.push(...all);
+    }
+    if (outstanding !== undefined) {
+      // Still waiting for a claim that timed out. Redis answers one connection in order, so a
+      // claim on the save's server has answered by the time the save did; one on another
+      // cluster node, or one not answered yet, gets one more timeout.
+      const taken = await deadline(timeout)
+        .within(outstanding)
+        .catch(() => undefined);
+      if (taken === undefined) {
+        // The one case the guarantee leaves open: the claim ran before its deadline but this
+        // process has not read the answer within two timeouts (its event loop is blocked, or
+        // the answer is stuck in the network). If it did take messages, they go back after the
+        // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
+        const owner = id;
+        void outstanding
+          .then((late) => (late.length > 0 ? store(owner, late, []) : undefined))
+          .then((error) => {
+            if (error !== undefined)
+              debug('lost the messages of a claim answered very late: %s', error);
+          });
+      } else if (taken.length > 0) {
+        const error = await store(id, taken, []);
+        if (error !== undefined) {
+          failure ??= error;
+          dropped.unshift(...taken);
+        }
+      }
+    }
+    if (dropped.length > 0) return { reason: 'storage-error', messages: dropped, error: failure };
+  }
+
   return {
-    preload(ctx) {
+    enter(ctx) {
       // No hint cookie, nothing pending: the visitor is identified only if this request saves.
       if (config.hint && !mayCarryHints(ctx, config)) return null;
       const state: RequestState = { visitor: identify(ctx, config), claims: [] };
-      states.set(ctx, state);
-      return state.visitor.claimIds.length === 0 ? null : claim(state);
+      if (state.visitor.claimIds.length === 0) return handleFor(ctx, state);
+      return claim(state).then((messages) => handleFor(ctx, state, messages));
     },
-
-    // Everything pending was claimed in preload(); a request without a claim has nothing stored.
-    load: () => [],
-
-    async save(ctx, { kept, added }): Promise<DropReport | void> {
-      let state = states.get(ctx);
-      if (state === undefined) {
-        state = { visitor: identify(ctx, config), claims: [] };
-        states.set(ctx, state);
-      }
-      const { visitor } = state;
-      // A late claim whose answer is already here goes back first, in the same script.
-      const { claims } = state;
-      const front = claims.flatMap((c) => c.lateResult ?? []);
-      const waiting = claims.filter((c) => c.late !== undefined && c.lateResult === undefined);
-      const outstanding =
-        waiting.length === 0
-          ? undefined
-          : Promise.all(waiting.map((c) => c.late!)).then((lists) => lists.flat());
-      const all = [...front, ...kept, ...added];
-      const unsure = claims.some((c) => c.status === 'unknown');
-
-      // Cookies first: they must reach the browser whatever Redis does with the commands below.
-      // A hint this request carried is spent only when the claim of its id certainly ran.
-      const cookies = new ResponseCookies(ctx, config);
-      const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
-      if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
-      let id = visitor.id;
-      if (all.length > 0 && id === undefined) {
-        if (config.key !== undefined) {
-          cookies.send();
-          return {
-            reason: 'storage-error',
-            messages: all,
-            error: new Error('koa-messages: key(ctx) gave no key to store messages under'),
-          };
-        }
-        id = newId();
-      }
-      if (id !== undefined) {
-        if (all.length > 0 && visitor.needsIdCookie) cookies.id(id);
-        if (all.length > 0 || unsure) cookies.hint(id);
-      }
-      cookies.send();
-      if (id === undefined) return;
-
-      const dropped: StoredMessage[] = [];
-      let failure: unknown;
-      if (all.length > 0) {
-        failure = await store(id, [...front, ...kept], added);
-        if (failure !== undefined) dropped.push(...all);
-      }
-      if (outstanding !== undefined) {
-        // Still waiting for a claim that timed out. Redis answers one connection in order, so a
-        // claim on the save's server has answered by the time the save did; one on another
-        // cluster node, or one not answered yet, gets one more timeout.
-        const taken = await deadline(timeout)
-          .within(outstanding)
-          .catch(() => undefined);
-        if (taken === undefined) {
-          // The one case the guarantee leaves open: the claim ran before its deadline but this
-          // process has not read the answer within two timeouts (its event loop is blocked, or
-          // the answer is stuck in the network). If it did take messages, they go back after the
-          // response, where only a later hint cookie (the visitor's next add) leads a claim to them.
-          const owner = id;
-          void outstanding
-            .then((late) => (late.length > 0 ? store(owner, late, []) : undefined))
-            .then((error) => {
-              if (error !== undefined)
-                debug('lost the messages of a claim answered very late: %s', error);
-            });
-        } else if (taken.length > 0) {
-          const error = await store(id, taken, []);
-          if (error !== undefined) {
-            failure ??= error;
-            dropped.unshift(...taken);
-          }
-        }
-      }
-      if (dropped.length > 0) return { reason: 'storage-error', messages: dropped, error: failure };
-    },
+    open: (ctx) => handleFor(ctx, undefined),
   };
 }

@@ -1,14 +1,13 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 
-import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { describeValue, MessagesError } from './errors.js';
-import { escapeHtml } from './escape.js';
-import { markJson, markPrivate } from './headers.js';
-import { isPlainObject } from './plain-object.js';
-import type { AjaxResponse, WireMessage } from './shared/wire.js';
-import { internals, type MessageStore } from './store.js';
+import { describeValue, MessagesError } from '../errors.js';
+import { escapeHtml } from '../escape.js';
+import { markJson, markPrivate } from '../headers.js';
+import { isPlainObject } from '../plain-object.js';
+import type { RequestMessages } from '../request/request-messages.js';
+import type { AjaxResponse, WireMessage } from '../shared/wire.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */
 export interface AjaxInit {
@@ -17,7 +16,12 @@ export interface AjaxInit {
    * default: leave `ctx.status` as it is (200 once a body is set).
    */
   status?: number;
-  /** Extra response headers, set after koa-messages' own (so they can override them). */
+  /**
+   * Extra response headers, set after koa-messages' own (so they can override them). Not the ones
+   * that describe the body's framing (`Content-Length`, `Transfer-Encoding`, `Content-Encoding`):
+   * Koa sets them for the JSON it sends, and a wrong one would cut or garble the answer after its
+   * messages were consumed.
+   */
   headers?: Record<string, string>;
 }
 
@@ -44,6 +48,9 @@ type PlainObject = Record<string, unknown>;
 
 /** {@link isPlainObject} as a schema (`z.object()` would accept class instances and walk every key). */
 export const plainObjectSchema = z.custom<PlainObject>(isPlainObject);
+
+// Headers about the body's framing and encoding: Koa derives them from the body it sends.
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'content-encoding']);
 
 // Statuses whose responses carry no body: Koa would drop the JSON, and with it the messages it consumed.
 const BODILESS = new Set([204, 205, 304]);
@@ -81,6 +88,10 @@ function parseInit(init: unknown): AjaxInit {
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
       if (typeof value !== 'string')
         fail(`\`headers\` value of \`${name}\` must be a string, got ${describeValue(value)}`);
+      if (FRAMING.has(name.toLowerCase()))
+        fail(
+          `\`headers\` must not set \`${name}\`: Koa sets the framing of the JSON body itself, and another value would cut or garble the answer`,
+        );
       try {
         validateHeaderName(name);
       } catch {
@@ -103,12 +114,12 @@ function parseInit(init: unknown): AjaxInit {
  * Everything that can fail is checked before a message is consumed.
  */
 export function respondAjax(
-  ctx: Context,
-  store: MessageStore,
+  request: RequestMessages,
   data: unknown,
   success: unknown,
   init: unknown,
 ): PlainObject {
+  const { ctx, config } = request;
   if (data === undefined) data = {};
   else if (!plainObjectSchema.safeParse(data).success) {
     throw new MessagesError(
@@ -123,8 +134,8 @@ export function respondAjax(
       `ctx.ajax() cannot answer with status ${ctx.status}, which the handler set before: it carries no body, so the messages would be lost; pass { status } in init.`,
     );
   }
-  const pending = internals.pending(store);
-  const { escape } = internals.config(store);
+  const pending = request.pending();
+  const { escape } = config;
   const hasSuccess = success !== undefined && success !== null;
 
   let body = data as PlainObject;
@@ -156,7 +167,7 @@ export function respondAjax(
     );
 
   if (pending.length > 0) {
-    internals.consume(store);
+    request.consume();
     // Now, not only at the end of the request: middleware between messages() and this handler
     // (a response cache, an ETag) sees the answer before messages() finishes.
     markPrivate(ctx);
