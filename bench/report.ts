@@ -67,11 +67,16 @@ export function signTest(
     if (r > limit) above++;
     else if (r < limit) below++;
   }
+  return { above, rounds: above + below, p: signP(above, below) };
+}
+
+/** The two-sided sign-test p-value of `above` rounds on one side and `below` on the other (ties dropped). */
+export function signP(above: number, below: number): number {
   const n = above + below;
   const k = Math.min(above, below);
   let tail = 0;
   for (let i = 0; i <= k; i++) tail += binomial(n, i) / 2 ** n;
-  return { above, rounds: n, p: n === 0 ? 1 : Math.min(1, 2 * tail) };
+  return n === 0 ? 1 : Math.min(1, 2 * tail);
 }
 
 function binomial(n: number, k: number): number {
@@ -141,13 +146,15 @@ export interface BudgetResult {
   detail: string;
   /** Not a budget: a reference printed with them (the A/A control). */
   info?: boolean;
+  /** Over the limit by less than the run's A/A noise: neither met nor missed (printed TIE, `pass` false). */
+  tie?: boolean;
 }
 
 export function budgetLines(budgets: BudgetResult[]): string {
   return budgets
     .map(
       (b) =>
-        `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : 'FAIL'} ${b.name}: ${b.detail}`,
+        `- ${b.info === true ? 'INFO' : b.pass === null ? 'SKIP' : b.pass ? 'PASS' : b.tie === true ? 'TIE' : 'FAIL'} ${b.name}: ${b.detail}`,
     )
     .join('\n');
 }

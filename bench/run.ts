@@ -8,7 +8,14 @@
  *   npm run bench -- --only=b,d --variants=floor,km-session --sets=2 --runs=3 --scale=2 --cpu-prof
  *                                      a partial run (written to bench/results.partial.json);
  *                                      --cpu-prof writes server profiles to bench/profiles/
+ *   npm run bench -- --against=e493a23 the in-process part also measures that commit beside this
+ *                                      checkout (bench/against.ts)
+ *
+ * First, in a child process of its own, the in-process measure (bench/inprocess.ts: an untouched
+ * request and the session cycle, in ns); `--quick` makes it quick too, a partial run leaves it out
+ * unless `--only` names `inprocess`. The exit code is 1 when its budget fails.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +54,7 @@ const { values: args } = parseArgs({
     sets: { type: 'string' },
     scale: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    against: { type: 'string' },
   },
 });
 
@@ -75,7 +83,15 @@ if (args.scale !== undefined) settings.scale = Number(args.scale);
 /** Warm-up before later rounds, as a share of a round: the server is warm, but the other variants just ran. */
 const REWARM = 0.1;
 
-const scenarioIds = list(args.only, SCENARIO_IDS, 'scenario');
+// `inprocess` in --only: the in-process measure (bench/inprocess.ts), not an HTTP scenario.
+const onlyList = args.only?.split(',').map((s) => s.trim());
+const httpOnly = onlyList?.filter((s) => s !== 'inprocess');
+const scenarioIds =
+  httpOnly === undefined
+    ? SCENARIO_IDS
+    : httpOnly.length === 0
+      ? []
+      : list(httpOnly.join(','), SCENARIO_IDS, 'scenario');
 const variantFilter = list(args.variants, VARIANT_IDS, 'variant');
 const partial =
   args.only !== undefined ||
@@ -84,8 +100,35 @@ const partial =
   args.sets !== undefined ||
   args.scale !== undefined ||
   args['cpu-prof'];
+const inProcess = onlyList?.includes('inprocess') ?? !partial;
+
+/**
+ * bench/inprocess.ts in a child process (its own JIT and heap, and started before this process
+ * pins itself to the load generator's CPUs, which a child would inherit).
+ *
+ * @returns whether its budget passed.
+ */
+function runInProcess(): boolean {
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      here('./inprocess.ts'),
+      ...(settings.quick ? ['--quick'] : []),
+      ...(args.against === undefined ? [] : [`--against=${args.against}`]),
+    ],
+    { stdio: 'inherit' },
+  );
+  if (result.status === 1) return false;
+  if (result.status !== 0)
+    throw new Error(`bench: bench/inprocess.ts exited with ${result.status}`);
+  return true;
+}
 
 async function main(): Promise<void> {
+  if (inProcess && !runInProcess()) process.exitCode = 1;
+  if (scenarioIds.length === 0) return;
   const began = Date.now();
   let machine = describeMachine();
   const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id));

@@ -264,6 +264,9 @@ async function redisVariant(url: string): Promise<Flash> {
   return koaMessages({ storage: (entry['redisStorage'] as (o: unknown) => unknown)({ client }) });
 }
 
+/** The hand-written floor of budget (b), for the in-process bench (bench/inprocess-apps.ts). */
+export const floorFlash = (): Flash => BUILDERS.floor({}) as Flash;
+
 /** Counters the server reports for a measured round. */
 export interface Counters {
   requests: number;

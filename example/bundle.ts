@@ -14,13 +14,19 @@ import { BUNDLE_FILE } from './app.js';
 const ENTRY = fileURLToPath(new URL('./client/main.ts', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../dist/client/index.js', import.meta.url));
 
+/** Which zod the page's own schemas are written with. */
+export type PageZod = 'mini' | 'classic';
+
 /**
  * Write the bundle to `build-output/public/app.js`.
  *
+ * @param options.zod - `'mini'` (default): the script as written, on `zod/mini`; `'classic'`: the
+ *   same script with `zod/mini` resolved to classic `zod` (its functions and checks have the same
+ *   names there), as an app on classic zod has it.
  * @returns esbuild's metafile: every input that went in, every import left out.
  * @throws when `dist/` is not built, or the script does not compile or imports something a browser cannot load.
  */
-export async function bundleClient(): Promise<Metafile> {
+export async function bundleClient(options: { zod?: PageZod } = {}): Promise<Metafile> {
   if (!existsSync(CLIENT_ENTRY))
     throw new Error(
       `${CLIENT_ENTRY} is missing: run \`npm run build\` (it compiles, then bundles).`,
@@ -37,6 +43,7 @@ export async function bundleClient(): Promise<Metafile> {
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
+    ...(options.zod === 'classic' ? { alias: { 'zod/mini': 'zod' } } : {}),
   });
   return result.metafile;
 }

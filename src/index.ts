@@ -9,6 +9,17 @@ export {
   type Translate,
 } from './descriptor.js';
 export {
+  type AddedEvent,
+  CHANNELS,
+  type DroppedEvent,
+  type KeptEvent,
+  type KeptReason,
+  type RequeuedEvent,
+  type ShownEvent,
+  type StorageOperation,
+  type Transport,
+} from './diagnostics.js';
+export {
   isMessagesError,
   MESSAGES_ERROR_CODES,
   MessagesError,

@@ -5,6 +5,7 @@ import { debuglog } from 'node:util';
 
 import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 
+import { storageChannel, traceStorage } from './diagnostics.js';
 import { MessagesError } from './errors.js';
 import { flash } from './flash.js';
 import { type Config, type MessagesOptions, parseOptions } from './options.js';
@@ -152,7 +153,12 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
     extended = ctx.app.context;
 
     let handle: StorageHandle | undefined;
-    const entered = enter === undefined ? null : enter(ctx);
+    const entered =
+      enter === undefined
+        ? null
+        : storageChannel.start.hasSubscribers
+          ? traceStorage(ctx, storage, 'enter', enter, ctx)
+          : enter(ctx);
     if (entered !== null) {
       try {
         handle = await entered;

@@ -91,6 +91,7 @@ describe('the published package', () => {
     expect(files).to.deep.equal([
       'client/fetch-ajax.js',
       'client/index.js',
+      'client/issues.js',
       'client/on-messages.js',
       'shared/errors.js',
       'shared/levels.js',
@@ -99,11 +100,13 @@ describe('the published package', () => {
     for (const file of files) {
       const code = await readFile(new URL(`../dist/${file}`, import.meta.url), 'utf8');
       const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      // Only zod, and relative imports that stay inside client/ and shared/.
+      // Only zod's core (never classic zod: issue 28), and relative imports that stay inside client/ and shared/.
       expect(
         imports.every(
           (s) =>
-            s === 'zod' || /^\.\/[\w-]+\.js$/.test(s!) || /^\.\.\/shared\/[\w-]+\.js$/.test(s!),
+            s === 'zod/v4/core' ||
+            /^\.\/[\w-]+\.js$/.test(s!) ||
+            /^\.\.\/shared\/[\w-]+\.js$/.test(s!),
         ),
         `${file} imports ${imports.join(', ')}`,
       ).to.equal(true);

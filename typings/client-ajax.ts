@@ -7,6 +7,7 @@ import {
   type WireMessage,
 } from 'koa-messages/client';
 import * as z from 'zod';
+import * as zm from 'zod/mini';
 
 import { assertType, type Equal } from './equal.js';
 
@@ -22,12 +23,18 @@ export async function vote(): Promise<void> {
     assertType<Equal<typeof result.data, { votes: number }>>();
   }
 
+  // A zod/mini data schema: the same types.
+  const mini = await ajax('/choices/1/vote', { method: 'POST' }, zm.object({ votes: zm.number() }));
+  assertType<Equal<typeof mini, AjaxResult<{ votes: number }>>>();
+
   // Without a schema every data key is kept, unchecked.
   const loose = await ajax('/anything');
   assertType<Equal<typeof loose.data, Record<string, unknown>>>();
 
   // @ts-expect-error: only z.object() data schemas
   await ajax('/x', undefined, z.string());
+  // @ts-expect-error: only z.object() data schemas, in zod/mini too
+  await ajax('/x', undefined, zm.array(zm.string()));
 
   try {
     await ajax('/x');

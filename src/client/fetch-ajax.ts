@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import { type $ZodIssue, type $ZodObject, type output, safeParse } from 'zod/v4/core';
 
-import { ajaxResponseSchema, type WireMessage } from '../shared/wire.js';
+import { ajaxResponseSchema, envelopeSchema, type WireMessage } from '../shared/wire.js';
+import { describeIssues } from './issues.js';
 import { messagesFromHeader } from './on-messages.js';
 
 // Answers without a body: parsed as `{}`, their messages (if any) come in the X-Messages header.
@@ -20,12 +21,12 @@ export class AjaxError extends Error {
   /** The HTTP status, when an answer arrived. */
   readonly status: number | undefined;
   /** The schema's complaints, for `reason: 'invalid'`. */
-  readonly issues: readonly z.core.$ZodIssue[];
+  readonly issues: readonly $ZodIssue[];
 
   constructor(
     message: string,
     reason: AjaxErrorReason,
-    details: { status?: number; issues?: readonly z.core.$ZodIssue[]; cause?: unknown } = {},
+    details: { status?: number; issues?: readonly $ZodIssue[]; cause?: unknown } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.reason = reason;
@@ -54,8 +55,6 @@ export type AjaxResult<T> =
   | (AjaxResultBase & { success: true | undefined; data: T })
   | (AjaxResultBase & { success: false; data: Record<string, unknown> });
 
-const envelopeSchema = ajaxResponseSchema();
-
 /**
  * Fetch a `ctx.ajax()` endpoint and parse its answer: typed data, the messages, and `success`.
  *
@@ -66,7 +65,8 @@ const envelopeSchema = ajaxResponseSchema();
  *
  * @param url - what `fetch` takes.
  * @param init - `fetch` options; default a GET.
- * @param dataSchema - a `z.object(...)` for the data keys of a successful answer; default: any keys.
+ * @param dataSchema - a `z.object(...)`, of classic zod or `zod/mini`, for the data keys of a
+ *   successful answer; default: any keys.
  * @returns `{ success, data, messages, status }`, `data` typed by `dataSchema` unless `success` is `false`.
  * @throws {AjaxError} `reason: 'network'` when no answer came, `'not-json'` when the body is not JSON,
  *   `'invalid'` when it does not match `ajaxResponseSchema(dataSchema)`.
@@ -80,15 +80,15 @@ export async function ajax(
   url: string | URL,
   init?: RequestInit,
 ): Promise<AjaxResult<Record<string, unknown>>>;
-export async function ajax<S extends z.ZodObject>(
+export async function ajax<S extends $ZodObject>(
   url: string | URL,
   init: RequestInit | undefined,
   dataSchema: S,
-): Promise<AjaxResult<Omit<z.output<S>, 'success' | 'messages'>>>;
+): Promise<AjaxResult<Omit<output<S>, 'success' | 'messages'>>>;
 export async function ajax(
   url: string | URL,
   init: RequestInit = {},
-  dataSchema?: z.ZodObject,
+  dataSchema?: $ZodObject,
 ): Promise<AjaxResult<Record<string, unknown>>> {
   // Built first so a wrong schema is a TypeError before any request is sent.
   const schema = dataSchema === undefined ? envelopeSchema : ajaxResponseSchema(dataSchema);
@@ -123,15 +123,12 @@ export async function ajax(
   // A failure answer carries no data in djem's pattern (`ctx.ajax({}, false)`), so only its envelope is checked.
   const isFailure =
     typeof json === 'object' && json !== null && (json as { success?: unknown }).success === false;
-  const parsed = (isFailure ? envelopeSchema : schema).safeParse(json);
+  const parsed = safeParse(isFailure ? envelopeSchema : schema, json);
   if (!parsed.success) {
     throw new AjaxError(
-      `${what} answered ${response.status} with an unexpected body: ${z.prettifyError(parsed.error)}`,
+      `${what} answered ${response.status} with an unexpected body: ${describeIssues(parsed.error.issues)}`,
       'invalid',
-      {
-        status: response.status,
-        issues: parsed.error.issues,
-      },
+      { status: response.status, issues: parsed.error.issues },
     );
   }
   const {

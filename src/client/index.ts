@@ -1,6 +1,9 @@
 /**
- * koa-messages/client: the browser side. It imports only `zod`, so a bundler can ship it to a
- * page without Koa or any Node module.
+ * koa-messages/client: the browser side. It imports only zod's core (`zod/v4/core`), so a bundler
+ * ships it to a page without Koa, any Node module, or classic zod: `onMessages` alone is about
+ * 4.3 KiB gzip, `ajax()` 5.8 KiB, the whole entry 6.4 KiB (`npm run size`). Its schemas are zod core
+ * schemas: they nest in an app's `z.object(...)` of classic zod or `zod/mini`, and parse with
+ * either flavour's `z.parse()`.
  */
 export {
   isMessagesError,
@@ -13,6 +16,7 @@ export {
   type AjaxResponse,
   ajaxResponseSchema,
   levelNameSchema,
+  messageListSchema,
   MESSAGES_HEADER,
   messageSchema,
   messagesEventDetailSchema,

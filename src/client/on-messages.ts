@@ -1,11 +1,12 @@
-import * as z from 'zod';
+import { safeParse } from 'zod/v4/core';
 
 import {
+  messageArraySchema,
   MESSAGES_HEADER,
-  messagesEventDetailSchema,
   messagesHeaderSchema,
   type WireMessage,
 } from '../shared/wire.js';
+import { describeIssues } from './issues.js';
 
 /**
  * The messages of a response's `X-Messages` header (`ctx.messages.toHeader()` on the server), or
@@ -27,10 +28,10 @@ export function messagesFromHeader(response: Response): WireMessage[] {
     console.warn(`koa-messages: the ${MESSAGES_HEADER} header is not JSON; ignored.`);
     return [];
   }
-  const parsed = messagesHeaderSchema.safeParse(json);
+  const parsed = safeParse(messagesHeaderSchema, json);
   if (!parsed.success) {
     console.warn(
-      `koa-messages: the ${MESSAGES_HEADER} header has an unexpected shape; ignored: ${z.prettifyError(parsed.error)}`,
+      `koa-messages: the ${MESSAGES_HEADER} header has an unexpected shape; ignored: ${describeIssues(parsed.error.issues)}`,
     );
     return [];
   }
@@ -40,8 +41,10 @@ export function messagesFromHeader(response: Response): WireMessage[] {
 /**
  * Call `handler` with the messages of every htmx answer that carries them: the server's `htmx`
  * option puts them in `HX-Trigger` as `{"messages":[…]}`, and htmx dispatches that as a bubbling
- * `messages` event whose `detail.value` is the list. A detail of another shape (another library's
- * `messages` event) is ignored.
+ * `messages` event. htmx 2 wraps the list as `detail.value`; htmx 4 hands the list itself as
+ * `detail`: both are read. A `messages` event whose detail is neither (another library's event, a
+ * malformed list) is not passed on, and says so with `console.warn`: the server has already
+ * consumed those messages, so a silent drop would lose them unseen.
  *
  * @param handler - gets the messages (their text is HTML, as in `ajax()`) and the event.
  * @param target - where to listen; default `document` (the event bubbles up to it).
@@ -55,8 +58,19 @@ export function onMessages(
   target: EventTarget = (globalThis as unknown as { document: EventTarget }).document,
 ): () => void {
   const listener = (event: Event) => {
-    const parsed = messagesEventDetailSchema.safeParse((event as CustomEvent).detail);
-    if (parsed.success) handler(parsed.data.value, event);
+    const detail: unknown = (event as CustomEvent).detail;
+    // htmx 4: the list itself; htmx 2: `{ value: list }` (`elt` and more beside it).
+    const list = Array.isArray(detail) ? detail : (detail as { value?: unknown } | null)?.value;
+    const parsed = safeParse(messageArraySchema, list);
+    // The server never sends an empty list; one from elsewhere has nothing to show or lose.
+    if (parsed.success) {
+      if (parsed.data.length > 0) handler(parsed.data, event);
+    } else {
+      console.warn(
+        `koa-messages: a messages event whose detail is neither htmx 4's list nor htmx 2's { value: list }; ignored: ${describeIssues(parsed.error.issues)}`,
+        detail,
+      );
+    }
   };
   target.addEventListener('messages', listener);
   return () => target.removeEventListener('messages', listener);

@@ -2,10 +2,11 @@ import { debuglog } from 'node:util';
 
 import type { Context } from 'koa';
 
+import { keptChannel, shownChannel, storageChannel, traceStorage } from '../diagnostics.js';
 import { CACHE_PRIVATE, markPrivate, varyCookie } from '../headers.js';
-import type { DropReport } from '../storage/types.js';
+import type { DropReport, SaveRequest, StorageHandle } from '../storage/types.js';
 import { deliverInHeader } from '../transport/deliver.js';
-import { deliveryOf } from './delivery.js';
+import { type Delivery, deliveryOf } from './delivery.js';
 import { appError, keepNewest, report } from './drops.js';
 import type { RequestMessages } from './request-messages.js';
 
@@ -35,6 +36,7 @@ export async function commit(
   const delivery = deliveryOf(ctx, failed);
   if (delivery.consume) deliverInHeader(request);
   if (!request.touched) return;
+  if (request.reads !== undefined) publishReads(request, delivery);
 
   const before = delivery.writable ? setCookies(ctx) : undefined;
   const planned = request.plan(delivery.consume, {
@@ -51,7 +53,9 @@ export async function commit(
   let saveError: unknown;
   let saveFailed = false;
   try {
-    result = await request.handle.save(plan);
+    result = await (storageChannel.start.hasSubscribers
+      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, plan)
+      : request.handle.save(plan));
   } catch (caught) {
     saveFailed = true;
     saveError = caught;
@@ -74,6 +78,21 @@ export async function commit(
   // The request already failed, or its response is on its way: it cannot fail again.
   if (failed) debug('saving messages after a failed request failed too: %O', saveError);
   else appError(ctx, saveError);
+}
+
+const saveTo = (handle: StorageHandle, plan: SaveRequest) => handle.save(plan);
+
+/** The `shown` or `kept` events: what each transport read, and whether the response showed it. */
+function publishReads(request: RequestMessages, delivery: Delivery): void {
+  const { ctx } = request;
+  for (const [transport, read] of request.reads!) {
+    const messages = [...read];
+    if (delivery.kept === undefined) {
+      if (shownChannel.hasSubscribers) shownChannel.publish({ ctx, transport, messages });
+    } else if (keptChannel.hasSubscribers) {
+      keptChannel.publish({ ctx, transport, reason: delivery.kept, messages });
+    }
+  }
 }
 
 export const setCookies = (ctx: Context): string[] => {

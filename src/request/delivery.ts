@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
 
+import type { KeptReason } from '../diagnostics.js';
+
 /**
  * How a request ends, for its messages: the one place that decides whether what the request read
  * counts as shown (docs/architecture.md). Every exit of a request goes through it: a normal
@@ -16,6 +18,8 @@ export interface Delivery {
   readonly writable: boolean;
   /** The handler threw. */
   readonly failed: boolean;
+  /** Why nothing read counts as shown, when `consume` is `false` (the `koa-messages:kept` event). */
+  readonly kept: KeptReason | undefined;
 }
 
 /**
@@ -32,16 +36,24 @@ export interface Delivery {
  */
 export function deliveryOf(ctx: Context, failed: boolean): Delivery {
   const writable = !ctx.headerSent && ctx.respond !== false;
-  const consume = !failed && writable && ctx.status < 500 && seenByAPerson(ctx);
-  return { consume, writable, failed };
+  const kept = failed
+    ? 'failed'
+    : !writable
+      ? 'streamed'
+      : ctx.status >= 500
+        ? 'error-status'
+        : unseenBecause(ctx);
+  return { consume: kept === undefined, writable, failed, kept };
 }
 
-function seenByAPerson(ctx: Context): boolean {
-  if (ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return false;
+/** Why no person sees this response, or `undefined` when one does. */
+function unseenBecause(ctx: Context): KeptReason | undefined {
+  if (ctx.method === 'HEAD') return 'head';
+  if (ctx.method === 'OPTIONS') return 'options';
   const h = ctx.headers;
   const purpose = h['sec-purpose'] ?? h['purpose'] ?? h['x-purpose'] ?? h['x-moz'];
-  if (typeof purpose === 'string' && /prefetch|prerender|preview/i.test(purpose)) return false;
-  return !(h['hx-request'] === 'true' && navigatesAway(ctx));
+  if (typeof purpose === 'string' && /prefetch|prerender|preview/i.test(purpose)) return 'prefetch';
+  return h['hx-request'] === 'true' && navigatesAway(ctx) ? 'htmx-navigation' : undefined;
 }
 
 /** The htmx response headers that make the browser leave the page this response would update. */

@@ -3,6 +3,7 @@ import { debuglog } from 'node:util';
 
 import type { Context } from 'koa';
 
+import { droppedChannel } from '../diagnostics.js';
 import type { Config, DropEvent } from '../options.js';
 import { saveRequest } from '../storage/pending.js';
 import type { SaveRequest, StoredMessage } from '../storage/types.js';
@@ -31,6 +32,7 @@ export function appError(ctx: Context, error: unknown): void {
  */
 export function report(ctx: Context, config: Config, event: DropEvent): void {
   if (event.messages.length === 0) return;
+  if (droppedChannel.hasSubscribers) droppedChannel.publish(event);
   const onDrop = config.onDrop;
   if (onDrop === undefined) {
     debug('dropped %d message(s): %s', event.messages.length, event.reason);

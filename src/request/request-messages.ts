@@ -1,5 +1,12 @@
 import type { Context } from 'koa';
 
+import {
+  addedChannel,
+  storageChannel,
+  traceStorage,
+  type Transport,
+  watchingReads,
+} from '../diagnostics.js';
 import { describeValue, MessagesError } from '../errors.js';
 import { type Level, toLevel } from '../level.js';
 import { type BoundTranslate, Message } from '../message.js';
@@ -12,6 +19,8 @@ import { fromStorage } from './loaded.js';
 import { PendingIndex } from './pending-index.js';
 
 const NONE: readonly Message[] = Object.freeze([]);
+
+const loadFrom = (handle: StorageHandle) => handle.load();
 
 /**
  * One request's messages: the state behind `ctx.messages` (Django's `BaseStorage(request)`), with
@@ -55,6 +64,12 @@ export class RequestMessages {
   #loadChanged = false;
   /** `translate` bound to this request; made on first use. */
   #translate: BoundTranslate | undefined;
+  /**
+   * What each transport read, for the `shown` and `kept` events: only recorded while someone
+   * subscribes to them, `undefined` otherwise.
+   */
+  // Declared, not initialised: a request nobody watches does not even have the property.
+  declare reads: Map<Transport, Set<Message>> | undefined;
 
   /**
    * @param handle - the storage's handle when `enter()` opened one before the handler (a Redis
@@ -149,19 +164,38 @@ export class RequestMessages {
           );
     if (key === undefined && !this.config.dedupe) {
       this.#push(added);
+      if (addedChannel.hasSubscribers)
+        addedChannel.publish({ ctx: this.ctx, message: added, deduplicated: false, replaced: [] });
       return;
     }
     const index = this.#indexed();
-    if (index.hasSame(added)) return;
-    for (const earlier of index.add(added)) (this.#dead ??= new Set()).add(earlier);
+    if (index.hasSame(added)) {
+      if (addedChannel.hasSubscribers)
+        addedChannel.publish({ ctx: this.ctx, message: added, deduplicated: true, replaced: [] });
+      return;
+    }
+    const replaced = index.add(added);
+    for (const earlier of replaced) (this.#dead ??= new Set()).add(earlier);
     this.#push(added);
+    if (addedChannel.hasSubscribers)
+      addedChannel.publish({ ctx: this.ctx, message: added, deduplicated: false, replaced });
   }
 
   /** Iteration: every pending message, then they count as read. */
   read(): Message[] {
     const pending = this.pending();
     this.consume();
+    if (watchingReads()) this.noteRead('iteration', pending);
     return pending;
+  }
+
+  /** Remember that `transport` read `messages` (only called while someone watches reads). */
+  noteRead(transport: Transport, messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    this.reads ??= new Map();
+    let seen = this.reads.get(transport);
+    if (seen === undefined) this.reads.set(transport, (seen = new Set()));
+    for (const m of messages) seen.add(m);
   }
 
   // --- the transports and the end of the request -------------------------------------------
@@ -198,6 +232,7 @@ export class RequestMessages {
       this.#taken ??= new Set();
       for (const m of found) this.#taken.add(m);
       this.#delivered = true;
+      if (watchingReads()) this.noteRead('flash', found);
     }
     return found;
   }
@@ -280,7 +315,12 @@ export class RequestMessages {
   }
 
   #load(): Message[] {
-    if (this.#stored === undefined) this.#setStored(this.handle.load());
+    if (this.#stored === undefined)
+      this.#setStored(
+        storageChannel.start.hasSubscribers
+          ? traceStorage(this.ctx, this.config.storage, 'load', loadFrom, this.handle)
+          : this.handle.load(),
+      );
     return this.#stored!;
   }
 

@@ -12,5 +12,5 @@ const NOTHING: StorageHandle = Object.freeze({
  * not touch the session (an API called by `fetch` that adds and answers in one go).
  */
 export function memoryStorage(): MessageStorage {
-  return { open: () => NOTHING };
+  return { name: 'memory', open: () => NOTHING };
 }

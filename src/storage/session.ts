@@ -166,6 +166,7 @@ export function sessionStorage(key: string): MessageStorage {
   if (problem !== undefined)
     throw new MessagesError('ERR_KOA_MESSAGES_OPTION', `sessionStorage(key) key ${problem}.`);
   return {
+    name: 'session',
     // Only a request that entered before koa-session's middleware gets its handle now, marked so.
     enter: (ctx) => (sessionStarted(ctx) ? null : new SessionHandle(ctx, key, false)),
     open: (ctx) => new SessionHandle(ctx, key, true),
@@ -221,9 +222,15 @@ export class SessionHandle implements StorageHandle {
       if (failed) await commitNow(ctx);
       return;
     }
-    const { kept, dropped } = fitSessionCookie(ctx, session, key, pending);
-    if (kept.length > 0) session[key] = encodeMessages(kept);
-    else if (key in session) delete session[key];
+    let dropped: readonly StoredMessage[] = [];
+    if (pending.length > 0) {
+      const encoded = encodeMessages(pending);
+      session[key] = encoded;
+      const fitted = fitSessionCookie(ctx, session, key, pending, encoded);
+      dropped = fitted.dropped;
+      if (fitted.kept.length > 0) session[key] = fitted.encoded;
+      else delete session[key];
+    } else if (key in session) delete session[key];
     if (failed) await commitNow(ctx);
     return dropped.length > 0 ? { reason: 'cookie-size', messages: dropped } : undefined;
   }

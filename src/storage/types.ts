@@ -94,6 +94,13 @@ export interface DropReport {
  *   the storage.
  */
 export interface MessageStorage {
+  /**
+   * The storage's name in diagnostics (the `koa-messages:storage` tracing channel,
+   * docs/observability.md): the built-in ones are `'session'`, `'cookie'`, `'fallback'`,
+   * `'memory'` and `'redis'`.
+   * @default 'custom'
+   */
+  readonly name?: string;
   enter?(ctx: Context): StorageHandle | Promise<StorageHandle> | null;
   open(ctx: Context): StorageHandle;
 }

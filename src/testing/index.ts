@@ -9,3 +9,13 @@ export {
 } from './assert-messages.js';
 export { messagesOf } from './messages-of.js';
 export type { MessagesOfOptions, ResponseLike, TestKeys } from './read-response.js';
+export {
+  type AddedMessage,
+  type DroppedMessage,
+  type KeptMessage,
+  type MessagesRecord,
+  type RecordedMessage,
+  recordMessages,
+  type RequeuedMessage,
+  type ShownMessage,
+} from './record-messages.js';

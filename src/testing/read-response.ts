@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert';
 
 import type Koa from 'koa';
+import { safeParse } from 'zod/v4/core';
 
 import { describeValue, MessagesError } from '../errors.js';
 import { DEFAULT_TAGS } from '../level.js';
@@ -100,7 +101,7 @@ export function fromBody(body: unknown): ReadMessage[] {
   }
   const list = (body as { messages?: unknown }).messages;
   if (list === undefined) return [];
-  if (!Array.isArray(list) || !list.every((m) => messageSchema.safeParse(m).success)) {
+  if (!Array.isArray(list) || !list.every((m) => safeParse(messageSchema, m).success)) {
     return fail(
       'the response body has a `messages` key that is not a list of { message, tags }.',
       list,

@@ -2,6 +2,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 
 import { z } from 'zod';
 
+import { watchingReads } from '../diagnostics.js';
 import { describeValue, MessagesError } from '../errors.js';
 import { escapeHtml } from '../escape.js';
 import { markJson, markPrivate } from '../headers.js';
@@ -168,6 +169,7 @@ export function respondAjax(
 
   if (pending.length > 0) {
     request.consume();
+    if (watchingReads()) request.noteRead('ajax', pending);
     // Now, not only at the end of the request: middleware between messages() and this handler
     // (a response cache, an ETag) sees the answer before messages() finishes.
     markPrivate(ctx);

@@ -1,3 +1,4 @@
+import { requeuedChannel, watchingReads } from '../diagnostics.js';
 import { appError } from '../request/drops.js';
 import type { RequestMessages } from '../request/request-messages.js';
 import { MESSAGES_HEADER } from '../shared/wire.js';
@@ -46,9 +47,12 @@ export function deliverInHeader(request: RequestMessages): void {
     config.maxHeaderBytes - frame.length + 2,
   );
   for (const error of errors) appError(ctx, error);
+  if (unsent.length > 0 && requeuedChannel.hasSubscribers)
+    requeuedChannel.publish({ ctx, transport, messages: unsent });
   if (sent.length === 0) return;
 
   ctx.set(name, wrap(json)!);
   request.consume();
+  if (watchingReads()) request.noteRead(transport, sent);
   if (unsent.length > 0) request.requeue(unsent);
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
+import * as z from 'zod';
 
 import { messagesHeaderSchema } from '../../src/client/index.js';
 import type { MessagesOptions } from '../../src/index.js';
@@ -42,7 +43,7 @@ describe('the htmx transport (option `htmx`): messages in HX-Trigger', () => {
     await a.post('/add').expect(204);
     const res = await a.get('/fragment').set(HX).expect(200, '<li>row</li>');
     expect(res.headers['hx-trigger']).to.equal(TWO);
-    expect(messagesHeaderSchema.parse(JSON.parse(res.headers['hx-trigger']!))).to.deep.equal(
+    expect(z.parse(messagesHeaderSchema, JSON.parse(res.headers['hx-trigger']!))).to.deep.equal(
       JSON.parse(TWO),
     );
     // The same marking as any response that showed messages.
@@ -292,7 +293,7 @@ describe('the header transport for bodiless answers: ctx.messages.toHeader() and
       '{"messages":[{"message":"Deleted \\u201c\\u00fcn\\u00efcode\\u201d &lt;b&gt;row&lt;/b&gt;.","tags":"success"}]}',
     );
     expect(
-      messagesHeaderSchema.parse(JSON.parse(res.headers['x-messages']!)).messages[0]!.message,
+      z.parse(messagesHeaderSchema, JSON.parse(res.headers['x-messages']!)).messages[0]!.message,
     ).to.equal('Deleted “ünïcode” &lt;b&gt;row&lt;/b&gt;.');
     expect(res.headers['cache-control']).to.equal('private, no-store');
     expect((await a.get('/page')).text).to.equal('<ul></ul>');

@@ -11,6 +11,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 import { createApp, type DemoOptions } from '../../example/app.js';
 import { bundleClient } from '../../example/bundle.js';
+import { PAGE_ZOD, pageZodInputs } from '../helpers/page-zod.js';
 import { ensureDebianPackage } from '../helpers/system.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,7 +47,7 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-describe('the polls demo in headless Chromium', function () {
+describe(`the polls demo in headless Chromium, its script on ${PAGE_ZOD === 'mini' ? 'zod/mini' : 'classic zod'}`, function () {
   this.timeout(60_000);
 
   let context: BrowserContext;
@@ -61,7 +62,8 @@ describe('the polls demo in headless Chromium', function () {
     // A first run may install Chromium with apt-get: minutes, not seconds.
     this.timeout(20 * 60_000);
     await ensureDebianPackage(CHROMIUM, 'chromium');
-    await bundleClient();
+    // The page's script, its schemas on the zod this run is about (and proof that it is that one).
+    expect(pageZodInputs(await bundleClient({ zod: PAGE_ZOD }))).to.deep.equal([PAGE_ZOD]);
     userDataDir = await mkdtemp(join(tmpdir(), 'koa-messages-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,

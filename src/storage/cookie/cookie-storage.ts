@@ -44,7 +44,7 @@ export function cookieStorage(options?: CookieOptions): MessageStorage {
 /** The cookie storage for options already validated (by `cookieStorage()` or `messages()`). */
 export function createCookieStorage(config: CookieConfig): MessageStorage {
   const cookie = new MessagesCookie(config, 'cookie');
-  return { open: (ctx) => new CookieHandle(ctx, cookie) };
+  return { name: 'cookie', open: (ctx) => new CookieHandle(ctx, cookie) };
 }
 
 /** One request's messages cookie. */

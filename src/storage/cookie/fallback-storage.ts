@@ -99,6 +99,7 @@ export function createFallbackStorage(
 ): MessageStorage {
   const cookie = new MessagesCookie(cookieConfig, 'fallback');
   return {
+    name: 'fallback',
     enter: (ctx) =>
       sessionRunsOutside(ctx) ? null : new FallbackHandle(ctx, cookie, sessionKey, false),
     open: (ctx) => new FallbackHandle(ctx, cookie, sessionKey, true),

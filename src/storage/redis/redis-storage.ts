@@ -449,6 +449,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
   }
 
   return {
+    name: 'redis',
     enter(ctx) {
       // No hint cookie, nothing pending: the visitor is identified only if this request saves.
       if (config.hint && !mayCarryHints(ctx, config)) return null;
