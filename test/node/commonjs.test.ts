@@ -72,7 +72,7 @@ describe(`a CommonJS app on Node ${process.version}`, function () {
     expect(out['koa-messages']).to.include.members(['messages', 'LEVELS', 'MessagesError']);
     expect(out['koa-messages/client']).to.include.members(['ajax', 'ajaxResponseSchema']);
     expect(out['koa-messages/redis']).to.include.members(['redisStorage']);
-    expect(out['koa-messages/testing']).to.deep.equal(['assertMessages', 'messagesOf']);
+    expect(out['koa-messages/testing']).to.include.members(['assertMessages', 'messagesOf']);
     // koa-session 7's CommonJS export is { default }: docs/koa2.md says so.
     expect(out['session']).to.equal('function');
     expect(stderr).to.match(expectedStderr());
