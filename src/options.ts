@@ -2,9 +2,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 
 import type { Translate } from './descriptor.js';
-import { MessagesError, optionsError } from './errors.js';
-import { DEFAULT_TAGS, toLevel } from './level.js';
-import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
+import { describeValue, MessagesError, optionsError } from './errors.js';
+import { DEFAULT_TAGS, isLevelName, type Level, NAME_LIST, toLevel } from './level.js';
+import type { LevelName } from './shared/levels.js';
 import type { CookieOptions } from './storage/cookie/messages-cookie.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 
@@ -20,7 +20,7 @@ export interface DropEvent {
 export type StorageName = 'session' | 'cookie' | 'fallback' | 'memory';
 
 /** `tags`: a tag per level, by standard name or by integer. */
-export type TagOptions = { readonly [K in LevelName]?: string } & {
+export type TagOptions = { readonly [K in LevelName | 'warn']?: string } & {
   readonly [level: number]: string;
 };
 
@@ -51,7 +51,7 @@ export interface MessagesOptions {
    * integer; a request can change it with `ctx.messages.level`.
    * @default 'info'
    */
-  level?: LevelName | number;
+  level?: Level;
   /**
    * Tags per level, merged over the defaults (Django's `MESSAGE_TAGS`): `{ error: 'danger',
    * 35: 'notice' }`. `''` hides a level's tag.
@@ -127,16 +127,23 @@ const isStorage = (value: unknown): value is MessageStorage =>
   ((value as MessageStorage).enter === undefined ||
     typeof (value as MessageStorage).enter === 'function');
 
+// The error echoes what was given (`got 'loud'`), as the other level errors do.
 const levelSchema = z.custom<string | number>(
-  (value) =>
-    (typeof value === 'string' && Object.hasOwn(LEVELS, value)) || Number.isSafeInteger(value),
+  (value) => isLevelName(value) || Number.isSafeInteger(value),
   {
-    message: `must be a level name (${LEVEL_NAMES.map((n) => `'${n}'`).join(', ')}) or an integer`,
+    error: ({ input }) =>
+      `must be a level name (${NAME_LIST}) or an integer, got ${
+        typeof input === 'string'
+          ? `'${input}'`
+          : typeof input === 'number'
+            ? String(input)
+            : describeValue(input)
+      }`,
   },
 );
 
 const tagKeySchema = z.custom<string>(
-  (key) => typeof key === 'string' && (Object.hasOwn(LEVELS, key) || /^-?\d+$/.test(key)),
+  (key) => isLevelName(key) || (typeof key === 'string' && /^-?\d+$/.test(key)),
 );
 
 /**
@@ -257,6 +264,16 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
       'ERR_KOA_MESSAGES_OPTION',
       `invalid messages() options: option \`${key}\` applies to storages ${quoted(applies)} given by name, not to ${given}` +
         (typeof o.storage === 'string' ? '.' : `; pass it to the storage's own factory instead.`),
+    );
+  }
+  if (
+    Object.hasOwn(o.tags, 'warn') &&
+    Object.hasOwn(o.tags, 'warning') &&
+    o.tags['warn'] !== o.tags['warning']
+  ) {
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `invalid messages() options: option \`tags\` has both \`warn\` (${JSON.stringify(o.tags['warn'])}) and \`warning\` (${JSON.stringify(o.tags['warning'])}), which name the same level; keep one.`,
     );
   }
   const tags: Record<number, string> = { ...DEFAULT_TAGS };

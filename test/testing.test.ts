@@ -127,6 +127,33 @@ describe('koa-messages/testing', () => {
       }
     });
 
+    it('says, on an HTML page, to check the page itself: its messages are no longer in the cookie', async () => {
+      const app = buildApp({
+        session: false,
+        options: { storage: 'cookie' },
+        routes: {
+          '/add': addFromQuery,
+          '/page': (ctx: Koa.Context) => {
+            ctx.body = `<ul>${[...ctx.messages].map((m) => `<li>${m.message}</li>`).join('')}</ul>`;
+          },
+        },
+      });
+      const a = agent(app);
+      await a.get('/add?m=Saved.').expect(303);
+      const page = await a.get('/page').expect(200);
+      expect(page.text).to.equal('<ul><li>Saved.</li></ul>');
+      // The cookie no longer holds what the page showed: { keys } would read an empty list.
+      expect(messagesOf(page, { keys: TEST_KEYS })).to.deep.equal([]);
+      const error = thrown(() => messagesOf(page));
+      expect(error).to.be.instanceOf(AssertionError);
+      expect((error as Error).message).to.equal(
+        'koa-messages: the response is not JSON (Content-Type: text/html; charset=utf-8): without { keys }, ' +
+          'messagesOf() and assertMessages() read the messages of a ctx.ajax() JSON body. Messages an HTML ' +
+          "page showed are in its markup: check the page's text. With { keys } they read the messages " +
+          'cookie, which holds what is still pending for the next request, not what this response showed.',
+      );
+    });
+
     it('throws a TypeError for bad options or something that is not a response', () => {
       const res = { headers: {} };
       expect(() => messagesOf(res, { keys: [] })).to.throw(TypeError, /option `keys`/);
@@ -176,9 +203,25 @@ describe('koa-messages/testing', () => {
       const level = thrown(() =>
         assertMessages(res, ['Saved.', { message: 'Sent.', level: 'error' }]),
       );
+      // { message, level } against { message, level }: the level as it was written, a name...
       expect((level as AssertionError).actual).to.deep.equal([
         { message: 'Saved.' },
-        { message: 'Sent.', tags: 'sticky success' },
+        { message: 'Sent.', level: 'success' },
+      ]);
+      expect((level as AssertionError).expected).to.deep.equal([
+        { message: 'Saved.' },
+        { message: 'Sent.', level: 'error' },
+      ]);
+      // ...or an integer.
+      const numeric = thrown(() =>
+        assertMessages(res, ['Saved.', { message: 'Sent.', level: 40 }]),
+      );
+      expect([
+        (numeric as AssertionError).actual,
+        (numeric as AssertionError).expected,
+      ]).to.deep.equal([
+        [{ message: 'Saved.' }, { message: 'Sent.', level: 25 }],
+        [{ message: 'Saved.' }, { message: 'Sent.', level: 40 }],
       ]);
     });
 

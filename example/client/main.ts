@@ -82,6 +82,19 @@ function add(item: HTMLElement): void {
   arm(item);
 }
 
+/**
+ * Bring a new toast into view. Wide, the toasts are fixed beside the card and always are; narrow
+ * (375 px), they sit in the page above the card, so a message that answers a control further down
+ * (htmx's "Add") would arrive above the screen, with no visible confirmation. The page scrolls only
+ * as far as needed, and the toast is placed in the flow above the card, so it covers nothing.
+ */
+function reveal(item: HTMLElement): void {
+  const { top, bottom } = item.getBoundingClientRect();
+  if (top >= 0 && bottom <= window.innerHeight) return;
+  const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  item.scrollIntoView({ block: 'nearest', behavior: smooth ? 'smooth' : 'auto' });
+}
+
 /** Show one message as a toast, styled by its tags (e.g. `message success`). */
 function show(message: WireMessage): void {
   const item = document.createElement('li');
@@ -96,6 +109,7 @@ function show(message: WireMessage): void {
   close.textContent = '×';
   item.append(text, close);
   add(item);
+  reveal(item);
 }
 
 // Messages the server rendered into the page (after a form's redirect) were there before the live
@@ -177,3 +191,11 @@ document.addEventListener('keydown', (event) => {
 
 // htmx answers carry their messages in the HX-Trigger header (koa-messages' `htmx` option).
 onMessages((messages) => messages.forEach(show));
+
+// After htmx has added a suggestion, empty its form for the next one, as the plain form's reload
+// does (htmx 2's event; a failed request keeps the text, so nothing typed is lost). Focus stays.
+document.addEventListener('htmx:afterRequest', (event) => {
+  const { elt, successful } = (event as CustomEvent<{ elt?: unknown; successful?: boolean }>)
+    .detail;
+  if (successful === true && elt instanceof HTMLFormElement) elt.reset();
+});

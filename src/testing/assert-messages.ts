@@ -2,6 +2,7 @@ import { AssertionError } from 'node:assert';
 
 import { describeValue, MessagesError } from '../errors.js';
 import { DEFAULT_TAGS, type Level, toLevel } from '../level.js';
+import { LEVELS } from '../shared/levels.js';
 import {
   checkReadOptions,
   type MessagesOfOptions,
@@ -22,8 +23,20 @@ export interface AssertMessagesOptions extends MessagesOfOptions {
   ordered?: boolean;
 }
 
-/** What an expected item checks, as the object a diff shows. */
-type Check = { message: string; tags?: string; level?: number };
+/** What an expected item checks: the level as an integer. */
+type Check = { message: string; tags?: string; level?: number; levelAs?: 'name' | 'number' };
+
+/** One message as a diff shows it: the keys the expected item checks, the level as it was given. */
+type Shown = { message: string; tags?: string; level?: string | number };
+
+/** A standard level's name from its integer (`30` is `'warning'`). */
+const NAME_OF: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(LEVELS).map(([name, level]) => [level, name]),
+);
+/** The standard level whose default tag is `tag` (`'warning'` is 30). */
+const LEVEL_OF_TAG: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(DEFAULT_TAGS).map(([level, tag]) => [tag, Number(level)]),
+);
 
 function toCheck(item: unknown, index: number): Check {
   const bad = (why: string): never => {
@@ -58,22 +71,46 @@ function toCheck(item: unknown, index: number): Check {
       { cause: error },
     );
   }
-  return { message: message as string, level: numeric };
+  return {
+    message: message as string,
+    level: numeric,
+    levelAs: typeof level === 'string' ? 'name' : 'number',
+  };
 }
 
-/** The actual message seen through what `check` looks at, so the diff shows only those keys. */
+/** A level written the way the expected item wrote it: `'success'` for a name, else `25`. */
+const levelShown = (level: number, check: Check): string | number =>
+  check.levelAs === 'name' ? (NAME_OF[level] ?? level) : level;
+
+/** The expected item as the diff shows it. */
+function shownExpected(check: Check): Shown {
+  if (check.level === undefined)
+    return { message: check.message, ...(check.tags === undefined ? {} : { tags: check.tags }) };
+  return { message: check.message, level: levelShown(check.level, check) };
+}
+
+/**
+ * The actual message seen through what `check` looks at, so the diff shows only those keys: a
+ * `{ message, level }` item is compared (and shown) with the actual level, not the tags.
+ */
 function view(actual: ReadMessage, check: Check): Check {
   if (check.tags !== undefined) return { message: actual.message, tags: actual.tags };
   if (check.level !== undefined) {
-    if (actual.level !== undefined) return { message: actual.message, level: actual.level };
     // A JSON body has no level: the level's tag is the last of `tags` (Django puts it last).
-    const tag = DEFAULT_TAGS[check.level];
-    if (tag !== undefined && actual.tags.split(' ').pop() === tag) {
-      return { message: actual.message, level: check.level };
-    }
+    const level = actual.level ?? LEVEL_OF_TAG[actual.tags.split(' ').pop() ?? ''];
+    if (level !== undefined)
+      return { message: actual.message, level, levelAs: check.levelAs ?? 'number' };
+    // No standard level tag (a custom level, or tags changed by the app): show what there is.
     return { message: actual.message, tags: actual.tags };
   }
   return { message: actual.message };
+}
+
+/** An actual message (already seen through {@link view}) as the diff shows it. */
+function shownActual(seen: Check): Shown {
+  if (seen.level !== undefined)
+    return { message: seen.message, level: levelShown(seen.level, seen) };
+  return { message: seen.message, ...(seen.tags === undefined ? {} : { tags: seen.tags }) };
 }
 
 const same = (a: Check, b: Check): boolean =>
@@ -81,12 +118,13 @@ const same = (a: Check, b: Check): boolean =>
 
 function compare(actual: ReadMessage[], checks: Check[], ordered: boolean): void {
   let ok = actual.length === checks.length;
-  let shown: Check[];
+  let shown: Shown[];
   if (ordered) {
-    shown = actual.map((m, i) =>
+    const seen = actual.map((m, i) =>
       i < checks.length ? view(m, checks[i]!) : { message: m.message, tags: m.tags },
     );
-    ok &&= shown.every((v, i) => same(v, checks[i]!));
+    ok &&= seen.every((v, i) => same(v, checks[i]!));
+    shown = seen.map(shownActual);
   } else {
     // Greedy matching is exact here: every check is "equal on these keys", so it is a bipartite
     // match of equal items, where the first free equal item is as good as any other.
@@ -98,7 +136,7 @@ function compare(actual: ReadMessage[], checks: Check[], ordered: boolean): void
         ok = false;
         continue;
       }
-      shown.push(check);
+      shown.push(shownExpected(check));
       free.splice(at, 1);
     }
     ok &&= free.length === 0;
@@ -108,7 +146,7 @@ function compare(actual: ReadMessage[], checks: Check[], ordered: boolean): void
     throw new AssertionError({
       message: `koa-messages: the response carried other messages than expected${ordered ? '' : ' (in any order)'}.`,
       actual: shown,
-      expected: checks,
+      expected: checks.map(shownExpected),
       operator: 'deepStrictEqual',
     });
   }

@@ -110,14 +110,22 @@ export function fromBody(body: unknown): ReadMessage[] {
   return list.map((m: WireMessage) => ({ message: m.message, tags: m.tags }));
 }
 
+/**
+ * Why a response that is not JSON cannot be read, and what to do instead. Not "pass { keys }": on a
+ * page that showed its messages, the cookie no longer holds them (showing consumed them), so the
+ * list would be empty although the page showed the message.
+ */
+const notJson = (type: unknown): string =>
+  `the response is not JSON (Content-Type: ${String(type)}): without { keys }, messagesOf() and ` +
+  'assertMessages() read the messages of a ctx.ajax() JSON body. Messages an HTML page showed are ' +
+  "in its markup: check the page's text. With { keys } they read the messages cookie, which holds " +
+  'what is still pending for the next request, not what this response showed.';
+
 /** The JSON body of a supertest response, checking that it is JSON. */
 export function bodyOf(response: ResponseLike): unknown {
   const type = response.headers['content-type'];
   if (typeof type !== 'string' || !/^application\/json\b/i.test(type)) {
-    return fail(
-      `the response is not JSON (Content-Type: ${String(type)}); pass { keys } to read the messages cookie.`,
-      type,
-    );
+    return fail(notJson(type), type);
   }
   if (response.body !== undefined && typeof response.body === 'object') return response.body;
   try {
@@ -201,7 +209,7 @@ export function readResponse(
   if (type === null || !/^application\/json\b/i.test(type)) {
     return Promise.reject(
       new AssertionError({
-        message: `koa-messages: the response is not JSON (Content-Type: ${String(type)}); pass { keys } to read the messages cookie.`,
+        message: `koa-messages: ${notJson(type)}`,
         actual: type,
         operator: 'messagesOf',
       }),

@@ -146,4 +146,27 @@ describe('levels, threshold and tags (Django)', () => {
       [40, 'e', 'error', true],
     ]);
   });
+
+  // connect-flash and ctx.flash spell it `warn`; every place that takes a level name agrees.
+  it("takes 'warn' as 'warning' in the level option, ctx.messages.level, add() and tags", async () => {
+    const body = await inRequest(
+      (ctx) => {
+        const fromOption = ctx.messages.level;
+        ctx.messages.add('warn', 'added as warn');
+        ctx.messages.info('below the threshold');
+        ctx.messages.level = 'warn';
+        return {
+          fromOption,
+          fromSetter: ctx.messages.level,
+          messages: [...ctx.messages].map((m) => [m.level, m.levelTag, m.tags]),
+        };
+      },
+      { level: 'warn', tags: { warn: 'caution' } },
+    );
+    expect(body).to.deep.equal({
+      fromOption: 30,
+      fromSetter: 30,
+      messages: [[30, 'caution', 'caution']],
+    });
+  });
 });

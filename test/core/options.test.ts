@@ -48,12 +48,17 @@ describe('messages(options)', () => {
     [
       'an unknown level name',
       { level: 'verbose' },
-      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer.",
+      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer, got 'verbose'.",
     ],
     [
       'a fractional level',
       { level: 2.5 },
-      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer.",
+      "koa-messages: invalid messages() options: option `level` must be a level name ('debug', 'info', 'success', 'warning', 'error') or an integer, got 2.5.",
+    ],
+    [
+      'both warn and warning tags, different',
+      { tags: { warn: 'a', warning: 'b' } },
+      'koa-messages: invalid messages() options: option `tags` has both `warn` ("a") and `warning` ("b"), which name the same level; keep one.',
     ],
     [
       'a tag that is not a string',

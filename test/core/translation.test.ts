@@ -1,6 +1,6 @@
 import views from '@ladjs/koa-views';
 import { expect } from 'chai';
-import i18next, { type i18n } from 'i18next';
+import type { i18n } from 'i18next';
 import Koa, { type Context } from 'koa';
 import session from 'koa-session';
 import request from 'supertest';
@@ -10,6 +10,7 @@ import { messages, type Translate } from '../../src/index.js';
 import { recordMessages } from '../../src/testing/index.js';
 import { agentOf, caseApp, type StorageKind } from '../hardening/helpers.js';
 import { useRedis } from '../hardening/redis.js';
+import { i18next } from '../node/i18next.js';
 
 // Descriptors and `translate` (docs/translation.md) with a real i18next, in two languages, across
 // a redirect where the visitor switches language between the add and the show.

@@ -12,8 +12,16 @@
  *   answer it really gave.
  * - ```` ```sh ````: commands. `npm install` lines may name only packages package.json declares
  *   (or the tarball `npm pack` makes), `npm start` / `npm test` / `npm run x` only scripts that
- *   exist, `npx x` only binaries of dev dependencies, and the files they name must exist; `npm ci`, `npm pack`, `git clone`, `cd` pass.
+ *   exist, `npx x` only binaries of dev dependencies, and the files they name must exist; `npm ci`, `npm pack`,
+ *   `npm pkg set`, `git clone`, `cd` pass.
+ *   And they are run: in an empty app with the packed package, README's "Install" lines, then each
+ *   page's `npm install` and `npm pkg set` lines, as written, with the real npm (from npm's cache when
+ *   it has the packages, else the registry; `koa-messages` is the packed tarball). An install that
+ *   fails there (ERESOLVE, say) fails for a reader too.
  *   Any other command fails: teach this test to check it, or show it as `text`.
+ * - ```` ```js commonjs ````: a CommonJS module that exports a Koa app (`module.exports = app`).
+ *   Run with node from the scratch app (as a `.cjs` file): a POST to `/`, then a GET with the
+ *   cookies it set, and each JSON comment in it (`// {"messages":[…]}`) must be what the GET answered.
  * - ```` ```json ````: must parse as JSON.
  * - ```` ```html ````: every element opened is closed, in order (void elements such as `<input>` aside).
  * - ```` ```text ````: output or a format, shown as it is; not checked.
@@ -23,12 +31,14 @@
  * docs' `npm install` lines name (symlinked from this repository's node_modules, so no network):
  * a block that imports a package no install line names fails, as it would for a reader.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 
 import { expect } from 'chai';
 import request from 'supertest';
@@ -112,6 +122,7 @@ function checkCommand(words: string[], pkg: PackageJson): string | undefined {
       : `package.json has no \`${script}\` script`;
   }
   if (cmd === 'npm' && (sub === 'ci' || sub === 'pack')) return undefined;
+  if (cmd === 'npm' && sub === 'pkg' && rest[0] === 'set') return undefined;
   if (cmd === 'npx' && sub !== undefined) {
     if (!existsSync(join(ROOT, 'node_modules', '.bin', sub)))
       return `\`${sub}\` is not a binary of an installed dev dependency`;
@@ -122,6 +133,19 @@ function checkCommand(words: string[], pkg: PackageJson): string | undefined {
   }
   if (cmd === 'cd' || (cmd === 'git' && sub === 'clone')) return undefined;
   return `this test does not know how to check \`${words.join(' ')}\`: add a rule to test/docs/code-blocks.test.ts, or show it in a \`text\` block`;
+}
+
+/**
+ * The commands of a page that change what an app installs: `npm install <names…>` (a bare
+ * `npm install` is in a clone of this repository) and `npm pkg set`, with the line they are on.
+ */
+function installCommands(block: CodeBlock): { line: number; words: string[] }[] {
+  return commands(block.code).filter(
+    ({ words: [cmd, sub, ...rest] }) =>
+      cmd === 'npm' &&
+      ((sub !== undefined && INSTALL.has(sub) && rest.some((w) => !w.startsWith('-'))) ||
+        (sub === 'pkg' && rest[0] === 'set')),
+  );
 }
 
 /** A wrong module per program (see {@link CANARY_ERRORS}). */
@@ -207,6 +231,7 @@ describe('the code blocks of README.md and docs/', function () {
     const bad = blocks
       .filter((b) => {
         if (b.lang === 'ts') return !b.flags.every((f) => f === 'browser');
+        if (b.lang === 'js') return b.flags.join(' ') !== 'commonjs';
         return !['sh', 'json', 'html', 'text'].includes(b.lang) || b.flags.length > 0;
       })
       .map(
@@ -387,6 +412,134 @@ describe('the code blocks of README.md and docs/', function () {
       child.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it('runs the CommonJS blocks: a POST, then a GET that answers as their comments say', async () => {
+    const cjs = blocks.filter((b) => b.lang === 'js' && b.flags.includes('commonjs'));
+    expect(cjs.map((b) => b.file)).to.include('docs/koa2.md');
+    const client = [
+      "const app = require(require('node:path').resolve(process.argv[2]));",
+      "const server = app.listen(0, '127.0.0.1', async () => {",
+      '  const base = `http://127.0.0.1:${server.address().port}/`;',
+      "  const post = await fetch(base, { method: 'POST', redirect: 'manual' });",
+      "  const cookie = post.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');",
+      '  const page = await fetch(base, { headers: { cookie } });',
+      '  console.log(JSON.stringify({ post: post.status, get: await page.text() }));',
+      '  server.close();',
+      '});',
+    ].join('\n');
+    await writeFile(join(app.dir, 'commonjs-client.cjs'), `${client}\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env['NODE_V8_COVERAGE'];
+    delete env['NODE_OPTIONS'];
+    const problems: string[] = [];
+    for (const b of cjs) {
+      const name = blockName(b).replace(/\.ts$/, '.cjs');
+      await writeFile(join(app.dir, name), `${b.code}\n`);
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ['commonjs-client.cjs', `./${name}`],
+        { cwd: app.dir, env },
+      ).catch((error: { stdout?: string; stderr?: string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? String(error),
+      }));
+      const promised = [...b.code.matchAll(/\/\/.*?(\{.*\})\s*$/gm)].map((m) => m[1]!);
+      if (promised.length === 0)
+        problems.push(`${where(b)}: shows no answer in a \`// {…}\` comment`);
+      let got: { post: number; get: string } | undefined;
+      try {
+        got = JSON.parse(stdout) as { post: number; get: string };
+      } catch {
+        problems.push(`${where(b)}: did not run:\n${stdout}${stderr}`);
+        continue;
+      }
+      if (stderr !== '') problems.push(`${where(b)}: printed on stderr:\n${stderr}`);
+      for (const text of promised) {
+        if (JSON.stringify(JSON.parse(text)) !== got.get) {
+          problems.push(
+            `${where(b)}: the comment ${text} is not what the GET answered: ${got.get}`,
+          );
+        }
+      }
+    }
+    report(problems);
+  });
+
+  it("runs every page's install lines with npm in an empty app, after README's", async function () {
+    this.timeout(600_000);
+    const run = promisify(execFile);
+    const tarball = `./${app.tarball}`;
+    // As a reader types them; koa-messages (not on the registry yet) is the packed tarball.
+    const args = (words: string[]) =>
+      words
+        .slice(1)
+        .map((w) => w.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1'))
+        .map((w) =>
+          w === pkg.name || w.endsWith(`/${pkg.name}-${pkg.version}.tgz`) ? tarball : w,
+        );
+    // Only npm's own settings: none of the npm_* variables of the `npm test` that runs this.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS'),
+    );
+    Object.assign(env, {
+      npm_config_prefer_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+    });
+    const problems: string[] = [];
+    const install = async (dir: string, block: CodeBlock) => {
+      for (const { line, words } of installCommands(block)) {
+        try {
+          await run('npm', args(words), { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
+        } catch (error) {
+          const { stderr = '' } = error as { stderr?: string };
+          const why = stderr
+            .split('\n')
+            .filter((l) => /npm error/.test(l))
+            .slice(0, 20)
+            .join('\n    ');
+          problems.push(
+            `${block.file}:${block.line + line}: \`${words.join(' ')}\` failed:\n    ${why}`,
+          );
+          return false;
+        }
+      }
+      return true;
+    };
+
+    const base = await mkdtemp(join(tmpdir(), 'koa-messages-install-'));
+    await cp(join(app.dir, app.tarball), join(base, app.tarball));
+    await writeFile(
+      join(base, 'package.json'),
+      `${JSON.stringify({ name: 'docs-install-app', private: true, type: 'module' }, null, 2)}\n`,
+    );
+    const readme = blocks.filter(
+      (b) => b.file === 'README.md' && b.heading === 'Install' && b.lang === 'sh',
+    );
+    expect(readme.flatMap(installCommands), "README.md's Install lines").not.to.deep.equal([]);
+    for (const block of readme) await install(base, block);
+    report(problems);
+
+    const pages = new Map<string, CodeBlock[]>();
+    for (const b of blocks.filter((b) => b.lang === 'sh' && b.file !== 'README.md')) {
+      if (installCommands(b).length > 0) pages.set(b.file, [...(pages.get(b.file) ?? []), b]);
+    }
+    expect([...pages.keys()], 'pages with install lines').to.include('docs/templates.md');
+    const dirs: string[] = [];
+    for (const [file, pageBlocks] of pages) {
+      // Each page from README's app: what one page says to install must work without another's.
+      const dir = `${base}-${file.replace(/[^\w]/g, '_')}`;
+      dirs.push(dir);
+      await cp(base, dir, { recursive: true, verbatimSymlinks: true });
+      for (const block of pageBlocks) if (!(await install(dir, block))) break;
+    }
+    report(
+      problems,
+      `Fix the page so that its lines install as written after README's (the apps are kept: ${base}-*).`,
+    );
+    for (const dir of [base, ...dirs]) await rm(dir, { recursive: true, force: true });
   });
 
   it('names in sh blocks only packages, scripts and files that exist', () => {

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import { expect } from 'chai';
 import request from 'supertest';
 
@@ -150,5 +153,36 @@ describe('the polls demo app', () => {
     const js = await b.get('/static/app.js').expect(200);
     expect(js.headers['content-type']).to.equal('application/javascript; charset=utf-8');
     expect(js.text).to.contain('The server sent an unexpected answer.');
+  });
+
+  it('prints the address it listens on, 127.0.0.1 as the README says, and serves there', async function () {
+    this.timeout(60_000);
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    delete env['HOST'];
+    delete env['NODE_V8_COVERAGE'];
+    const child = spawn(process.execPath, ['--import=tsx', 'example/server.ts'], {
+      cwd: root,
+      env,
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+      });
+      expect(line).to.match(/^Polls demo: http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C to stop\)$/);
+      const url = /http:\/\/\S+/.exec(line)![0];
+      expect((await fetch(url)).status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });

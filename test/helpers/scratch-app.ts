@@ -20,14 +20,20 @@ export interface ScratchApp {
  * `npm pack` the repository (its `dist/` must be built), extract the tarball into the app's
  * `node_modules/<name>`, and symlink the given packages from the repository's node_modules, so that
  * nothing needs the network (their own dependencies resolve from the repository, where the links
- * lead). The app's package.json has `"type": "module"`.
+ * lead). The app's package.json has `"type": "module"`, or none with `{ type: 'commonjs' }`.
  *
  * @param root - the repository root.
  * @param packages - what the app installs besides the package itself (`koa`, `@types/koa`, …);
  *   names the repository has not installed are left out.
+ * @param options - `type`: the app's module type (`'module'`); `link`: whether to symlink the
+ *   `packages` (`true`; `false` leaves them to a real `npm install` in the app).
  * @returns the app's directory and the tarball's file name.
  */
-export async function createScratchApp(root: string, packages: string[]): Promise<ScratchApp> {
+export async function createScratchApp(
+  root: string,
+  packages: string[],
+  { type = 'module', link = true }: { type?: 'module' | 'commonjs'; link?: boolean } = {},
+): Promise<ScratchApp> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { name: string };
   const dir = await mkdtemp(join(tmpdir(), 'koa-messages-docs-'));
   const { stdout } = await run(
@@ -39,6 +45,11 @@ export async function createScratchApp(root: string, packages: string[]): Promis
     },
   );
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+  await writeFile(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'docs-scratch-app', private: true, ...(type === 'module' ? { type } : {}) }, null, 2)}\n`,
+  );
+  if (!link) return { dir, tarball: filename };
   await mkdir(join(dir, 'node_modules'));
   await run('tar', ['-xzf', join(dir, filename), '-C', join(dir, 'node_modules')]);
   await rename(join(dir, 'node_modules', 'package'), join(dir, 'node_modules', pkg.name));
@@ -49,9 +60,5 @@ export async function createScratchApp(root: string, packages: string[]): Promis
     await mkdir(dirname(to), { recursive: true });
     await symlink(from, to);
   }
-  await writeFile(
-    join(dir, 'package.json'),
-    `${JSON.stringify({ name: 'docs-scratch-app', private: true, type: 'module' }, null, 2)}\n`,
-  );
   return { dir, tarball: filename };
 }
