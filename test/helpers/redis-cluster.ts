@@ -42,9 +42,25 @@ export function redisCliBinary(): Promise<string> {
   return ensureDebianPackage('/usr/bin/redis-cli', 'redis-tools');
 }
 
+/**
+ * Start one cluster node on free ports. A port the kernel called free can be taken again before
+ * redis-server binds it (by another process's outgoing connection, or handed out twice: the node's
+ * own port and bus port), and redis-server then exits at once: that start is retried on new ports.
+ */
 async function startNode(binary: string, dir: string): Promise<RedisClusterNode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodeOnce(binary, dir);
+    } catch (error) {
+      if (attempt >= 5 || !/exited/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startNodeOnce(binary: string, dir: string): Promise<RedisClusterNode> {
   const port = await freePort();
-  const bus = await freePort();
+  let bus = await freePort();
+  while (bus === port) bus = await freePort();
   const child = spawn(
     binary,
     [

@@ -47,10 +47,12 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
     socket.on('error', reject);
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');
-      if (reply.endsWith('\r\n')) {
-        socket.end();
-        resolve(reply);
-      }
+      if (!reply.endsWith('\r\n')) return;
+      // A bulk string (`$<length>\r\n<bytes>\r\n`, as INFO answers) is whole only with its bytes.
+      const bulk = /^\$(\d+)\r\n/.exec(reply);
+      if (bulk !== null && Buffer.byteLength(reply) < bulk[0].length + Number(bulk[1]) + 2) return;
+      socket.end();
+      resolve(reply);
     });
     socket.write(
       `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
@@ -59,15 +61,17 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
 }
 
 /**
- * Wait until the `redis-server` child answers PING on `port` (10 s at most); kill it and throw
- * if it exits or stays silent.
+ * Wait until the `redis-server` child answers on `port` (10 s at most), checked by its process
+ * id; kill it and throw if it exits or stays silent.
  */
 export async function waitForPing(child: ChildProcess, port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     try {
-      if ((await rawCommand(port, 'PING')) === '+PONG\r\n') return;
+      // This child's answer, not another server's that took the port first (this one then exits).
+      const info = await rawCommand(port, 'INFO', 'server');
+      if (child.pid !== undefined && info.includes(`\r\nprocess_id:${child.pid}\r\n`)) return;
     } catch {
       // not listening yet
     }
@@ -85,6 +89,18 @@ export async function waitForPing(child: ChildProcess, port: number): Promise<vo
  * it answers PING.
  */
 export async function startRedis(port?: number): Promise<RedisServer> {
+  // A port the kernel called free can be taken before redis-server binds it (it then exits at
+  // once): a start on a port of our choosing is retried on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce(port);
+    } catch (error) {
+      if (port !== undefined || attempt >= 5 || !/exited/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRedisOnce(port: number | undefined): Promise<RedisServer> {
   const binary = await redisServerBinary();
   const chosen = port ?? (await freePort());
   const child = spawn(
