@@ -39,9 +39,12 @@ export async function commit(
   if (request.reads !== undefined) publishReads(request, delivery);
 
   const before = delivery.writable ? setCookies(ctx) : undefined;
+  // `maxMessages` travels with the plan: a storage shared by parallel requests (Redis) bounds the
+  // visitor's whole list with it.
   const planned = request.plan(delivery.consume, {
     headersSent: !delivery.writable,
     failed,
+    maxMessages: config.maxMessages,
   });
   if (planned === null) return;
   if (request.expired !== undefined)
@@ -53,12 +56,9 @@ export async function commit(
   let saveError: unknown;
   let saveFailed = false;
   try {
-    // `maxMessages` travels with the plan: a storage shared by parallel requests (Redis) bounds
-    // the visitor's whole list with it.
-    const toSave = { ...plan, maxMessages: config.maxMessages };
     result = await (storageChannel.start.hasSubscribers
-      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, toSave)
-      : request.handle.save(toSave));
+      ? traceStorage(ctx, config.storage, 'save', saveTo, request.handle, plan)
+      : request.handle.save(plan));
   } catch (caught) {
     saveFailed = true;
     saveError = caught;

@@ -13,6 +13,8 @@ export const pendingOf = <T extends StoredMessage>(
 export interface SaveExit {
   readonly headersSent: boolean;
   readonly failed: boolean;
+  /** The app's `maxMessages`, for storages that bound a list shared by parallel requests. */
+  readonly maxMessages?: number | undefined;
 }
 
 const NORMAL: SaveExit = Object.freeze({ headersSent: false, failed: false });
@@ -31,5 +33,6 @@ export function saveRequest(
     changed,
     headersSent: exit.headersSent,
     failed: exit.failed,
+    maxMessages: exit.maxMessages,
   };
 }
