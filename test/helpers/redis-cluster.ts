@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, redisServerBinary, waitForPing } from './redis-server.js';
+import { freePort, rawCommand, redisServerBinary, waitForPing } from './redis-server.js';
 import { ensureDebianPackage } from './system.js';
 
 const run = promisify(execFile);
@@ -220,4 +220,26 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
     throw error;
   }
   return cluster;
+}
+
+/**
+ * Kill a master the way a crash does, once its replicas hold everything it acknowledged: writes are
+ * paused on it (`CLIENT PAUSE … WRITE`; clients' commands wait, then fail with the connection) and
+ * it is killed when every replica's offset has reached the master's. Redis replicates
+ * asynchronously, so a master killed at a random moment may take acknowledged writes with it
+ * (docs/redis-cluster.md); a failover test that does not wait for this would fail by chance.
+ */
+export async function killReplicated(node: RedisClusterNode): Promise<void> {
+  await rawCommand(node.port, 'CLIENT', 'PAUSE', '10000', 'WRITE');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const info = await rawCommand(node.port, 'INFO', 'replication');
+    const master = /\r\nmaster_repl_offset:(\d+)/.exec(info)?.[1];
+    const replicas = [...info.matchAll(/\r\nslave\d+:[^\r]*offset=(\d+)/g)].map((m) => m[1]);
+    if (master !== undefined && replicas.length > 0 && replicas.every((o) => o === master)) break;
+    if (Date.now() > deadline)
+      throw new Error(`the replicas of port ${node.port} did not catch up`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await node.kill();
 }

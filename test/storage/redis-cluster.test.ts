@@ -23,7 +23,7 @@ import {
   visit,
 } from '../helpers/delivery-workload.js';
 import { clientOf, commandsRun, connectClient, type TestClient } from '../helpers/redis-client.js';
-import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
+import { killReplicated, type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { freePort } from '../helpers/redis-server.js';
 
 /**
@@ -297,7 +297,7 @@ describe('redisStorage() on a Redis Cluster', function () {
       it(`fails over a killed master during traffic, with ${kind}: no hang, adds it could not store reported, none repeated`, async () => {
         const victim = (await cluster.topology()).find((m) => m.replicated)!;
         const node = cluster.nodes.find((n) => n.port === victim.port)!;
-        const { dropped } = await during(kind, 200 + i, () => node.kill());
+        const { dropped } = await during(kind, 200 + i, () => killReplicated(node));
         expect(dropped.length).to.be.above(0);
       });
     }
