@@ -1,6 +1,6 @@
 /**
  * Bytes of cookie value per message for storage 'cookie', measured through a real Koa app:
- * `npx tsx bench/cookie-size.ts`. Prints the table in docs/cookie-storage.md ("Encoding"), and what
+ * `npx tsx bench/cookie-size.ts`. Prints the table in docs/storages.md ("Encoding"), and what
  * deflate would have given, to back the choice of not compressing.
  *
  * Not a timing benchmark: sizes are deterministic, so this prints once and exits.

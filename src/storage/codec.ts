@@ -68,7 +68,7 @@ const isCount = (value: unknown, min: number): boolean =>
  *
  * Accepts exactly what {@link encodedMessageSchema} accepts, checked by hand: this runs for every
  * stored message on every read, where `safeParse`'s generality costs more than the check itself
- * (docs/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
+ * (docs/contributing/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
  */
 export function decodeMessage(entry: unknown): StoredMessage | undefined {
   if (!Array.isArray(entry) || entry.length > 7) return undefined;
