@@ -2,8 +2,9 @@
  * The docs have two readers: users (docs/README.md and the pages beside it) and contributors
  * (docs/contributing/README.md, architecture first). code-blocks.test.ts checks every page's code
  * and links; this file checks the two indexes and the pointers to pages that live outside Markdown
- * links: CHANGELOG.md and the comments of src/, test/, bench/ and example/, which name pages by their
- * path (`docs/redis.md`) and are not rewritten when a page moves.
+ * links: the text of CHANGELOG.md, README.md and the pages, and the comments of src/, test/, bench/
+ * and example/, which name pages by their path (`docs/redis.md`) and are not rewritten when a page
+ * moves.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -95,8 +96,8 @@ describe('the docs layout: a user guide and a contributors part', () => {
     expect(problems).to.deep.equal([]);
   });
 
-  it('names only docs pages that exist, in CHANGELOG.md and in the comments of the code', async () => {
-    const files = ['CHANGELOG.md'];
+  it('names only docs pages that exist, in the Markdown text and in the comments of the code', async () => {
+    const files = ['CHANGELOG.md', ...(await markdownFiles(ROOT))];
     for (const dir of ['src', 'test', 'bench', 'example']) files.push(...(await sourceFiles(dir)));
     const problems: string[] = [];
     for (const file of files) {
