@@ -10,7 +10,7 @@ import { deflateRawSync } from 'node:zlib';
 import Koa from 'koa';
 import request from 'supertest';
 
-import { messages } from '../src/index.js';
+import { cookieStorage, messages } from '../src/index.js';
 
 interface Case {
   label: string;
@@ -36,7 +36,7 @@ const cases: Case[] = [
 let current: Case[] = [];
 const app = new Koa();
 app.keys = ['bench-key-example-only'];
-app.use(messages({ storage: 'cookie', cookie: { maxSize: 4096 } }));
+app.use(messages({ storage: cookieStorage({ maxSize: 4096 }) }));
 app.use((ctx) => {
   for (const c of current)
     ctx.messages.success(c.text, { extraTags: c.extraTags ?? '', html: c.html ?? false });
