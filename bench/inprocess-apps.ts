@@ -208,7 +208,7 @@ function buildMiddleware(build: Build, options: Record<string, unknown>): Middle
   try {
     return build.messages(options);
   } catch (error) {
-    if (error instanceof TypeError && /`storage`/.test(error.message))
+    if (error instanceof TypeError && error.message.includes('`storage`'))
       throw new Unavailable(`${build.label}: ${error.message}`);
     throw error;
   }

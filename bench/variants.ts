@@ -83,7 +83,7 @@ function koaMessages(options: Record<string, unknown>): Flash {
   try {
     middleware = messages(options as MessagesOptions);
   } catch (error) {
-    if (error instanceof TypeError && /`storage`/.test(error.message))
+    if (error instanceof TypeError && error.message.includes('`storage`'))
       throw new Unavailable(error.message);
     throw error;
   }
@@ -222,10 +222,10 @@ const BUILDERS: Record<
   // `messages`), so the body and headers are those of km-session and only the flash layer differs.
   'km-flash': () => {
     const base = koaMessages({ storage: 'session', flash: true });
-    type FlashFn = {
+    interface FlashFn {
       (type: string, text: string): number;
       (): Record<string, string[]>;
-    };
+    }
     const flashOf = (ctx: Context) => ctx as unknown as { flash: FlashFn };
     return {
       middleware: base.middleware,

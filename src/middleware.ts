@@ -91,7 +91,7 @@ function extendFlash(proto: object): void {
     writable: true,
     value(this: WithRecord, ...args: unknown[]) {
       const record = this[REQUEST];
-      if (record === undefined || !record.config.flash) {
+      if (!record?.config.flash) {
         throw new MessagesError(
           'ERR_KOA_MESSAGES_NOT_INSTALLED',
           'ctx.flash was called where messages({ flash: true }) has not run.',

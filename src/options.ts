@@ -20,9 +20,8 @@ export interface DropEvent {
 export type StorageName = 'session' | 'cookie' | 'fallback' | 'memory';
 
 /** `tags`: a tag per level, by standard name or by integer. */
-export type TagOptions = { readonly [K in LevelName | 'warn']?: string } & {
-  readonly [level: number]: string;
-};
+export type TagOptions = Readonly<Partial<Record<LevelName | 'warn', string>>> &
+  Readonly<Record<number, string>>;
 
 /** The options of `messages()`. Every key is optional. */
 export interface MessagesOptions {

@@ -91,7 +91,7 @@ export function checkReadOptions(
       `${caller} option \`cookieName\` must be a cookie name, got ${describeValue(cookieName)}.`,
     );
   }
-  return options as MessagesOfOptions;
+  return options;
 }
 
 /** The messages of a `ctx.ajax()` body (already parsed JSON). */

@@ -497,7 +497,7 @@ describe('the code blocks of README.md and docs/', function () {
           const { stderr = '' } = error as { stderr?: string };
           const why = stderr
             .split('\n')
-            .filter((l) => /npm error/.test(l))
+            .filter((l) => l.includes('npm error'))
             .slice(0, 20)
             .join('\n    ');
           problems.push(

@@ -218,7 +218,7 @@ export function modelApp(kind: StorageKind, extra: MessagesOptions = {}) {
     options: { maxMessages: MAX_MESSAGES, ...OPTIONS[kind], ...extra },
     routes: {
       '/prime': (ctx) => {
-        if (SESSION[kind] !== 'none') ctx.session!['visitor'] = 1;
+        if (SESSION[kind] !== 'none') ctx.session!.visitor = 1;
         ctx.body = 'primed';
       },
       '/read': (ctx) => {

@@ -26,7 +26,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Each request waits a little between loading and saving, as a handler doing I/O would. */
 const routes = {
   '/add': async (ctx: Context) => {
-    const texts = ([] as string[]).concat((ctx.query['m'] as string | string[] | undefined) ?? []);
+    const texts = ([] as string[]).concat(ctx.query['m'] ?? []);
     await sleep(Number(ctx.query['wait']));
     for (const text of texts) ctx.messages.success(text);
     ctx.body = 'added';

@@ -104,7 +104,7 @@ export class SharedCache {
     if (/\b(private|no-store)\b/i.test(cacheControl)) return;
     const explicit = /\bpublic\b/i.test(cacheControl) || /\bs-maxage=\d/i.test(cacheControl);
     if (!explicit && !HEURISTIC.has(status)) return;
-    const vary = String(headers['vary'] ?? '')
+    const vary = String(headers.vary ?? '')
       .split(',')
       .map((v) => v.trim().toLowerCase())
       .filter((v) => v !== '');

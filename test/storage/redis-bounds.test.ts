@@ -108,7 +108,7 @@ function suite(kind: ClientKind) {
       await Promise.all(
         Array.from({ length: count }, async (_, i) => {
           const res = await browser.send('post', path(i));
-          browser.jar.apply(res.headers['set-cookie'] as unknown as string[] | undefined);
+          browser.jar.apply(res.headers['set-cookie']);
         }),
       );
     }

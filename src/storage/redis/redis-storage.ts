@@ -170,7 +170,7 @@ function deadline(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>
           },
           (error: unknown) => {
             clearTimeout(timer);
-            reject(error as Error);
+            reject(error);
           },
         );
       });
