@@ -27,6 +27,8 @@ export default tseslint.config(
       // The code reads a key of an index signature (`process.env['PORT']`, `ctx.query['id']`) with
       // brackets, as `noPropertyAccessFromIndexSignature` would: the key may be absent.
       '@typescript-eslint/dot-notation': ['error', { allowIndexSignaturePropertyAccess: true }],
+      // A rejection caught as `unknown` is passed on as it came, not wrapped.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },

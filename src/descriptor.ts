@@ -36,8 +36,8 @@ type DescriptorOf<Id extends string, V> = undefined extends V
 export type MessageDescriptor = [keyof MessageDescriptors] extends [never]
   ? { readonly id: string; readonly values?: DescriptorValues }
   : {
-      [Id in keyof MessageDescriptors & string]: DescriptorOf<Id, MessageDescriptors[Id]>;
-    }[keyof MessageDescriptors & string];
+      [Id in Extract<keyof MessageDescriptors, string>]: DescriptorOf<Id, MessageDescriptors[Id]>;
+    }[Extract<keyof MessageDescriptors, string>];
 
 /** The `translate` option: a descriptor to text, with the showing request's `ctx`. */
 export type Translate = (descriptor: MessageDescriptor, ctx: Context) => string;

@@ -148,7 +148,10 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   return async function messages(context, next) {
     const ctx = context as unknown as WithRecord;
     // Installed twice (app and router): the outer one owns the request.
-    if (ctx[REQUEST] !== undefined) return next();
+    if (ctx[REQUEST] !== undefined) {
+      await next();
+      return;
+    }
     if (ctx.app.context !== extended) extendApp(ctx.app.context, config);
     extended = ctx.app.context;
 

@@ -184,7 +184,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   translate: z
     .custom<Translate>((value) => typeof value === 'function', {
-      message: 'must be a function (descriptor, ctx) => string',
+      error: 'must be a function (descriptor, ctx) => string',
     })
     .optional(),
   htmx: z.boolean({ error: 'must be a boolean' }).default(false),
@@ -195,7 +195,7 @@ const optionsSchema = z.strictObject({
     .default(4096),
   onDrop: z
     .custom<(event: DropEvent) => unknown>((value) => typeof value === 'function', {
-      message: 'must be a function',
+      error: 'must be a function',
     })
     .optional(),
   flash: z.boolean().default(false),
