@@ -62,7 +62,7 @@ describe(`${DOC}: OpenTelemetry metrics`, () => {
 
   it('counts shown, kept and dropped messages by transport and reason, and times the storage', async function () {
     this.timeout(20_000);
-    const { messageMetrics } = await importBlock<{ messageMetrics(meter: Meter): () => void }>(
+    const { messageMetrics } = await importBlock<{ messageMetrics: (meter: Meter) => () => void }>(
       'messageMetrics',
     );
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -117,7 +117,9 @@ describe(`${DOC}: a pino line per drop`, () => {
   afterEach(() => stop?.());
 
   it('writes the line the page shows, without the text', async () => {
-    const { logDrops } = await importBlock<{ logDrops(logger: Logger): () => void }>('logDrops');
+    const { logDrops } = await importBlock<{ logDrops: (logger: Logger) => () => void }>(
+      'logDrops',
+    );
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

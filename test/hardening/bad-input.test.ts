@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 import Router from '@koa/router';
 import { expect } from 'chai';
 import type { Context } from 'koa';
@@ -731,7 +733,12 @@ async function tryBadCall(call: (ctx: Context) => unknown, options: MessagesOpti
           used: ctx.messages.used,
           level: ctx.messages.level,
           statusChanged: ctx.status !== status,
-          body: ctx.body === undefined ? null : String(ctx.body),
+          body:
+            ctx.body === undefined
+              ? null
+              : typeof ctx.body === 'string'
+                ? ctx.body
+                : inspect(ctx.body),
           headers: Object.keys(ctx.response.headers),
         };
         ctx.status = 200;

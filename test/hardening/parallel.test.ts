@@ -150,6 +150,7 @@ describe('hardening: parallel requests from one visitor (10 at a time, one cooki
         routes,
         ...(kind === 'redis' ? { options: redis.options() } : {}),
       });
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback answers its own errors (500): its promise never rejects
       const server = http.createServer(app.callback());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

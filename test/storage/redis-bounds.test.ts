@@ -67,7 +67,7 @@ function suite(kind: ClientKind) {
           },
           '/add-many': (ctx) => {
             const n = Number(ctx.query['n']);
-            for (let i = 0; i < n; i++) ctx.messages.info(`${ctx.query['text']}.${i}`);
+            for (let i = 0; i < n; i++) ctx.messages.info(`${String(ctx.query['text'])}.${i}`);
             ctx.body = 'added';
           },
           '/show': (ctx: Context) => {

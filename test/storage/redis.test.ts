@@ -71,8 +71,8 @@ function suite(kind: ClientKind) {
             ctx.redirect('/show');
           },
           '/add-two': (ctx) => {
-            ctx.messages.info(`${ctx.query['text']}1`);
-            ctx.messages.warning(`${ctx.query['text']}2`, { extraTags: 'sticky' });
+            ctx.messages.info(`${String(ctx.query['text'])}1`);
+            ctx.messages.warning(`${String(ctx.query['text'])}2`, { extraTags: 'sticky' });
             ctx.body = 'added';
           },
           '/show': show,
