@@ -8,7 +8,7 @@ import Koa from 'koa';
 import koaBetterFlash from 'koa-better-flash';
 import convert from 'koa-convert';
 import koaFlash from 'koa-flash';
-import session from 'koa-session';
+import session, { type CreateSessionOptions } from 'koa-session';
 
 import { messages, type MessagesOptions } from '../src/index.js';
 import { BENCH_KEYS, bigData, MESSAGE_TEXT, SMALL_DATA } from './data.js';
@@ -29,7 +29,7 @@ export interface Flash {
   /** Answer JSON: `data`, plus `messages` when any are pending (consuming them). */
   read(ctx: Context, data: Data): void | Promise<void>;
   /** koa-session options instead of the default cookie session (a Redis-backed `store`). */
-  session?: Parameters<typeof session>[0];
+  session?: CreateSessionOptions;
 }
 
 /** Thrown by a variant's builder when it cannot run here; the message says why. */
