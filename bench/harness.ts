@@ -41,7 +41,7 @@ export function pin(pid: number, cpus: string): boolean {
 /** A running variant server. `start()` resolves to one, or to the reason it is not available. */
 export class ServerProcess {
   readonly #child: ChildProcess;
-  readonly #waiting: Array<(message: ServerMessage) => void> = [];
+  readonly #waiting: ((message: ServerMessage) => void)[] = [];
 
   private constructor(
     readonly id: VariantId,

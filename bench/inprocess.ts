@@ -230,9 +230,7 @@ function untouchedTable(rows: Row[], aa: Figure | undefined): string {
       continue;
     }
     const overFloor =
-      floor?.cpu.length === r.cpu.length && r !== floor
-        ? ns(median(diffs(r.cpu, floor!.cpu)))
-        : '–';
+      floor?.cpu.length === r.cpu.length && r !== floor ? ns(median(diffs(r.cpu, floor.cpu))) : '–';
     const own = r.own ?? r.total;
     lines.push(
       `| ${r.label} | ${ns(r.total.median)} | ${overFloor} | ${ns(own.median)} | ±${ns(own.mad)} |`,
@@ -359,7 +357,7 @@ async function startProbes(labels: string[]): Promise<{
   stop: () => Promise<void>;
 }> {
   const probes = new Map<string, RedisProbe>();
-  const stops: Array<() => Promise<void>> = [];
+  const stops: (() => Promise<void>)[] = [];
   for (const label of labels) {
     const server = await startRedis();
     if (server === null) break;

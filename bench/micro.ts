@@ -125,7 +125,7 @@ bench
     await empty(freshContext(), next);
   });
 
-await addCookieTasks(bench);
+addCookieTasks(bench);
 
 await bench.run();
 void sink;
@@ -178,7 +178,7 @@ if (!args.quick) {
  * Cookie signing, beside keygrip (what koa-session's signed cookie costs: `ctx.cookies` signs
  * `name=value` and compares on read).
  */
-async function addCookieTasks(b: Bench): Promise<void> {
+function addCookieTasks(b: Bench): void {
   const app = new Koa();
   app.keys = BENCH_KEYS;
   const signer = signerFor(app, 'cookie');

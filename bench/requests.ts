@@ -312,7 +312,7 @@ function measure(c: Case): Result[] {
     });
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const machine = describeMachine();
   const sections: string[] = [];
   const results: Record<string, unknown> = {};
@@ -394,4 +394,4 @@ async function main(): Promise<void> {
 }
 
 if (args.child !== undefined) console.log(JSON.stringify(await child(args.child)));
-else await main();
+else main();

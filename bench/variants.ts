@@ -8,7 +8,7 @@ import Koa from 'koa';
 import koaBetterFlash from 'koa-better-flash';
 import convert from 'koa-convert';
 import koaFlash from 'koa-flash';
-import session from 'koa-session';
+import session, { type CreateSessionOptions } from 'koa-session';
 
 import { messages, type MessagesOptions } from '../dist/index.js';
 import { BENCH_KEYS, bigData, MESSAGE_TEXT, SMALL_DATA } from './data.js';
@@ -29,7 +29,7 @@ export interface Flash {
   /** Answer JSON: `data`, plus `messages` when any are pending (consuming them). */
   read(ctx: Context, data: Data): void | Promise<void>;
   /** koa-session options instead of the default cookie session (a Redis-backed `store`). */
-  session?: Parameters<typeof session>[0];
+  session?: CreateSessionOptions;
 }
 
 /** Thrown by a variant's builder when it cannot run here; the message says why. */
@@ -91,7 +91,7 @@ export function koaMessages(
   try {
     middleware = make(options);
   } catch (error) {
-    if (error instanceof TypeError && /`storage`/.test(error.message))
+    if (error instanceof TypeError && error.message.includes('`storage`'))
       throw new Unavailable(who === undefined ? error.message : `${who}: ${error.message}`);
     throw error;
   }
@@ -230,10 +230,10 @@ const BUILDERS: Record<
   // `messages`), so the body and headers are those of km-session and only the flash layer differs.
   'km-flash': () => {
     const base = koaMessages({ storage: 'session', flash: true });
-    type FlashFn = {
+    interface FlashFn {
       (type: string, text: string): number;
       (): Record<string, string[]>;
-    };
+    }
     const flashOf = (ctx: Context) => ctx as unknown as { flash: FlashFn };
     return {
       middleware: base.middleware,

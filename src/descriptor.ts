@@ -7,7 +7,7 @@ import { isPlainObject } from './plain-object.js';
 export type DescriptorValue = string | number | boolean | null;
 
 /** A descriptor's `values`: named JSON-safe primitives for the translation to interpolate. */
-export type DescriptorValues = { readonly [name: string]: DescriptorValue };
+export type DescriptorValues = Readonly<Record<string, DescriptorValue>>;
 
 /**
  * The app's catalogue of message ids, empty here. Augment it to narrow descriptors to known ids
@@ -36,8 +36,8 @@ type DescriptorOf<Id extends string, V> = undefined extends V
 export type MessageDescriptor = [keyof MessageDescriptors] extends [never]
   ? { readonly id: string; readonly values?: DescriptorValues }
   : {
-      [Id in keyof MessageDescriptors & string]: DescriptorOf<Id, MessageDescriptors[Id]>;
-    }[keyof MessageDescriptors & string];
+      [Id in Extract<keyof MessageDescriptors, string>]: DescriptorOf<Id, MessageDescriptors[Id]>;
+    }[Extract<keyof MessageDescriptors, string>];
 
 /** The `translate` option: a descriptor to text, with the showing request's `ctx`. */
 export type Translate = (descriptor: MessageDescriptor, ctx: Context) => string;
@@ -76,7 +76,7 @@ export function checkDescriptor(value: Record<string, unknown>): MessageDescript
     const got = id === '' ? "''" : describeValue(id);
     throw argument(`${where} needs \`id\`, a non-empty string; got ${got}.`);
   }
-  if (values === undefined) return Object.freeze({ id }) as MessageDescriptor;
+  if (values === undefined) return Object.freeze({ id });
   if (!isPlainObject(values))
     throw argument(`${where} \`values\` must be a plain object, got ${describeValue(values)}.`);
   const copy: [string, DescriptorValue][] = [];
@@ -93,14 +93,14 @@ export function checkDescriptor(value: Record<string, unknown>): MessageDescript
   return Object.freeze({
     id,
     values: Object.freeze(Object.fromEntries(copy)),
-  }) as MessageDescriptor;
+  });
 }
 
 /** A stored descriptor back to data; `undefined` when it is not valid (dropped like any bad entry). */
 export function readDescriptor(id: unknown, values: unknown): MessageDescriptor | undefined {
   if (typeof id !== 'string' || id === '') return undefined;
-  if (values === undefined) return { id } as MessageDescriptor;
-  return isDescriptorValues(values) ? ({ id, values } as MessageDescriptor) : undefined;
+  if (values === undefined) return { id };
+  return isDescriptorValues(values) ? { id, values } : undefined;
 }
 
 /**
@@ -108,7 +108,7 @@ export function readDescriptor(id: unknown, values: unknown): MessageDescriptor 
  * `{ a, b }` and `{ b, a }` are the same message.
  */
 export function descriptorSignature(d: MessageDescriptor): string {
-  const values = d.values as DescriptorValues | undefined;
+  const values = d.values;
   if (values === undefined) return JSON.stringify([d.id]);
   const names = Object.keys(values).sort();
   return JSON.stringify([d.id, names.map((n) => [n, values[n]])]);

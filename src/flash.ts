@@ -79,7 +79,7 @@ function typeOf(m: Message): string {
 function texts(type: string, message: unknown, args: unknown[]): string[] {
   if (typeof message === 'string') return [args.length > 0 ? format(message, ...args) : message];
   if (Array.isArray(message) && args.length === 0 && message.every((m) => typeof m === 'string'))
-    return message as string[];
+    return message;
   throw new MessagesError(
     'ERR_KOA_MESSAGES_ARGUMENT',
     `ctx.flash('${type}', message) message must be a string (with util.format arguments) or an array of strings, got ${describeValue(message)}${Array.isArray(message) && args.length > 0 ? ' with format arguments' : ''}.`,

@@ -90,7 +90,7 @@ function extendFlash(proto: object): void {
     writable: true,
     value(this: WithRecord, ...args: unknown[]) {
       const record = this[REQUEST];
-      if (record === undefined || !record.config.flash) {
+      if (!record?.config.flash) {
         throw new MessagesError(
           'ERR_KOA_MESSAGES_NOT_INSTALLED',
           'ctx.flash was called where messages({ flash: true }) has not run.',
@@ -146,7 +146,10 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   return async function messages(context, next) {
     const ctx = context as unknown as WithRecord;
     // Installed twice (app and router): the outer one owns the request.
-    if (ctx[REQUEST] !== undefined) return next();
+    if (ctx[REQUEST] !== undefined) {
+      await next();
+      return;
+    }
     if (ctx.app.context !== extended) extendApp(ctx.app.context, config);
     extended = ctx.app.context;
 

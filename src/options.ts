@@ -24,9 +24,8 @@ export interface DropEvent {
 export type StorageName = 'session' | 'cookie' | 'fallback' | 'memory';
 
 /** `tags`: a tag per level, by standard name or by integer. */
-export type TagOptions = { readonly [K in LevelName | 'warn']?: string } & {
-  readonly [level: number]: string;
-};
+export type TagOptions = Readonly<Partial<Record<LevelName | 'warn', string>>> &
+  Readonly<Record<number, string>>;
 
 /** The options of `messages()`. Every key is optional. */
 export interface MessagesOptions {
@@ -178,7 +177,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   translate: z
     .custom<Translate>((value) => typeof value === 'function', {
-      message: 'must be a function (descriptor, ctx) => string',
+      error: 'must be a function (descriptor, ctx) => string',
     })
     .optional(),
   htmx: z.boolean({ error: 'must be a boolean' }).default(false),
@@ -189,7 +188,7 @@ const optionsSchema = z.strictObject({
     .default(4096),
   onDrop: z
     .custom<(event: DropEvent) => unknown>((value) => typeof value === 'function', {
-      message: 'must be a function',
+      error: 'must be a function',
     })
     .optional(),
   flash: z.boolean().default(false),

@@ -116,6 +116,8 @@ export class MessageStore implements Iterable<Message> {
     return this.#request.read()[Symbol.iterator]();
   }
 
+  // A getter on the prototype, as the built-ins have it, not a field on every store.
+  // eslint-disable-next-line @typescript-eslint/class-literal-property-style -- see above
   get [Symbol.toStringTag](): string {
     return 'MessageStore';
   }

@@ -31,7 +31,7 @@ app.use((ctx) => {
   const size: number = ctx.messages.size;
   for (const m of ctx.messages) {
     assertType<Equal<typeof m, Message>>();
-    const text: string = `${m.message} ${m.tags} ${m.levelTag} ${m.extraTags} ${m.level} ${size}`;
+    const text = `${m.message} ${m.tags} ${m.levelTag} ${m.extraTags} ${m.level} ${size}`;
     void text;
   }
   const body = ctx.ajax({ votes: 3 }, true);

@@ -144,5 +144,7 @@ function carryOntoError(
     debug('could not carry Set-Cookie and caching headers onto a read-only error');
 }
 
-const listOf = (value: unknown): string[] =>
-  Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
+const listOf = (value: unknown): string[] => {
+  const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map(String);
+};

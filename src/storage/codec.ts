@@ -97,7 +97,7 @@ export function decodeMessage(entry: unknown): StoredMessage | undefined {
     message,
     extraTags,
     html: html === 1,
-    ...(key === undefined || key === '' ? {} : { key: key as string }),
+    ...(key === undefined || key === '' ? {} : { key: key }),
     ...(addedAt === undefined ? {} : { addedAt: addedAt as number }),
     ...(maxAge === undefined ? {} : { maxAge: maxAge as number }),
     ...(descriptor === undefined ? {} : { descriptor }),

@@ -34,10 +34,19 @@ const exact: Same<z.input<typeof assertOptionsSchema>, AssertMessagesOptions> = 
 void exact;
 
 /** What an expected item checks: the level as an integer. */
-type Check = { message: string; tags?: string; level?: number; levelAs?: 'name' | 'number' };
+interface Check {
+  message: string;
+  tags?: string;
+  level?: number;
+  levelAs?: 'name' | 'number';
+}
 
 /** One message as a diff shows it: the keys the expected item checks, the level as it was given. */
-type Shown = { message: string; tags?: string; level?: string | number };
+interface Shown {
+  message: string;
+  tags?: string;
+  level?: string | number;
+}
 
 /** A standard level's name from its integer (`30` is `'warning'`). */
 const NAME_OF: Readonly<Record<number, string>> = Object.fromEntries(

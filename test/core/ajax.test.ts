@@ -145,7 +145,7 @@ describe('ctx.ajax() (djem AjaxResponse)', () => {
       const body = ctx.ajax(data, true);
       ctx.set(
         'X-Polluted',
-        String(({} as Record<string, unknown>)['polluted'] ?? 'no') +
+        String(({} as Record<string, string | undefined>)['polluted'] ?? 'no') +
           ',' +
           String(Object.getPrototypeOf(body) === Object.prototype),
       );

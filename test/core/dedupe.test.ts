@@ -10,7 +10,7 @@ import { useRedis } from '../hardening/redis.js';
 type Add = [level: 'info' | 'success' | 'warning', text: string, extraTags?: string, key?: string];
 
 /** POST a JSON list of adds; the route adds them in order. */
-async function addFromQuery(ctx: Context): Promise<void> {
+function addFromQuery(ctx: Context): void {
   const adds = JSON.parse(String(ctx.query['adds'] ?? '[]')) as Add[];
   for (const [level, text, extraTags, key] of adds) {
     ctx.messages.add(level, text, {
@@ -23,8 +23,8 @@ async function addFromQuery(ctx: Context): Promise<void> {
 const shown = (ctx: Context) => [...ctx.messages].map((m) => [m.message, m.tags, m.key ?? null]);
 
 const routes = {
-  '/add': async (ctx: Context) => {
-    await addFromQuery(ctx);
+  '/add': (ctx: Context) => {
+    addFromQuery(ctx);
     ctx.status = 303;
     ctx.redirect('/show');
   },
@@ -32,14 +32,14 @@ const routes = {
     ctx.body = shown(ctx);
   },
   // Reads what is pending, then adds: the read messages are consumed before the adds.
-  '/read-then-add': async (ctx: Context) => {
+  '/read-then-add': (ctx: Context) => {
     const read = shown(ctx);
-    await addFromQuery(ctx);
+    addFromQuery(ctx);
     ctx.body = read;
   },
   // Adds, then reads within the same request.
-  '/add-show': async (ctx: Context) => {
-    await addFromQuery(ctx);
+  '/add-show': (ctx: Context) => {
+    addFromQuery(ctx);
     ctx.body = shown(ctx);
   },
 };
@@ -245,9 +245,9 @@ describe('dedupe and keys', function () {
       options: { flash: true, dedupe: true },
       routes: {
         ...routes,
-        '/flash': async (ctx: Context) => {
+        '/flash': (ctx: Context) => {
           const read = ctx.flash('success');
-          await addFromQuery(ctx);
+          addFromQuery(ctx);
           ctx.body = read;
         },
       },

@@ -49,7 +49,7 @@ class Listener {
                 ? ` → ${op.result.length} message(s)`
                 : ' → ' + typeof op.result;
         const error = op.error === undefined ? '' : ` ! ${(op.error as Error).message}`;
-        const path = (op.ctx as Context).path;
+        const path = op.ctx.path;
         this.storage.push(`${path} ${op.storage} ${op.operation} ${phase}${result}${error}`);
       },
     ]),
@@ -106,7 +106,7 @@ const routes = {
   },
   '/both/:transport': (ctx: Context) => {
     ctx.messages.info('Fresh.');
-    SHOW[ctx.params['transport']!]!(ctx);
+    SHOW[ctx.params.transport!]!(ctx);
   },
   '/dedupe': (ctx: Context) => {
     ctx.messages.success('Same.');

@@ -15,15 +15,15 @@ const PAST_SHORT = SHORT + 150;
 
 type Add = [text: string, maxAge?: number];
 
-async function addFromQuery(ctx: Context): Promise<void> {
+function addFromQuery(ctx: Context): void {
   const adds = JSON.parse(String(ctx.query['adds'] ?? '[]')) as Add[];
   for (const [text, maxAge] of adds)
     ctx.messages.success(text, maxAge === undefined ? undefined : { maxAge });
 }
 
 const routes = {
-  '/add': async (ctx: Context) => {
-    await addFromQuery(ctx);
+  '/add': (ctx: Context) => {
+    addFromQuery(ctx);
     ctx.redirect('/show');
   },
   '/show': (ctx: Context) => {

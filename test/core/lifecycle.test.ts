@@ -471,11 +471,11 @@ describe('delivery lifecycle: every exit of a request', () => {
         routes: {
           ...routes,
           '/login': (ctx) => {
-            ctx.session!['user'] = 'ann';
+            ctx.session!.user = 'ann';
             ctx.body = 'in';
           },
           '/whoami': (ctx) => {
-            ctx.body = String(ctx.session!['user']);
+            ctx.body = String(ctx.session!.user);
           },
         },
       });

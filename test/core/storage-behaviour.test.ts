@@ -26,8 +26,7 @@ for (const { name, options } of PERSISTENT_STORAGES) {
     const routes = {
       // add/<level>/: every `m` at that level, then redirect to show/ (303, as after a POST).
       '/add/:level': (ctx: Context) => {
-        for (const text of queryAll(ctx, 'm'))
-          ctx.messages.add(levelOf(ctx.params['level']!), text);
+        for (const text of queryAll(ctx, 'm')) ctx.messages.add(levelOf(ctx.params.level), text);
         ctx.status = 303;
         ctx.redirect('/show');
       },

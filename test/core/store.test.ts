@@ -11,6 +11,8 @@ describe('ctx.messages within one request', () => {
       return {
         isMessage: m instanceof Message,
         string: String(m),
+        // The template literal's own stringification is what is tested.
+        // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- see above
         template: `${m}`,
         fields: {
           level: m!.level,

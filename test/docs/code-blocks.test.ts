@@ -357,19 +357,19 @@ describe('the code blocks of README.md and docs/', function () {
       }
 
       const bodies: string[] = [];
-      const json = async (res: request.Response, status = 200) => {
+      const json = (res: request.Response, status = 200) => {
         expect(res.status, res.text).to.equal(status);
         bodies.push(res.text);
         return res.text;
       };
       const browser = request.agent(base);
-      expect(await json(await browser.post('/do-something'))).to.equal(
+      expect(json(await browser.post('/do-something'))).to.equal(
         '{"messages":[{"message":"Did something!","tags":"success"}]}',
       );
-      expect(await json(await browser.post('/choices/1/vote'))).to.equal(
+      expect(json(await browser.post('/choices/1/vote'))).to.equal(
         '{"votes":3,"success":true,"messages":[{"message":"Vote recorded.","tags":"success"}]}',
       );
-      expect(await json(await browser.post('/choices/9/vote'))).to.equal(
+      expect(json(await browser.post('/choices/9/vote'))).to.equal(
         '{"success":false,"messages":[{"message":"Invalid choice.","tags":"error"}]}',
       );
       // What the README's browser snippet does: ajax() takes the failure answer as a result.
@@ -440,7 +440,7 @@ describe('the code blocks of README.md and docs/', function () {
         process.execPath,
         ['commonjs-client.cjs', `./${name}`],
         { cwd: app.dir, env },
-      ).catch((error: { stdout?: string; stderr?: string }) => ({
+      ).catch((error: Error & { stdout?: string; stderr?: string }) => ({
         stdout: error.stdout ?? '',
         stderr: error.stderr ?? String(error),
       }));
@@ -497,7 +497,7 @@ describe('the code blocks of README.md and docs/', function () {
           const { stderr = '' } = error as { stderr?: string };
           const why = stderr
             .split('\n')
-            .filter((l) => /npm error/.test(l))
+            .filter((l) => l.includes('npm error'))
             .slice(0, 20)
             .join('\n    ');
           problems.push(

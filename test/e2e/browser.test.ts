@@ -116,7 +116,9 @@ describe(`the polls demo in headless Chromium, its script on ${PAGE_ZOD === 'min
 
   const toasts = () => page.locator('#messages .message-text').allTextContents();
   const toastClasses = () =>
-    page.locator('#messages .message').evaluateAll((items) => items.map((item) => item.className));
+    page
+      .locator('#messages .message')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('class') ?? ''));
   const counts = () => page.locator('.choice .count').allTextContents();
   const voteFor = (choice: string) =>
     page.getByRole('button', { name: `Vote for ${choice}` }).click();

@@ -80,7 +80,7 @@ const routes: Record<string, (ctx: Context) => unknown> = {
   '/regenerate': async (ctx) => {
     ctx.messages.info('Before regenerate.');
     await (ctx.session as { regenerate(): Promise<void> }).regenerate();
-    ctx.session!['user'] = 'ann';
+    ctx.session!.user = 'ann';
     ctx.messages.success('Welcome, ann.');
     ctx.body = 'logged in';
   },
@@ -95,7 +95,7 @@ const routes: Record<string, (ctx: Context) => unknown> = {
     ctx.messages.info('You have been logged out.');
   },
   '/visit': (ctx) => {
-    ctx.session!['visitor'] = 1;
+    ctx.session!.visitor = 1;
     ctx.body = 'welcome';
   },
   '/whoami': (ctx) => {

@@ -249,6 +249,7 @@ export interface Reply {
 export async function serve(
   app: Koa,
 ): Promise<{ send(cookie: string, path?: string): Promise<Reply>; close(): Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback answers its own errors (500): its promise never rejects
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -305,6 +306,8 @@ export function prototypeSnapshot(): string {
     Reflect.ownKeys(o)
       .map((key) => {
         const d = Object.getOwnPropertyDescriptor(o, key)!;
+        // The accessors are printed to compare them, never called.
+        // eslint-disable-next-line @typescript-eslint/unbound-method -- see above
         return `${String(key)}:${typeof d.value}:${String(d.get)}:${String(d.set)}:${String(d.writable)}`;
       })
       .join(',');

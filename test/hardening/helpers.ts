@@ -17,24 +17,28 @@ export class MapStore {
   sets = 0;
   destroys = 0;
 
-  async get(key: string): Promise<Record<string, unknown> | undefined> {
+  get(key: string): Promise<Record<string, unknown> | undefined> {
     const json = this.data.get(key);
-    return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
+    return Promise.resolve(
+      json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>),
+    );
   }
 
   /** Sessions written with a `messages` key (for fallback: how often it overflowed). */
   setsWithMessages = 0;
 
-  async set(key: string, value: unknown): Promise<void> {
+  set(key: string, value: unknown): Promise<void> {
     this.sets += 1;
     if (typeof value === 'object' && value !== null && 'messages' in value)
       this.setsWithMessages += 1;
     this.data.set(key, JSON.stringify(value));
+    return Promise.resolve();
   }
 
-  async destroy(key: string): Promise<void> {
+  destroy(key: string): Promise<void> {
     this.destroys += 1;
     this.data.delete(key);
+    return Promise.resolve();
   }
 
   /** The one stored session (tests use one visitor per store). */
@@ -144,5 +148,6 @@ export function readJson(ctx: Context): void {
 /** `Set-Cookie` header lines of a response, `[]` when none. */
 export function setCookieOf(res: { headers: Record<string, unknown> }): string[] {
   const value = res.headers['set-cookie'];
-  return Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)];
+  const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map(String);
 }

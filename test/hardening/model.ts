@@ -218,7 +218,7 @@ export function modelApp(kind: StorageKind, extra: MessagesOptions = {}) {
     options: { maxMessages: MAX_MESSAGES, ...OPTIONS[kind], ...extra },
     routes: {
       '/prime': (ctx) => {
-        if (SESSION[kind] !== 'none') ctx.session!['visitor'] = 1;
+        if (SESSION[kind] !== 'none') ctx.session!.visitor = 1;
         ctx.body = 'primed';
       },
       '/read': (ctx) => {
@@ -320,31 +320,33 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
     const res = await req.set('X-Script', header);
 
     const status = { ok: 200, ajax: 200, throw: 500, '503': 503, redirect: 303 }[this.end];
-    expect(res.status, `${this} status`).to.equal(status);
+    expect(res.status, `${String(this)} status`).to.equal(status);
     if (this.via !== 'HEAD' && (this.end === 'ok' || this.end === '503' || this.end === 'ajax')) {
       const body = JSON.parse(res.text) as { reads: unknown; sizes: unknown; messages?: unknown };
-      expect(body.reads, `${this} reads`).to.deep.equal(expected.reads);
-      expect(body.sizes, `${this} sizes`).to.deep.equal(expected.sizes);
+      expect(body.reads, `${String(this)} reads`).to.deep.equal(expected.reads);
+      expect(body.sizes, `${String(this)} sizes`).to.deep.equal(expected.sizes);
       if (this.end === 'ajax') {
-        expect(body.messages, `${this} ajax messages`).to.deep.equal(
+        expect(body.messages, `${String(this)} ajax messages`).to.deep.equal(
           expected.ajaxMessages.length > 0 ? expected.ajaxMessages : undefined,
         );
       }
     }
-    expect(res.headers['cache-control'], `${this} Cache-Control`).to.equal(
+    expect(res.headers['cache-control'], `${String(this)} Cache-Control`).to.equal(
       expected.private ? 'private, no-store' : undefined,
     );
-    expect(res.headers['vary'], `${this} Vary`).to.equal(expected.touched ? 'Cookie' : undefined);
+    expect(res.headers['vary'], `${String(this)} Vary`).to.equal(
+      expected.touched ? 'Cookie' : undefined,
+    );
     if (steps.length === 0 && this.end === 'ok' && model.traits.quietWhenIgnored) {
       // A request that leaves messages alone writes nothing.
-      expect(setCookieOf(res), `${this} Set-Cookie`).to.deep.equal([]);
+      expect(setCookieOf(res), `${String(this)} Set-Cookie`).to.deep.equal([]);
     }
     if (this.end === 'redirect') {
       const target = await real.agent.get('/read').expect(200);
       const shown = model.traits.persists ? model.pending : [];
       expect(
         (JSON.parse(target.text) as { reads: unknown }).reads,
-        `${this} redirect target`,
+        `${String(this)} redirect target`,
       ).to.deep.equal([listed(shown)]);
       expect(target.headers['cache-control']).to.equal(
         shown.length > 0 ? 'private, no-store' : undefined,
@@ -352,7 +354,7 @@ class RequestCommand implements fc.AsyncCommand<Model, Real> {
       model.delivered.push(...textsOf(shown));
       model.pending = [];
     }
-    expect(real.drops(), `${this} onDrop`).to.deep.equal(
+    expect(real.drops(), `${String(this)} onDrop`).to.deep.equal(
       model.dropped.map((text) => `max-messages:${text}`),
     );
   }

@@ -12,7 +12,7 @@ import { type RedisServer, startRedis } from '../helpers/redis-server.js';
  * @returns `options()`: messages() options with a Redis storage on that server (a fresh key prefix
  *   each time, so apps never share messages).
  */
-export function useRedis(): { options(): MessagesOptions } {
+export function useRedis(): { options: () => MessagesOptions } {
   let server: RedisServer | undefined;
   let client: Redis | undefined;
   let apps = 0;

@@ -123,7 +123,7 @@ describe('hardening: garbage in the session under the messages key', function ()
       kind: 'session-external',
       routes: {
         '/visit': (ctx: Context) => {
-          ctx.session!['visitor'] = 1;
+          ctx.session!.visitor = 1;
           ctx.body = 'welcome';
         },
         '/': (ctx: Context) => {
@@ -161,7 +161,7 @@ describe('hardening: garbage in the session under the messages key', function ()
       kind: 'session-external',
       routes: {
         '/visit': (ctx: Context) => {
-          ctx.session!['visitor'] = 1;
+          ctx.session!.visitor = 1;
           ctx.body = 'welcome';
         },
         '/count': (ctx: Context) => {

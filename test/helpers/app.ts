@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import Koa from 'koa';
-import session from 'koa-session';
+import session, { type CreateSessionOptions } from 'koa-session';
 import request from 'supertest';
 
 import { messages, type MessagesOptions } from '../../src/index.js';
@@ -12,7 +12,7 @@ export const TEST_KEYS = ['test-key-example-only'];
 export interface AppSetup {
   options?: MessagesOptions;
   /** Install koa-session before messages() (default true). */
-  session?: boolean | Parameters<typeof session>[0];
+  session?: boolean | CreateSessionOptions;
   /** Routes: path → handler. GET and POST both map to the handler. */
   routes: Record<string, (ctx: Context) => unknown>;
   /** Middleware to run between koa-session and messages(). */

@@ -27,7 +27,7 @@ export class Browser {
   /** Send and apply the response's cookies, as a browser does. */
   async go(method: Method, path: string) {
     const res = await this.send(method, path);
-    this.jar.apply(res.headers['set-cookie'] as unknown as string[] | undefined);
+    this.jar.apply(res.headers['set-cookie']);
     return res;
   }
 }

@@ -74,7 +74,7 @@ export function randomText(length: number): string {
  * `tags` and `html=1` apply to all of them.
  */
 export function addFromQuery(ctx: Context): void {
-  const texts = ([] as string[]).concat((ctx.query.m as string | string[] | undefined) ?? []);
+  const texts = ([] as string[]).concat(ctx.query.m ?? []);
   const level = (ctx.query.level as string | undefined) ?? 'success';
   const extraTags = (ctx.query.tags as string | undefined) ?? '';
   for (const text of texts)

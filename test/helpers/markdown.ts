@@ -57,7 +57,7 @@ export function extractCodeBlocks(file: string, text: string): CodeBlock[] {
     const open = FENCE.exec(line);
     if (!open) continue;
     const [, indent = '', fence = '', info = ''] = open;
-    const close = new RegExp(`^\\s*${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
+    const close = new RegExp(`^\\s*${fence.startsWith('`') ? '`' : '~'}{${fence.length},}\\s*$`);
     const code: string[] = [];
     let j = i + 1;
     for (; j < lines.length && !close.test(lines[j]!); j++) {

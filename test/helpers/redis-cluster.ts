@@ -52,7 +52,7 @@ async function startNode(binary: string, dir: string): Promise<RedisClusterNode>
     try {
       return await startNodeOnce(binary, dir);
     } catch (error) {
-      if (attempt >= 5 || !/exited/.test(String(error))) throw error;
+      if (attempt >= 5 || !String(error).includes('exited')) throw error;
     }
   }
 }
@@ -179,7 +179,7 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
           const settled = views.every((view) =>
             view
               .split('\n')
-              .filter((line) => /[ ,]master[ ,]/.test(line) && !/fail/.test(line))
+              .filter((line) => /[ ,]master[ ,]/.test(line) && !line.includes('fail'))
               .every((line) => livePorts.has(Number(/:(\d+)@/.exec(line)?.[1]))),
           );
           if (settled) return;

@@ -95,7 +95,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     try {
       return await startRedisOnce(port);
     } catch (error) {
-      if (port !== undefined || attempt >= 5 || !/exited/.test(String(error))) throw error;
+      if (port !== undefined || attempt >= 5 || !String(error).includes('exited')) throw error;
     }
   }
 }

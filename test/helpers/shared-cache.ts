@@ -35,6 +35,7 @@ export class SharedCache {
 
   /** Start the app's server and the cache in front of it; `url` is where clients go. */
   async start(app: Koa): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback answers its own errors (500): its promise never rejects
     this.#upstream = createServer(app.callback()).listen(0, '127.0.0.1');
     await once(this.#upstream, 'listening');
     const upstreamPort = (this.#upstream.address() as AddressInfo).port;
@@ -104,7 +105,7 @@ export class SharedCache {
     if (/\b(private|no-store)\b/i.test(cacheControl)) return;
     const explicit = /\bpublic\b/i.test(cacheControl) || /\bs-maxage=\d/i.test(cacheControl);
     if (!explicit && !HEURISTIC.has(status)) return;
-    const vary = String(headers['vary'] ?? '')
+    const vary = String(headers.vary ?? '')
       .split(',')
       .map((v) => v.trim().toLowerCase())
       .filter((v) => v !== '');

@@ -35,9 +35,15 @@ function fallbackApp(
         ? true
         : {
             store: {
-              get: (key: string) => data.get(key),
-              set: (key: string, value: unknown) => void data.set(key, value),
-              destroy: (key: string) => void data.delete(key),
+              get: (key: string) => Promise.resolve(data.get(key)),
+              set: (key: string, value: unknown) => {
+                data.set(key, value);
+                return Promise.resolve();
+              },
+              destroy: (key: string) => {
+                data.delete(key);
+                return Promise.resolve();
+              },
             },
           },
     options: { storage: 'fallback', ...options },

@@ -67,7 +67,7 @@ function suite(kind: ClientKind) {
           },
           '/add-many': (ctx) => {
             const n = Number(ctx.query['n']);
-            for (let i = 0; i < n; i++) ctx.messages.info(`${ctx.query['text']}.${i}`);
+            for (let i = 0; i < n; i++) ctx.messages.info(`${String(ctx.query['text'])}.${i}`);
             ctx.body = 'added';
           },
           '/show': (ctx: Context) => {
@@ -108,7 +108,7 @@ function suite(kind: ClientKind) {
       await Promise.all(
         Array.from({ length: count }, async (_, i) => {
           const res = await browser.send('post', path(i));
-          browser.jar.apply(res.headers['set-cookie'] as unknown as string[] | undefined);
+          browser.jar.apply(res.headers['set-cookie']);
         }),
       );
     }

@@ -71,8 +71,8 @@ function suite(kind: ClientKind) {
             ctx.redirect('/show');
           },
           '/add-two': (ctx) => {
-            ctx.messages.info(`${ctx.query['text']}1`);
-            ctx.messages.warning(`${ctx.query['text']}2`, { extraTags: 'sticky' });
+            ctx.messages.info(`${String(ctx.query['text'])}1`);
+            ctx.messages.warning(`${String(ctx.query['text'])}2`, { extraTags: 'sticky' });
             ctx.body = 'added';
           },
           '/show': show,
@@ -325,8 +325,8 @@ function suite(kind: ClientKind) {
         const a = await browser.send('get', '/show', snapshot);
         const b = await browser.send('post', '/add?text=second', snapshot);
         expect(a.text).to.equal('{"messages":[{"message":"first","tags":"success"}]}');
-        browser.jar.apply(b.headers['set-cookie'] as unknown as string[]);
-        browser.jar.apply(a.headers['set-cookie'] as unknown as string[]);
+        browser.jar.apply(b.headers['set-cookie']);
+        browser.jar.apply(a.headers['set-cookie']);
         expect((await browser.go('get', '/show')).text).to.equal(
           '{"messages":[{"message":"second","tags":"success"}]}',
         );
@@ -336,8 +336,8 @@ function suite(kind: ClientKind) {
         const browser = new Browser(app());
         const one = await browser.send('post', '/add?text=one');
         const two = await browser.send('post', '/add?text=two');
-        browser.jar.apply(one.headers['set-cookie'] as unknown as string[]);
-        browser.jar.apply(two.headers['set-cookie'] as unknown as string[]);
+        browser.jar.apply(one.headers['set-cookie']);
+        browser.jar.apply(two.headers['set-cookie']);
         expect((await browser.go('get', '/show')).text).to.equal(
           '{"messages":[{"message":"one","tags":"success"},{"message":"two","tags":"success"}]}',
         );
@@ -348,7 +348,7 @@ function suite(kind: ClientKind) {
         const browser = new Browser(app({ key: (ctx) => ctx.get('x-user') || undefined }));
         const as = async (user: string, path: string) => {
           const res = await browser.send('get', path).set('x-user', user);
-          browser.jar.apply(res.headers['set-cookie'] as unknown as string[] | undefined);
+          browser.jar.apply(res.headers['set-cookie']);
           return res.text;
         };
         await as('alice', '/add?text=For%20Alice.');
@@ -367,8 +367,7 @@ function suite(kind: ClientKind) {
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) => browser.send('post', `/add?text=m${i}`)),
         );
-        for (const res of answers)
-          browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+        for (const res of answers) browser.jar.apply(res.headers['set-cookie']);
         const shown = (res: ResponseLike) => messagesOf(res).map((m) => m.message);
         const first = shown(await browser.go('get', '/show'));
         const second = shown(await browser.go('get', '/show'));
@@ -452,7 +451,7 @@ function suite(kind: ClientKind) {
         await browser.go('post', '/add');
         await browser.go('post', '/add'); // second one so the clock is known and nothing else is sent first
         const res = await browser.send('get', '/show').set('x-stall', '1');
-        browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+        browser.jar.apply(res.headers['set-cookie']);
         // Asked again past its deadline, a claim that ran answers from its record (the same
         // messages, shown now); one that reached Redis after its deadline took nothing (node-redis
         // may write it only once the event loop is free), and the next page shows them.
@@ -625,7 +624,7 @@ function suite(kind: ClientKind) {
           const browser = new Browser(proxied);
           const set = async (path: string) => {
             const res = await browser.send('get', path).set('x-forwarded-proto', proto);
-            browser.jar.apply(res.headers['set-cookie'] as unknown as string[]);
+            browser.jar.apply(res.headers['set-cookie']);
             const lines = (res.headers['set-cookie'] as unknown as string[]).map(expiry);
             const pairs = lines.map((l) => l.slice(0, l.indexOf(';')).split('='));
             const ref = await new Browser(reference)

@@ -33,17 +33,17 @@ export const cookieOptionsSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(TOKEN, { message: 'must be a cookie name (an RFC 6265 token)' })
+      .regex(TOKEN, { error: 'must be a cookie name (an RFC 6265 token)' })
       .default('messages'),
     maxSize: z
       .int({ error: SIZE_ERROR })
       .min(MIN_COOKIE_SIZE, { error: SIZE_ERROR })
       .max(MAX_COOKIE_SIZE, { error: SIZE_ERROR })
       .default(2048),
-    domain: z.string().regex(DOMAIN, { message: 'must be a domain name' }).optional(),
+    domain: z.string().regex(DOMAIN, { error: 'must be a domain name' }).optional(),
     path: z
       .string()
-      .regex(PATH, { message: "must start with '/' and hold no space, ';' or '<'" })
+      .regex(PATH, { error: "must start with '/' and hold no space, ';' or '<'" })
       .default('/'),
     secure: z.boolean().optional(),
     httpOnly: z.boolean().default(true),
@@ -54,7 +54,7 @@ export const cookieOptionsSchema = z
       .default('lax'),
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
-    message:
+    error:
       "must not be 'none' when `secure` is false: browsers reject SameSite=None cookies that are not Secure",
     path: ['sameSite'],
   });

@@ -122,8 +122,7 @@ async function timeAll(
     servers.map((time) => time().then((reply) => observe(timeMs(reply)))),
   );
   const failure = results.find((r) => r.status === 'rejected');
-  if (failure !== undefined && results.every((r) => r.status === 'rejected'))
-    throw (failure as PromiseRejectedResult).reason;
+  if (failure !== undefined && results.every((r) => r.status === 'rejected')) throw failure.reason;
 }
 
 function fromIoRedis(client: IoRedisClient): ScriptClient {

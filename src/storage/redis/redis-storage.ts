@@ -46,7 +46,7 @@ const HINTS_PER_ID = 8;
 /** The options of `redisStorage()`. The schema is the type: `z.input` for callers. */
 export const redisOptionsSchema = z.strictObject({
   client: z.custom<RedisClient>(isRedisClient, {
-    message:
+    error:
       'must be an ioredis client (new Redis(...) or new Cluster([...])) or a node-redis one (createClient() or createCluster())',
   }),
   prefix: z.string().default('koa-messages:'),
@@ -57,14 +57,14 @@ export const redisOptionsSchema = z.strictObject({
   timeout: z.int().positive().default(1000),
   key: z
     .custom<(ctx: Context) => string | null | undefined>((value) => typeof value === 'function', {
-      message: 'must be a function (ctx) => string | undefined',
+      error: 'must be a function (ctx) => string | undefined',
     })
     .optional(),
   cookie: z
     .string()
     // No dot: the hint cookies are `<cookie>.p.<token>` and the signature `<name>.sig`.
     .regex(/^[A-Za-z0-9_-]+$/, {
-      message: 'must be a cookie name of letters, digits, - and _ only',
+      error: 'must be a cookie name of letters, digits, - and _ only',
     })
     .default('koa-messages'),
   hint: z.boolean().default(true),
@@ -149,12 +149,15 @@ function parse(options: unknown): z.output<typeof redisOptionsSchema> {
 }
 
 /** A deadline `ms` from now: `giveUpAt` on the performance.now() scale, and a race against it. */
-function deadline(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>): Promise<T> } {
+function deadline(ms: number): {
+  giveUpAt: number;
+  within: <T>(promise: Promise<T>) => Promise<T>;
+} {
   const giveUpAt = performance.now() + ms;
   return {
     giveUpAt,
-    within<T>(promise: Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
+    within: <T>(promise: Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
         // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
         // one (999.97…) would make a list of its own for every command. Rounding up is safe: the
         // script itself refuses to run past `giveUpAt`, whatever this timer does.
@@ -170,11 +173,10 @@ function deadline(ms: number): { giveUpAt: number; within<T>(promise: Promise<T>
           },
           (error: unknown) => {
             clearTimeout(timer);
-            reject(error as Error);
+            reject(error);
           },
         );
-      });
-    },
+      }),
   };
 }
 
@@ -326,6 +328,14 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     return learning;
   }
 
+  /**
+   * Throws what made this storage unusable, if anything. A function, not an inline test: `unusable`
+   * is set by a clock probe during an await, which TypeScript's narrowing does not see.
+   */
+  function throwIfUnusable(): void {
+    if (unusable !== undefined) throw unusable;
+  }
+
   function parseReply(reply: unknown): Reply {
     if (!Array.isArray(reply) || reply.length < 2)
       throw new Error('koa-messages: unexpected reply from the Redis script');
@@ -347,7 +357,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<Reply> {
-    if (unusable !== undefined) throw unusable;
+    throwIfUnusable();
     const { giveUpAt, within } = deadline(timeout);
     let serverDeadline: number | undefined;
     let failure: unknown = new Error(`koa-messages: Redis did not answer within ${timeout} ms`);
@@ -358,7 +368,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
         return parseReply(await within(runScript(client, script, keys, [serverDeadline, ...args])));
       } catch (error) {
         failure = error;
-        if (unusable !== undefined) throw unusable;
+        throwIfUnusable();
         await pause(Math.min(10 * 2 ** attempt, giveUpAt - performance.now()));
       }
     }
@@ -489,7 +499,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     const { visitor, claims } = state;
     // What unanswered claims took goes back before the response leaves (the hint proof), in
     // parallel with the save: a request waits at most two timeouts for each (claim, save).
-    const givingBack = Promise.all(claims.map((c) => c.givingBack));
+    const givingBack = Promise.all(claims.flatMap((c) => c.givingBack ?? []));
     const max = maxMessages ?? 0;
     if (headersSent || ctx.headerSent) {
       const report = await saveAfterHeaders(state, kept, added, max);
