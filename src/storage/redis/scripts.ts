@@ -44,8 +44,7 @@ end
 
 /**
  * Claim: take and delete everything under one visitor's list. KEYS = record (`:c:<token>`),
- * hint counter, list, and on a standalone server the same visitor's list as the previous version
- * wrote it (prefix + id, read first since it is older). ARGV = deadline, hold ms.
+ * hint counter, list. ARGV = deadline, hold ms.
  * Returns {1, now, entry...}; a second run returns the same entries (or none once given back).
  */
 export const CLAIM = `${PRELUDE}
@@ -60,17 +59,15 @@ if kind ~= 'none' then return {1, now} end
 if late then return {0, now} end
 local out = {1, now}
 local taken = {'claimed'}
-for i = #KEYS, 3, -1 do
-  local k = redis.call('TYPE', KEYS[i]).ok
-  if k == 'list' then
-    local items = redis.call('LRANGE', KEYS[i], 0, -1)
-    for j = 1, #items do
-      out[#out + 1] = items[j]
-      taken[#taken + 1] = items[j]
-    end
+local k = redis.call('TYPE', KEYS[3]).ok
+if k == 'list' then
+  local items = redis.call('LRANGE', KEYS[3], 0, -1)
+  for j = 1, #items do
+    out[#out + 1] = items[j]
+    taken[#taken + 1] = items[j]
   end
-  if k ~= 'none' then redis.call('DEL', KEYS[i]) end
 end
+if k ~= 'none' then redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[2])
 pushAll(KEYS[1], 'RPUSH', taken, 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
