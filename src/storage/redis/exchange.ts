@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 
 import { type ScriptClient, StandaloneOnClusterError } from './client.js';
-import { runScript } from './scripts.js';
+import { runScript, type Script } from './scripts.js';
 import { ServerClock } from './server-clock.js';
 
 const debug = debuglog('koa-messages');
@@ -96,7 +96,7 @@ export class Exchange {
    *
    * @throws when no answer came within two timeouts: the script may or may not have run.
    */
-  async run(script: string, keys: readonly string[], args: (string | number)[]): Promise<Reply> {
+  async run(script: Script, keys: readonly string[], args: (string | number)[]): Promise<Reply> {
     if (this.#unusable !== undefined) throw this.#unusable;
     const timeout = this.#timeout;
     const clock = this.#clock;
