@@ -1,10 +1,11 @@
+// Zod defines two globals when first loaded; loaded here, before mocha's leak check starts, so
+// that this file passes alone as in the whole run (where an earlier file has loaded it).
+import 'zod';
+
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 import { expect } from 'chai';
-// Zod defines two globals when first loaded; loaded here, before mocha's leak check starts, so
-// that this file passes alone as in the whole run (where an earlier file has loaded it).
-import 'zod';
 
 // Through the package name, as a user imports it (`npm test` builds dist/ first).
 const redisEntry = 'koa-messages/redis';
