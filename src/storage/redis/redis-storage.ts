@@ -11,6 +11,15 @@ import { identify, mayCarryHints } from './visitor.js';
 
 export { redisOptionsSchema, type RedisStorageOptions } from './options.js';
 
+/*
+ * The Redis storage's room, one role per file: options.ts (the options and their checks),
+ * client.ts (ioredis and node-redis behind one interface), scripts.ts (the Lua scripts),
+ * exchange.ts and server-clock.ts (running a script with a deadline), room.ts (key names and
+ * entries), claim.ts (before the handler), save.ts (after it), and the visitor's cookies:
+ * visitor.ts (who the request is), request-cookies.ts (reading and verifying them),
+ * response-cookies.ts (writing them), random.ts (ids and names).
+ */
+
 const NONE: readonly StoredMessage[] = Object.freeze([]);
 
 /**
