@@ -49,7 +49,7 @@ export class ResponseCookies {
     this.#signed(this.#config.cookie, id, this.#expiry);
   }
 
-  /** A fresh hint cookie: something may be pending under `id` (rule 1 of docs/redis-hint-proof.md). */
+  /** A fresh hint cookie: something may be pending under `id` (rule 1 of docs/contributing/redis-hint-proof.md). */
   hint(id: string): void {
     const config = this.#config;
     if (!config.hint) return;
@@ -73,7 +73,7 @@ export class ResponseCookies {
   }
 
   /**
-   * Delete the hint cookies this request carried whose id's claim certainly ran (rule 2 of docs/redis-hint-proof.md;
+   * Delete the hint cookies this request carried whose id's claim certainly ran (rule 2 of docs/contributing/redis-hint-proof.md;
    * each id is claimed by its own script, so one may be certain while another is not). A signed
    * hint's `.sig` is deleted as a cookie of its own: signing a deletion would be an HMAC for
    * nothing, since a browser drops both either way.

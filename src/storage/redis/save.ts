@@ -13,7 +13,7 @@ const debug = debuglog('koa-messages');
 
 /**
  * Fresh hint cookies per visitor id between two claims of it; further saves set the marker
- * instead, so a visitor's cookies stay under 4 KB whatever the request pattern (redis-hint-proof.md).
+ * instead, so a visitor's cookies stay under 4 KB whatever the request pattern (docs/contributing/redis-hint-proof.md).
  */
 const HINTS_PER_ID = 8;
 
@@ -120,7 +120,7 @@ export async function save(
   const claimed = new Set(claims.filter((c) => c.status === 'done').map((c) => c.id));
   if (claimed.size > 0) cookies.clear(visitor.hints, claimed);
   // Messages an unanswered claim gave back need a fresh hint, as any save does (rule 1 of
-  // docs/redis-hint-proof.md).
+  // docs/contributing/redis-hint-proof.md).
   for (const id of new Set(claims.filter((c) => c.status === 'unknown').map((c) => c.id)))
     cookies.hint(id);
   const count = kept.length + added.length;
@@ -147,7 +147,7 @@ export async function save(
   const [saved] = await Promise.all([store(room, id, kept, added, max, life), givingBack]);
   if (visitor.needsIdCookie) cookies.id(id);
   // One fresh hint per save, but no more than HINTS_PER_ID since the id's last claim: past
-  // that, the marker, which is never deleted, so it needs no fresh name (docs/redis-hint-proof.md).
+  // that, the marker, which is never deleted, so it needs no fresh name (docs/contributing/redis-hint-proof.md).
   if (visitor.always === id || (saved.stored && saved.saves > HINTS_PER_ID)) cookies.always(id);
   else cookies.hint(id);
   cookies.send();
