@@ -10,7 +10,7 @@ import { deflateRawSync } from 'node:zlib';
 import Koa from 'koa';
 import request from 'supertest';
 
-import { cookieStorage, messages } from '../src/index.js';
+import { cookieStorage, messages } from '../dist/index.js';
 
 interface Case {
   label: string;
