@@ -83,7 +83,7 @@ describe('contracts with the internals of other packages', () => {
       const keys = (ctx.cookies as unknown as { keys?: { sign?: unknown } }).keys;
       expect(
         typeof keys?.sign,
-        `cookies ${versionOf('cookies')} no longer exposes ctx.cookies.keys with sign(): src/storage/redis/visitor.ts keysOf() must change`,
+        `cookies ${versionOf('cookies')} no longer exposes ctx.cookies.keys with sign(): src/storage/redis/request-cookies.ts signingKeys() must change`,
       ).to.equal('function');
     });
   });

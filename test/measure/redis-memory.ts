@@ -15,7 +15,7 @@ import { startRedis } from '../helpers/redis-server.js';
 
 const VISITORS = 2000;
 const TIMEOUT = 1000;
-const HOLD = 4 * TIMEOUT + 5000; // src/storage/redis/redis-storage.ts
+const HOLD = 4 * TIMEOUT + 5000; // src/storage/redis/room.ts
 
 const redis = await startRedis();
 const admin = new Redis(redis.port, '127.0.0.1');

@@ -98,7 +98,7 @@ function suite(kind: ClientKind) {
     describe('with Redis failing', () => {
       // Short enough that the 1.5 s stall below outlasts every command, long enough that a loaded
       // 2-core machine does not keep the apps' event loops blocked for two timeouts in a row (the one
-      // case the storage documents as able to hold a message back, see src/storage/redis/redis-storage.ts).
+      // case the storage documents as able to hold a message back, see src/storage/redis/exchange.ts).
       const TIMEOUT = 500;
       const apps = appPair(TIMEOUT);
 

@@ -27,6 +27,17 @@ import type { ScriptClient } from './client.js';
  * Anything under a key that is not of the expected type (another app, a hand edit) is deleted,
  * never thrown on: a WRONGTYPE error would otherwise fail that visitor's every request.
  */
+/** A script's text and its SHA1, computed once (EVALSHA names it by the SHA). */
+export interface Script {
+  readonly text: string;
+  readonly sha: string;
+}
+
+const script = (text: string): Script => ({
+  text,
+  sha: createHash('sha1').update(text).digest('hex'),
+});
+
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -44,11 +55,10 @@ end
 
 /**
  * Claim: take and delete everything under one visitor's list. KEYS = record (`:c:<token>`),
- * hint counter, list, and on a standalone server the same visitor's list as the previous version
- * wrote it (prefix + id, read first since it is older). ARGV = deadline, hold ms.
+ * hint counter, list. ARGV = deadline, hold ms.
  * Returns {1, now, entry...}; a second run returns the same entries (or none once given back).
  */
-export const CLAIM = `${PRELUDE}
+export const CLAIM = script(`${PRELUDE}
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'list' then
   local out = {1, now}
@@ -60,29 +70,27 @@ if kind ~= 'none' then return {1, now} end
 if late then return {0, now} end
 local out = {1, now}
 local taken = {'claimed'}
-for i = #KEYS, 3, -1 do
-  local k = redis.call('TYPE', KEYS[i]).ok
-  if k == 'list' then
-    local items = redis.call('LRANGE', KEYS[i], 0, -1)
-    for j = 1, #items do
-      out[#out + 1] = items[j]
-      taken[#taken + 1] = items[j]
-    end
+local k = redis.call('TYPE', KEYS[3]).ok
+if k == 'list' then
+  local items = redis.call('LRANGE', KEYS[3], 0, -1)
+  for j = 1, #items do
+    out[#out + 1] = items[j]
+    taken[#taken + 1] = items[j]
   end
-  if k ~= 'none' then redis.call('DEL', KEYS[i]) end
 end
+if k ~= 'none' then redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[2])
 pushAll(KEYS[1], 'RPUSH', taken, 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return out
-`;
+`);
 
 /**
  * Give back what a claim took when the claimant never read the answer: the record's entries go
  * back to the FRONT of the list, and the record becomes a tombstone (a later run of that claim
  * takes nothing). KEYS = record, list. ARGV = deadline, hold ms, ttl ms. Returns {1, now}.
  */
-export const GIVE_BACK = `${PRELUDE}
+export const GIVE_BACK = script(`${PRELUDE}
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'string' then return {1, now} end
 if late then return {0, now} end
@@ -97,7 +105,7 @@ if kind == 'list' then
 end
 redis.call('SET', KEYS[1], 'given back', 'PX', ARGV[2])
 return {1, now}
-`;
+`);
 
 /**
  * Save: put the kept entries back at the FRONT (in order) and append the added ones at the END,
@@ -106,7 +114,7 @@ return {1, now}
  * ARGV = deadline, hold ms, ttl ms, max, number of kept entries, kept..., added...
  * Returns {1, now, saves since the last claim, dropped entry...}; a second run the same.
  */
-export const SAVE = `${PRELUDE}
+export const SAVE = script(`${PRELUDE}
 if redis.call('TYPE', KEYS[1]).ok == 'list' then
   local out = {1, now}
   local record = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -148,33 +156,21 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local out = {1, now}
 for j = 1, #record do out[#out + 1] = record[j] end
 return out
-`;
-
-const shas = new Map<string, string>();
-const sha1 = (script: string): string => {
-  let sha = shas.get(script);
-  if (sha === undefined) {
-    sha = createHash('sha1').update(script).digest('hex');
-    shas.set(script, sha);
-  }
-  return sha;
-};
+`);
 
 /**
  * Run a script by its SHA (one short command), sending its text only when the server does not
  * know it yet (first use, or after a Redis restart emptied the script cache).
  */
-export async function runScript(
+export function runScript(
   client: ScriptClient,
-  script: string,
+  script: Script,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  try {
-    return await client.evalsha(sha1(script), keys, args);
-  } catch (error) {
+  return client.evalsha(script.sha, keys, args).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
     // Each server has its own script cache: in a cluster, the node that owns this key.
-    return client.eval(script, keys, args);
-  }
+    return client.eval(script.text, keys, args);
+  });
 }
