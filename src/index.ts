@@ -47,6 +47,8 @@ export {
 export { type CookieOptions, cookieStorage } from './storage/cookie/cookie-storage.js';
 export { type FallbackOptions, fallbackStorage } from './storage/cookie/fallback-storage.js';
 export { memoryStorage } from './storage/memory.js';
+export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
+export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { sessionStorage } from './storage/session.js';
 export type {
   DropReason,
