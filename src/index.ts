@@ -36,6 +36,8 @@ export {
   type StorageName,
   type TagOptions,
 } from './options.js';
+export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
+export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,
@@ -47,8 +49,6 @@ export {
 export { type CookieOptions, cookieStorage } from './storage/cookie/cookie-storage.js';
 export { type FallbackOptions, fallbackStorage } from './storage/cookie/fallback-storage.js';
 export { memoryStorage } from './storage/memory.js';
-export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
-export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { sessionStorage } from './storage/session.js';
 export type {
   DropReason,
