@@ -14,7 +14,7 @@ import session from 'koa-session';
 
 import { BENCH_KEYS, MESSAGE_TEXT, SMALL_DATA } from './data.js';
 import { applySetCookie, cookieHeader, type Jar } from './harness.js';
-import { type Flash, floorFlash, Unavailable } from './variants.js';
+import { type Flash, floorFlash, koaMessages, routes, Unavailable } from './variants.js';
 
 /** One build of koa-messages: this checkout's `dist/`, or another commit's. */
 export interface Build {
@@ -54,10 +54,6 @@ const newApp = (build?: Build): Koa => {
   if (build?.context !== undefined) Object.defineProperties(app.context, build.context);
   return app;
 };
-
-/** Koa's `ctx.session` (koa-session 7 declares no type for it). */
-const sessionOf = (ctx: Context) =>
-  (ctx as unknown as { session: Record<string, unknown> }).session;
 
 // ---------------------------------------------------------------------------------------------
 // Untouched request: GET /plain, no cookie, the handler sets ctx.body = 'ok'.
@@ -204,15 +200,8 @@ export async function connectRedis(url: string): Promise<() => Promise<void>> {
 }
 
 /** `build.messages(options)`, with a storage the build does not know reported as not available. */
-function buildMiddleware(build: Build, options: Record<string, unknown>): Middleware {
-  try {
-    return build.messages(options);
-  } catch (error) {
-    if (error instanceof TypeError && /`storage`/.test(error.message))
-      throw new Unavailable(`${build.label}: ${error.message}`);
-    throw error;
-  }
-}
+const buildMiddleware = (build: Build, options: Record<string, unknown>): Middleware =>
+  koaMessages(options, build.messages, build.label).middleware[0] as Middleware;
 
 // ---------------------------------------------------------------------------------------------
 // The session cycle: POST /add → 303, then GET /read with the answer's cookies, read with ctx.ajax().
@@ -232,24 +221,7 @@ async function cycle(flash: Flash, build?: Build): Promise<Runner> {
   const fn = compose<Context>([
     session(flash.session ?? {}, app),
     ...flash.middleware,
-    async (ctx) => {
-      switch (`${ctx.method} ${ctx.path}`) {
-        case 'GET /login':
-          sessionOf(ctx)['user'] = 'bench-user-1';
-          ctx.body = { ok: true };
-          return;
-        case 'POST /add':
-          flash.add(ctx, MESSAGE_TEXT);
-          ctx.status = 303;
-          ctx.redirect('/read');
-          return;
-        case 'GET /read':
-          await flash.read(ctx, SMALL_DATA);
-          return;
-        default:
-          ctx.status = 404;
-      }
-    },
+    routes(flash),
   ]);
   const socket = new Socket();
   const jar: Jar = {};
@@ -287,15 +259,6 @@ async function cycle(flash: Flash, build?: Build): Promise<Runner> {
   };
 }
 
-/** koa-messages's side of the cycle, as bench/variants.ts's `koaMessages` does it. */
-const kmFlash = (build: Build, storage: string): Flash => ({
-  middleware: [buildMiddleware(build, { storage })],
-  add: (ctx, text) => ctx.messages.success(text),
-  read: (ctx, data) => {
-    ctx.ajax(data);
-  },
-});
-
 /**
  * The cycle's variants: the hand-written floor of budget (b) (bench/variants.ts) twice (the second
  * is the A/A control), then koa-messages's storages per build, side by side.
@@ -322,7 +285,7 @@ export function cycleVariants(builds: Build[]): Variant[] {
         label: `koa-messages '${storage}'${withBuild ? ` @ ${build.label}` : ''}`,
         over: 'floor',
         ours: { build: build.label, storage },
-        make: () => cycle(kmFlash(build, storage), build),
+        make: () => cycle(koaMessages({ storage }, build.messages, build.label), build),
       });
   return rows;
 }

@@ -10,7 +10,7 @@ import convert from 'koa-convert';
 import koaFlash from 'koa-flash';
 import session from 'koa-session';
 
-import { messages, type MessagesOptions } from '../src/index.js';
+import { messages, type MessagesOptions } from '../dist/index.js';
 import { BENCH_KEYS, bigData, MESSAGE_TEXT, SMALL_DATA } from './data.js';
 
 /** A message as every variant sends it in JSON: the shape `ctx.ajax()` uses. */
@@ -77,14 +77,22 @@ export const LABELS: Record<VariantId, string> = {
 type Session = Record<string, unknown>;
 const sessionOf = (ctx: Context): Session => (ctx as unknown as { session: Session }).session;
 
-/** koa-messages with the given options; a storage name that src/options.ts does not know is Unavailable. */
-function koaMessages(options: Record<string, unknown>): Flash {
+/**
+ * koa-messages with the given options, built by `make` (this checkout's `messages()`, or another
+ * build's in the in-process bench); a storage the build does not know is Unavailable (`who` names
+ * the build in that sentence).
+ */
+export function koaMessages(
+  options: Record<string, unknown>,
+  make: (options: Record<string, unknown>) => Middleware = (o) => messages(o as MessagesOptions),
+  who?: string,
+): Flash {
   let middleware: Middleware;
   try {
-    middleware = messages(options as MessagesOptions);
+    middleware = make(options);
   } catch (error) {
     if (error instanceof TypeError && /`storage`/.test(error.message))
-      throw new Unavailable(error.message);
+      throw new Unavailable(who === undefined ? error.message : `${who}: ${error.message}`);
     throw error;
   }
   return {
@@ -255,7 +263,7 @@ const BUILDERS: Record<
 async function redisVariant(url: string): Promise<Flash> {
   let entry: Record<string, unknown>;
   try {
-    entry = (await import(['..', 'src', 'redis.js'].join('/'))) as Record<string, unknown>;
+    entry = (await import(['..', 'dist', 'redis.js'].join('/'))) as Record<string, unknown>;
   } catch {
     throw new Unavailable('koa-messages/redis (src/redis.ts) is not merged yet');
   }
@@ -278,13 +286,42 @@ export interface Counters {
 }
 
 /**
- * The app of one variant. Routes (identical for every variant):
+ * The routes, identical for every variant, over HTTP (bench/server.ts) and in process
+ * (bench/inprocess-apps.ts):
  * - `GET /plain`  ignores messages (scenario a)
  * - `GET /login`  puts a user in the session (how the bench gets a session cookie)
  * - `POST /add`   adds one message and redirects with 303 (b)
  * - `GET /read`   answers `{votes: 3}` with the pending messages (c, d)
- * - `GET /big`    answers a ~100 KB object with the pending messages (e)
+ * - `GET /big`    answers `big` (a ~100 KB object) with the pending messages (e); 404 without it
  */
+export function routes(flash: Flash, big?: Data): Middleware {
+  return async (ctx) => {
+    switch (`${ctx.method} ${ctx.path}`) {
+      case 'GET /plain':
+        ctx.body = { ok: true };
+        return;
+      case 'GET /login':
+        sessionOf(ctx)['user'] = 'bench-user-1';
+        ctx.body = { ok: true };
+        return;
+      case 'POST /add':
+        flash.add(ctx, MESSAGE_TEXT);
+        ctx.status = 303;
+        ctx.redirect('/read');
+        return;
+      case 'GET /read':
+        await flash.read(ctx, SMALL_DATA);
+        return;
+      case 'GET /big':
+        if (big === undefined) break;
+        await flash.read(ctx, big);
+        return;
+    }
+    ctx.status = 404;
+  };
+}
+
+/** The app of one variant: the counters, koa-session, the variant's middleware, then {@link routes}. */
 export async function buildApp(
   id: VariantId,
   counters: Counters,
@@ -309,29 +346,6 @@ export async function buildApp(
   });
   app.use(session(flash.session ?? {}, app));
   for (const mw of flash.middleware) app.use(mw);
-  app.use(async (ctx) => {
-    switch (`${ctx.method} ${ctx.path}`) {
-      case 'GET /plain':
-        ctx.body = { ok: true };
-        return;
-      case 'GET /login':
-        sessionOf(ctx)['user'] = 'bench-user-1';
-        ctx.body = { ok: true };
-        return;
-      case 'POST /add':
-        flash.add(ctx, MESSAGE_TEXT);
-        ctx.status = 303;
-        ctx.redirect('/read');
-        return;
-      case 'GET /read':
-        await flash.read(ctx, SMALL_DATA);
-        return;
-      case 'GET /big':
-        await flash.read(ctx, big);
-        return;
-      default:
-        ctx.status = 404;
-    }
-  });
+  app.use(routes(flash, big));
   return app;
 }

@@ -4,16 +4,14 @@ import type { Context } from 'koa';
 import { type MessagesOptions, type MessageStorage, type StoredMessage } from '../../src/index.js';
 import { agentOf, caseApp, type StorageKind } from '../hardening/helpers.js';
 import { useRedis } from '../hardening/redis.js';
+import { useManualClock } from '../helpers/clock.js';
 
 // `maxAge` and `add(…, { maxAge })` (docs/expiry.md), through real HTTP on every persistent
-// storage, with the real clock: short limits and real waits, long limits for what must survive.
+// storage, on a clock the tests move by hand (test/helpers/clock.ts): no real waits.
 
 const SHORT = 300;
 const LONG = 60_000;
-/** Longer than SHORT whatever the machine's load: the age only grows while a test waits. */
 const PAST_SHORT = SHORT + 150;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Add = [text: string, maxAge?: number];
 
@@ -48,6 +46,7 @@ const kinds: StorageKind[] = ['session-cookie', 'session-external', 'cookie', 'f
 describe('maxAge: messages that are never stale', function () {
   this.timeout(30_000);
   const redis = useRedis();
+  const clock = useManualClock();
 
   for (const kind of kinds) {
     describe(`on ${kind} storage`, () => {
@@ -67,7 +66,7 @@ describe('maxAge: messages that are never stale', function () {
           .get('/add')
           .query(q([['Old news.']]))
           .expect(302);
-        await sleep(PAST_SHORT);
+        clock.advance(PAST_SHORT);
         const res = await a.get('/show').expect(200);
         expect(res.body).to.deep.equal([]);
         expect(drops.map((d) => [d.reason, d.messages.map((m) => m.message)])).to.deep.equal([
@@ -104,7 +103,7 @@ describe('maxAge: messages that are never stale', function () {
           .get('/add')
           .query(q([['Short-lived.', SHORT], ['Default.'], ['Long-lived.', LONG]]))
           .expect(302);
-        await sleep(SHORT + 250);
+        clock.advance(SHORT + 250);
         const res = await a.get('/show').expect(200);
         expect(res.body).to.have.length(1);
         expect(res.body[0]).to.include({ message: 'Long-lived.', maxAge: LONG });
@@ -122,7 +121,7 @@ describe('maxAge: messages that are never stale', function () {
           .get('/add')
           .query(q([['Brief.', SHORT], ['Lasting.']]))
           .expect(302);
-        await sleep(PAST_SHORT);
+        clock.advance(PAST_SHORT);
         const res = await a.get('/show').expect(200);
         expect(res.body).to.deep.equal([{ message: 'Lasting.', addedAt: null, maxAge: null }]);
         expect(drops.map((d) => d.reason)).to.deep.equal(['expired']);
@@ -134,10 +133,10 @@ describe('maxAge: messages that are never stale', function () {
           .get('/add')
           .query(q([['Waiting.']]))
           .expect(302);
-        await sleep(SHORT + 50);
+        clock.advance(SHORT + 50);
         // Loaded, still fresh, not consumed: it goes back to the storage with its first add time.
         expect((await a.get('/count').expect(200)).body).to.deep.equal({ size: 1 });
-        await sleep(SHORT + 100);
+        clock.advance(SHORT + 100);
         expect((await a.get('/show').expect(200)).body).to.deep.equal([]);
         expect(drops.map((d) => [d.reason, d.messages.length])).to.deep.equal([['expired', 1]]);
       });
@@ -186,7 +185,7 @@ describe('maxAge: messages that are never stale', function () {
         .query(q([['From before.']]))
         .expect(302);
       const later = caseApp({ kind: 'session-cookie', options: { maxAge: 1 }, routes });
-      await sleep(5);
+      clock.advance(5);
       const cookie = (await a.get('/count').expect(200)).request.cookies;
       const res = await agentOf(later.app).get('/show').set('Cookie', cookie).expect(200);
       expect(res.body).to.deep.equal([{ message: 'From before.', addedAt: null, maxAge: null }]);
@@ -231,7 +230,7 @@ describe('maxAge: messages that are never stale', function () {
       // Rewritten with the time of that request: it cannot live forever...
       expect(storage.list).to.have.length(1);
       expect(storage.list[0]!.addedAt).to.be.within(before, Date.now());
-      await sleep(PAST_SHORT);
+      clock.advance(PAST_SHORT);
       // ...and lives at most maxAge past it.
       expect((await a.get('/show').expect(200)).body).to.deep.equal([]);
       expect(drops.map((d) => d.reason)).to.deep.equal(['expired']);

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
 
-import { messages } from '../../src/index.js';
-import { redisStorage } from '../../src/redis.js';
+import { messages } from '../../dist/index.js';
+import { redisStorage } from '../../dist/redis.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const VISITORS = 2000;
