@@ -36,6 +36,8 @@ export {
   type StorageName,
   type TagOptions,
 } from './options.js';
+export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
+export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,

@@ -11,6 +11,7 @@ import { flash } from './flash.js';
 import { type Config, type MessagesOptions, parseMessagesOptions } from './options.js';
 import { commit } from './request/commit.js';
 import { RequestMessages } from './request/request-messages.js';
+import { claimOf, userOf } from './sending/enter.js';
 import { LEVELS } from './shared/levels.js';
 import type { StorageHandle } from './storage/types.js';
 import { respondAjax } from './transport/ajax.js';
@@ -141,6 +142,7 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   if (shared !== undefined) extendContext(shared);
 
   const enter = storage.enter?.bind(storage);
+  const sending = config.sending;
   let extended: object | undefined;
 
   return async function messages(context, next) {
@@ -152,6 +154,13 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
     }
     if (ctx.app.context !== extended) extendApp(ctx.app.context, config);
     extended = ctx.app.context;
+
+    // The user's messages (docs/sending.md) are claimed before the handler, as ctx.messages is
+    // synchronous, alongside the storage's enter. The resolver runs first: its error fails the
+    // request before anything is claimed.
+    const user = sending === undefined ? undefined : userOf(ctx, sending);
+    const claiming =
+      user === undefined || sending === undefined ? undefined : claimOf(sending.outbox, user);
 
     let handle: StorageHandle | undefined;
     const entered =
@@ -169,7 +178,8 @@ export function messages<StateT = DefaultState, ContextT = DefaultContext>(
         handle = undefined;
       }
     }
-    const request = new Request(ctx, config, handle);
+    const claim = claiming === undefined ? undefined : await claiming;
+    const request = new Request(ctx, config, handle, claim);
     ctx[REQUEST] = request;
     // For template engines (Django's context processor): lazy, consumed only if iterated.
     ctx.state.messages = request.store;

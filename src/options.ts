@@ -5,6 +5,7 @@ import { parseOptions, type Same } from './config/parse.js';
 import type { Translate } from './descriptor.js';
 import { describeValue, MessagesError } from './errors.js';
 import { DEFAULT_TAGS, isLevelName, type Level, NAME_LIST, toLevel } from './level.js';
+import type { Outbox, UserId } from './sending/types.js';
 import type { LevelName } from './shared/levels.js';
 import { cookieStorage } from './storage/cookie/cookie-storage.js';
 import { fallbackStorage } from './storage/cookie/fallback-storage.js';
@@ -111,6 +112,26 @@ export interface MessagesOptions {
    * @default false
    */
   flash?: boolean | undefined;
+  /**
+   * Where messages sent to users wait (`memoryOutbox()`, `redisOutbox()` from `koa-messages/redis`);
+   * requires `user` (docs/sending.md).
+   * @default undefined
+   */
+  outbox?: Outbox | undefined;
+  /**
+   * The request's user id, for `outbox` (required with it): `(ctx) => ctx.state.user?.id`.
+   * `undefined` or `null` for a visitor who is not logged in. Mount `messages()` after whatever
+   * sets the user (koa-passport's `passport.session()`).
+   * @default undefined
+   */
+  user?: ((ctx: Context) => UserId | number | undefined | null) | undefined;
+  /**
+   * Which requests claim the user's messages from `outbox` before the handler (a round trip to
+   * the outbox each). By default: a GET that is not a prefetch, any htmx request, and a request
+   * whose `Accept` prefers JSON to HTML (docs/sending.md).
+   * @default undefined
+   */
+  claimOn?: ((ctx: Context) => boolean) | undefined;
 }
 
 const isStorage = (value: unknown): value is MessageStorage =>
@@ -192,6 +213,28 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   flash: z.boolean().default(false),
+  outbox: z
+    .custom<Outbox>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as Outbox).claim === 'function',
+      {
+        message: 'must be an outbox (memoryOutbox(), redisOutbox() or an object with claim(user))',
+      },
+    )
+    .optional(),
+  user: z
+    .custom<(ctx: Context) => UserId | number | undefined | null>(
+      (value) => typeof value === 'function',
+      { message: 'must be a function (ctx) => the user id' },
+    )
+    .optional(),
+  claimOn: z
+    .custom<(ctx: Context) => boolean>((value) => typeof value === 'function', {
+      message: 'must be a function (ctx) => boolean',
+    })
+    .optional(),
 });
 
 const exact: Same<z.input<typeof optionsSchema>, MessagesOptions> = true;
@@ -214,6 +257,15 @@ export interface Config {
   readonly maxHeaderBytes: number;
   readonly onDrop: ((event: DropEvent) => unknown) | undefined;
   readonly flash: boolean;
+  /** Messages sent to users: the outbox, the user resolver, the claim predicate (docs/sending.md). */
+  readonly sending: SendingConfig | undefined;
+}
+
+/** `outbox`, `user` and `claimOn`, given together. */
+export interface SendingConfig {
+  readonly outbox: Outbox;
+  readonly user: (ctx: Context) => UserId | number | undefined | null;
+  readonly claimOn: ((ctx: Context) => boolean) | undefined;
 }
 
 /**
@@ -253,6 +305,17 @@ export function parseMessagesOptions(options: unknown): Config {
       `invalid messages() options: option \`tags\` has both \`warn\` (${JSON.stringify(o.tags['warn'])}) and \`warning\` (${JSON.stringify(o.tags['warning'])}), which name the same level; keep one.`,
     );
   }
+  if (
+    (o.outbox === undefined) !== (o.user === undefined) ||
+    (o.claimOn !== undefined && o.outbox === undefined)
+  ) {
+    const missing = o.outbox === undefined ? 'outbox' : 'user';
+    const given = o.outbox === undefined ? (o.user === undefined ? 'claimOn' : 'user') : 'outbox';
+    throw new MessagesError(
+      'ERR_KOA_MESSAGES_OPTION',
+      `invalid messages() options: option \`${given}\` needs option \`${missing}\` (docs/sending.md).`,
+    );
+  }
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
   for (const [key, tag] of Object.entries(o.tags))
     tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
@@ -269,5 +332,9 @@ export function parseMessagesOptions(options: unknown): Config {
     maxHeaderBytes: o.maxHeaderBytes,
     onDrop: o.onDrop,
     flash: o.flash,
+    sending:
+      o.outbox === undefined || o.user === undefined
+        ? undefined
+        : Object.freeze({ outbox: o.outbox, user: o.user, claimOn: o.claimOn }),
   });
 }

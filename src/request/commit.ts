@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 
 import { keptChannel, shownChannel, storageChannel, traceStorage } from '../diagnostics.js';
 import { CACHE_PRIVATE, markPrivate, varyCookie } from '../headers.js';
+import { settleClaim } from '../sending/settle.js';
 import type { DropReport, SaveRequest, StorageHandle } from '../storage/types.js';
 import { deliverInHeader } from '../transport/deliver.js';
 import { type Delivery, deliveryOf } from './delivery.js';
@@ -46,7 +47,9 @@ export async function commit(
     failed,
     maxMessages: config.maxMessages,
   });
-  if (planned === null) return;
+  // The user's messages (docs/sending.md) go back to their outbox, never to the visitor's storage.
+  const settling = request.claimOutcome === undefined ? undefined : settleClaim(request);
+  if (planned === null) return settling;
   if (request.expired !== undefined)
     report(ctx, config, { ctx, reason: 'expired', messages: request.expired });
   const { plan, dropped } = keepNewest(planned, config.maxMessages);
@@ -65,6 +68,7 @@ export async function commit(
     report(ctx, config, { ctx, reason: 'storage-error', messages: plan.added, error: caught });
   }
   if (result) report(ctx, config, { ctx, ...result });
+  if (settling !== undefined) await settling;
 
   // Whether or not they count as consumed: a prefetch, HEAD or 503 that showed messages is one
   // visitor's too; and a save that failed halfway may have set a cookie.

@@ -11,6 +11,7 @@ import { describeValue, MessagesError } from '../errors.js';
 import { type Level, toLevel } from '../level.js';
 import { type BoundTranslate, Message } from '../message.js';
 import type { Config } from '../options.js';
+import type { Claim } from '../sending/types.js';
 import { pendingOf, type SaveExit, saveRequest } from '../storage/pending.js';
 import type { SaveRequest, StorageHandle, StoredMessage } from '../storage/types.js';
 import { MessageStore, type MessageText } from '../store.js';
@@ -70,17 +71,24 @@ export class RequestMessages {
    */
   // Declared, not initialised: a request nobody watches does not even have the property.
   declare reads: Map<Transport, Set<Message>> | undefined;
+  /** Messages claimed from the user's outbox (docs/sending.md); `undefined` for most requests. */
+  #claim: ClaimState | undefined;
+  /** How many messages the visitor's storage gave (after expiry), with a claim only. */
+  #visitorLoaded = 0;
 
   /**
    * @param handle - the storage's handle when `enter()` opened one before the handler (a Redis
    *   claim); otherwise it is opened on first use.
+   * @param claim - what was claimed from the user's outbox as the request entered (not empty).
    */
   constructor(
     readonly ctx: Context,
     readonly config: Config,
     handle?: StorageHandle,
+    claim?: Claim,
   ) {
     this.store = new MessageStore(this);
+    if (claim !== undefined) this.#claimed(claim);
     if (handle !== undefined) {
       this.#handle = handle;
       if (handle.preloaded !== undefined) this.#setStored(handle.preloaded);
@@ -262,6 +270,29 @@ export class RequestMessages {
    *   nothing read leaves the storage.
    */
   plan(consume: boolean, exit: SaveExit): SaveRequest | null {
+    const planned = this.#plan(consume, exit);
+    return this.#claim === undefined ? planned : this.#splitClaim(planned, exit);
+  }
+
+  /**
+   * The end of a claim: the user's messages that stay pending go back to their outbox (the
+   * originals, in order), every other one claimed was shown, replaced by a key, or expired. Only
+   * meaningful after {@link plan}; `undefined` without a claim.
+   */
+  get claimOutcome(): ClaimOutcome | undefined {
+    const state = this.#claim;
+    if (state === undefined) return undefined;
+    const kept = state.kept ?? state.originals;
+    const keep = new Set(kept);
+    return {
+      claim: state.claim,
+      kept,
+      done: state.claim.messages.filter((m) => !keep.has(m)),
+      expired: state.expired,
+    };
+  }
+
+  #plan(consume: boolean, exit: SaveExit): SaveRequest | null {
     this.#compact();
     // What take() consumed leaves the storage only with a response that counts as delivered.
     const taken = consume ? this.#taken : undefined;
@@ -288,6 +319,44 @@ export class RequestMessages {
   }
 
   // --- private -----------------------------------------------------------------------------
+
+  /** Take in a claim: its messages join the pending list after the visitor's stored ones. */
+  #claimed(claim: Claim): void {
+    const origin = new Map<Message, StoredMessage>();
+    let expired: StoredMessage[] | undefined;
+    for (const stored of claim.messages) {
+      const loaded = fromStorage([stored], this.config, () => this.#translator());
+      const m = loaded.messages[0];
+      if (m === undefined) (expired ??= []).push(stored);
+      else origin.set(m === stored ? new Message(stored, this.config.tags) : m, stored);
+    }
+    this.#claim = {
+      claim,
+      origin,
+      messages: [...origin.keys()],
+      originals: [...origin.values()],
+      expired,
+      kept: undefined,
+    };
+    this.touched = true;
+  }
+
+  /**
+   * {@link plan} without the user's messages, which never enter the visitor's storage (another
+   * user of the same browser must not see them): those that stay pending are noted for the
+   * outbox, and the visitor's plan is changed only by what changed for the visitor.
+   */
+  #splitClaim(planned: SaveRequest | null, exit: SaveExit): SaveRequest | null {
+    const state = this.#claim!;
+    if (planned === null) return null;
+    const fromUser = (m: StoredMessage) => state.origin.has(m as Message);
+    const ofVisitor = (m: StoredMessage) => !state.origin.has(m as Message);
+    state.kept = planned.pending.filter(fromUser).map((m) => state.origin.get(m as Message)!);
+    const kept = planned.kept.filter(ofVisitor);
+    const added = planned.added.filter(ofVisitor);
+    const changed = this.#loadChanged || added.length > 0 || kept.length !== this.#visitorLoaded;
+    return saveRequest(kept, added, changed, exit);
+  }
 
   #push(m: Message): void {
     if (this.#added === NONE) this.#added = [];
@@ -328,6 +397,10 @@ export class RequestMessages {
     this.touched = true;
     const loaded = fromStorage(list, this.config, () => this.#translator());
     this.#stored = loaded.messages;
+    if (this.#claim !== undefined) {
+      this.#visitorLoaded = loaded.messages.length;
+      this.#stored = loaded.messages.concat(this.#claim.messages);
+    }
     this.#expired = loaded.expired;
     this.#loadChanged = loaded.changed;
   }
@@ -338,4 +411,25 @@ export class RequestMessages {
     const ctx = this.ctx;
     return (this.#translate ??= (descriptor) => translate(descriptor, ctx));
   }
+}
+
+/** A claim from the user's outbox, as this request holds it. */
+interface ClaimState {
+  readonly claim: Claim;
+  /** This request's message for each claimed one (not expired), and the claimed original. */
+  readonly origin: Map<Message, StoredMessage>;
+  readonly messages: Message[];
+  readonly originals: StoredMessage[];
+  /** Claimed past their `maxAge`: done, reported to `onDrop` as `'expired'`. */
+  readonly expired: StoredMessage[] | undefined;
+  /** The originals that stay pending, set by `plan()`; until then, all of them. */
+  kept: StoredMessage[] | undefined;
+}
+
+/** How a request ends its claim: give back `kept`, ack `done`. */
+export interface ClaimOutcome {
+  readonly claim: Claim;
+  readonly kept: readonly StoredMessage[];
+  readonly done: readonly StoredMessage[];
+  readonly expired: readonly StoredMessage[] | undefined;
 }

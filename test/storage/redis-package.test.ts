@@ -22,7 +22,11 @@ describe('the koa-messages/redis entry', () => {
     const { resolve } = createRequire(import.meta.url);
     expect(resolve(redisEntry)).to.match(/\/dist\/redis\.js$/);
     const mod = (await import(redisEntry)) as Record<string, unknown>;
-    expect(Object.keys(mod).sort()).to.deep.equal(['redisOptionsSchema', 'redisStorage']);
+    expect(Object.keys(mod).sort()).to.deep.equal([
+      'redisOptionsSchema',
+      'redisOutbox',
+      'redisStorage',
+    ]);
     const types = await readFile(new URL('../../dist/redis.d.ts', import.meta.url), 'utf8');
     expect(types).to.contain('redisStorage');
   });
