@@ -220,19 +220,19 @@ const optionsSchema = z.strictObject({
         value !== null &&
         typeof (value as Outbox).claim === 'function',
       {
-        message: 'must be an outbox (memoryOutbox(), redisOutbox() or an object with claim(user))',
+        error: 'must be an outbox (memoryOutbox(), redisOutbox() or an object with claim(user))',
       },
     )
     .optional(),
   user: z
     .custom<(ctx: Context) => UserId | number | undefined | null>(
       (value) => typeof value === 'function',
-      { message: 'must be a function (ctx) => the user id' },
+      { error: 'must be a function (ctx) => the user id' },
     )
     .optional(),
   claimOn: z
     .custom<(ctx: Context) => boolean>((value) => typeof value === 'function', {
-      message: 'must be a function (ctx) => boolean',
+      error: 'must be a function (ctx) => boolean',
     })
     .optional(),
 });

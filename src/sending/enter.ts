@@ -23,7 +23,7 @@ export function mayShow(ctx: Context): boolean {
     return !(typeof purpose === 'string' && /prefetch|prerender|preview/i.test(purpose));
   }
   if (method === 'HEAD' || method === 'OPTIONS') return false;
-  const accept = h['accept'];
+  const accept = h.accept;
   return (
     typeof accept === 'string' && accept.includes('json') && ctx.accepts('html', 'json') === 'json'
   );

@@ -77,7 +77,7 @@ export function memoryOutbox(options: MemoryOutboxOptions = {}): Outbox {
       if (box.watchers !== undefined) wakeAll(box.watchers);
       return Promise.resolve(report);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   };
 
@@ -101,7 +101,7 @@ export function memoryOutbox(options: MemoryOutboxOptions = {}): Outbox {
         }),
       );
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   };
 

@@ -9,6 +9,7 @@ import {
   type ScriptClient,
   scriptClient,
 } from '../storage/redis/client.js';
+import type { Script } from '../storage/redis/scripts.js';
 import { runScript } from '../storage/redis/scripts.js';
 import type { StoredMessage } from '../storage/types.js';
 import { checkSend, checkUserId } from './check.js';
@@ -177,7 +178,7 @@ const randomId = () => randomBytes(12).toString('base64url');
  */
 async function retried(
   client: ScriptClient,
-  script: string,
+  script: Script,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {

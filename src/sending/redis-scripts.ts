@@ -1,3 +1,5 @@
+import { script } from '../storage/redis/scripts.js';
+
 /**
  * The Lua scripts of `redisOutbox()`. One user's outbox is, under one Cluster hash tag:
  * - `<user>`: a LIST of entries `[id, encoded message]` (JSON), oldest first;
@@ -42,7 +44,7 @@ end
  * Drops a pending entry with the same message key, appends, drops the oldest beyond `max`.
  * Returns the dropped entries (a second run: the first run's).
  */
-export const SEND = `${DECODE}
+export const SEND = script(`${DECODE}
 if redis.call('TYPE', KEYS[2]).ok == 'list' then return redis.call('LRANGE', KEYS[2], 1, -1) end
 listOnly(KEYS[1])
 if ARGV[2] ~= '' then
@@ -63,7 +65,7 @@ redis.call('RPUSH', KEYS[2], 'sent')
 for i = 1, #dropped do redis.call('RPUSH', KEYS[2], dropped[i]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return dropped
-`;
+`);
 
 /**
  * Claim: KEYS = list, claim record, claims zset. ARGV = lease ms, ttl ms, record key prefix
@@ -71,7 +73,7 @@ return dropped
  * still hold (oldest claim first); then moves the whole list into the record. Returns
  * {server ms, entry...}; a second run the same entries, or none once settled.
  */
-export const CLAIM = `${DECODE}
+export const CLAIM = script(`${DECODE}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = redis.call('TYPE', KEYS[2]).ok
@@ -114,7 +116,7 @@ redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 for i = 1, #items do out[#out + 1] = items[i] end
 return out
-`;
+`);
 
 /**
  * Settle part of a claim: KEYS = claim record, list, claims zset. ARGV = mode ('ack' or 'back'),
@@ -123,7 +125,7 @@ return out
  * the list by a later claim (its lease ended), an ack removes the named entries from the list.
  * A record left empty becomes a short-lived tombstone. Returns 1.
  */
-export const SETTLE = `${DECODE}
+export const SETTLE = script(`${DECODE}
 local named = {}
 for i = 5, #ARGV do named[ARGV[i]] = true end
 local kind = redis.call('TYPE', KEYS[1]).ok
@@ -156,4 +158,4 @@ else
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
-`;
+`);

@@ -43,7 +43,7 @@ function app(client: Redis | undefined): Koa {
         : { outbox: redisOutbox({ client, prefix: 'cycle:' }), user: sessionUser },
     routes: {
       '/login': (ctx) => {
-        ctx.session!['user'] = 'ann';
+        ctx.session!.user = 'ann';
         ctx.body = 'ok';
       },
       '/vote': (ctx) => {

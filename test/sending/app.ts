@@ -17,11 +17,11 @@ export function sendingApp(outbox: Outbox, options: MessagesOptions = {}) {
     options: { outbox, user: sessionUser, ...options },
     routes: {
       '/login': (ctx) => {
-        ctx.session!['user'] = String(ctx.query['user']);
+        ctx.session!.user = String(ctx.query['user']);
         ctx.body = 'ok';
       },
       '/logout': (ctx) => {
-        ctx.session!['user'] = undefined;
+        ctx.session!.user = undefined;
         ctx.body = 'ok';
       },
       '/page': (ctx) => {

@@ -53,7 +53,7 @@ describe('memoryOutbox()', function () {
 
   it('refuses bad options', () => {
     for (const bad of [{ maxMessages: 0 }, { maxMessages: 1.5 }, { colour: 1 }]) {
-      expect(() => memoryOutbox(bad as never)).to.throw(TypeError, /memoryOutbox\(\)/);
+      expect(() => memoryOutbox(bad)).to.throw(TypeError, /memoryOutbox\(\)/);
     }
   });
 

@@ -95,12 +95,17 @@ function suite(kind: ClientKind) {
 
     it('keeps a translated descriptor, key and options through Redis', async () => {
       const box = outbox();
-      await box.send('ann', 'warning', { id: 'export.ready', values: { n: 2 } } as never, {
-        extraTags: 'big',
-        html: true,
-        key: 'export',
-        maxAge: 60_000,
-      });
+      await box.send(
+        'ann',
+        'warning',
+        { id: 'export.ready', values: { n: 2 } },
+        {
+          extraTags: 'big',
+          html: true,
+          key: 'export',
+          maxAge: 60_000,
+        },
+      );
       const [m] = (await box.claim('ann')).messages;
       expect(m).to.include({
         level: 30,

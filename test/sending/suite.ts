@@ -31,7 +31,7 @@ export function sendingSuite(
   title: string,
   make: () => Outbox,
   visitor: MessagesOptions,
-  fresh: () => Promise<void> = async () => {},
+  fresh: () => Promise<void> = () => Promise.resolve(),
 ): void {
   describe(title, function () {
     let outbox: Outbox;
@@ -182,7 +182,7 @@ export function sendingSuite(
         ['ann', 'info', 'x', { key: '' }],
       ];
       for (const [user, level, message, options] of bad) {
-        const send = outbox.send as (...args: unknown[]) => Promise<unknown>;
+        const send = outbox.send.bind(outbox) as (...args: unknown[]) => Promise<unknown>;
         const error: unknown = await send(user, level, message, options).then(
           () => 'resolved',
           (e: unknown) => e,

@@ -33,7 +33,7 @@ export interface Script {
   readonly sha: string;
 }
 
-const script = (text: string): Script => ({
+export const script = (text: string): Script => ({
   text,
   sha: createHash('sha1').update(text).digest('hex'),
 });
