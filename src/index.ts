@@ -29,7 +29,7 @@ export { escapeHtml } from './escape.js';
 export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
 export { Message } from './message.js';
-export { type LiveOptions, messagesLive } from './live/live.js';
+export { type MessagesLiveOptions, messagesLive } from './live/live.js';
 export { messages } from './middleware.js';
 export {
   type DropEvent,

@@ -25,3 +25,4 @@ export {
 } from '../shared/wire.js';
 export { ajax, AjaxError, type AjaxErrorReason, type AjaxResult } from './fetch-ajax.js';
 export { messagesFromHeader, onMessages } from './on-messages.js';
+export { live, type LiveOptions } from './live.js';

@@ -28,7 +28,7 @@ const REQUEST = Symbol.for('koa-messages.request');
 const streams = new WeakMap<Outbox, Map<UserId, Set<() => void>>>();
 
 /** The options of {@link messagesLive}. */
-export interface LiveOptions {
+export interface MessagesLiveOptions {
   /**
    * Milliseconds between heartbeat comments, so proxies keep an idle stream open; each one also
    * claims again, a net under a lost wake-up. @default 25000
@@ -62,14 +62,14 @@ const optionsSchema = z.strictObject({
  * the user's open tabs. Mount it after `messages({ outbox, user })`; the browser side is
  * `live(url, { onMessages })` from `koa-messages/client`.
  *
- * @param options - see {@link LiveOptions}.
+ * @param options - see {@link MessagesLiveOptions}.
  * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for bad options; on a request, when
  *   `messages()` is not mounted before it or has no `outbox`.
  * @example
  * app.use(messages({ outbox, user: (ctx) => ctx.state.user?.id }));
  * router.get('/messages/live', messagesLive());
  */
-export function messagesLive(options?: LiveOptions): Middleware {
+export function messagesLive(options?: MessagesLiveOptions): Middleware {
   const parsed = optionsSchema.safeParse(options ?? {});
   if (!parsed.success) throw optionsError('messagesLive()', parsed.error);
   const heartbeat = parsed.data.heartbeat ?? 25_000;

@@ -7,8 +7,8 @@ import type { Context } from 'koa';
 import {
   type DropEvent,
   memoryOutbox,
-  type MessagesOptions,
   messagesLive,
+  type MessagesOptions,
   type Outbox,
 } from '../../src/index.js';
 import { buildApp } from '../helpers/app.js';
