@@ -28,8 +28,8 @@ export {
 export { escapeHtml } from './escape.js';
 export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
+export { messagesLive,type MessagesLiveOptions } from './live/live.js';
 export { Message } from './message.js';
-export { type MessagesLiveOptions, messagesLive } from './live/live.js';
 export { messages } from './middleware.js';
 export {
   type DropEvent,
@@ -37,6 +37,8 @@ export {
   type StorageName,
   type TagOptions,
 } from './options.js';
+export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
+export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
 export {
   type AjaxResponse,
@@ -48,8 +50,6 @@ export {
 export { type CookieOptions, cookieStorage } from './storage/cookie/cookie-storage.js';
 export { type FallbackOptions, fallbackStorage } from './storage/cookie/fallback-storage.js';
 export { memoryStorage } from './storage/memory.js';
-export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
-export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { sessionStorage } from './storage/session.js';
 export type {
   DropReason,
