@@ -74,7 +74,7 @@ export function memoryOutbox(options: MemoryOutboxOptions = {}): Outbox {
       box.list.push(Object.freeze(stored));
       const excess = box.list.length - maxMessages;
       const report: SendReport = { dropped: excess > 0 ? box.list.splice(0, excess) : NOTHING };
-      if (box.watchers !== undefined) wake(box.watchers);
+      if (box.watchers !== undefined) wakeAll(box.watchers);
       return Promise.resolve(report);
     } catch (error) {
       return Promise.reject(error as Error);
@@ -122,7 +122,7 @@ export function memoryOutbox(options: MemoryOutboxOptions = {}): Outbox {
 }
 
 /** Tell the watchers, after the send resolved, each failing alone. */
-function wake(watchers: Set<() => void>): void {
+export function wakeAll(watchers: Set<() => void>): void {
   for (const watcher of watchers) {
     queueMicrotask(() => {
       try {
