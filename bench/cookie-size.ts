@@ -1,6 +1,6 @@
 /**
  * Bytes of cookie value per message for storage 'cookie', measured through a real Koa app:
- * `npx tsx bench/cookie-size.ts`. Prints the table in docs/cookie-storage.md ("Encoding"), and what
+ * `npx tsx bench/cookie-size.ts`. Prints the table in docs/storages.md ("Encoding"), and what
  * deflate would have given, to back the choice of not compressing.
  *
  * Not a timing benchmark: sizes are deterministic, so this prints once and exits.
@@ -10,7 +10,7 @@ import { deflateRawSync } from 'node:zlib';
 import Koa from 'koa';
 import request from 'supertest';
 
-import { messages } from '../src/index.js';
+import { cookieStorage, messages } from '../src/index.js';
 
 interface Case {
   label: string;
@@ -36,7 +36,7 @@ const cases: Case[] = [
 let current: Case[] = [];
 const app = new Koa();
 app.keys = ['bench-key-example-only'];
-app.use(messages({ storage: 'cookie', cookie: { maxSize: 4096 } }));
+app.use(messages({ storage: cookieStorage({ maxSize: 4096 }) }));
 app.use((ctx) => {
   for (const c of current)
     ctx.messages.success(c.text, { extraTags: c.extraTags ?? '', html: c.html ?? false });

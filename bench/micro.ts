@@ -17,7 +17,7 @@ import Koa, { type Context } from 'koa';
 import { Bench } from 'tinybench';
 
 import { messages } from '../src/index.js';
-import { type Config, parseOptions } from '../src/options.js';
+import { type Config, parseMessagesOptions } from '../src/options.js';
 import { RequestMessages } from '../src/request/request-messages.js';
 import { decodeMessages, encodeMessages } from '../src/storage/codec.js';
 import { signerFor } from '../src/storage/cookie/signing.js';
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({ options: { quick: { type: 'boolean', defaul
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 // 'memory' storage: load() and save() ignore ctx, so the store runs without a request.
-const config: Config = { ...parseOptions({}).core, storage: memoryStorage() };
+const config: Config = parseMessagesOptions({ storage: memoryStorage() });
 const ctx = {} as Context;
 const three: StoredMessage[] = [
   { level: 25, message: 'Vote recorded.', extraTags: '', html: false },
@@ -90,10 +90,7 @@ for (const maxMessages of [100, 10_000]) {
   const keys = texts.map((_, i) => (i % 10 === 0 ? { key: `k${i}` } : undefined));
   const count = maxMessages.toLocaleString('en-US');
   for (const dedupe of [true, false]) {
-    const config: Config = {
-      ...parseOptions({ dedupe, maxMessages }).core,
-      storage: memoryStorage(),
-    };
+    const config: Config = parseMessagesOptions({ dedupe, maxMessages, storage: memoryStorage() });
     const name = dedupe
       ? `store: dedupe on, ${count} adds, a tenth keyed (per add)`
       : `reference: dedupe off, ${count} adds, no keys (per add)`;

@@ -32,7 +32,7 @@ export const CHANNELS = Object.freeze({
 export type Transport = 'iteration' | 'ajax' | 'hx-trigger' | 'x-messages' | 'flash';
 
 /**
- * Why messages a request read stay pending (docs/delivery-rules.md): `'failed'` (the handler
+ * Why messages a request read stay pending (docs/delivery.md): `'failed'` (the handler
  * threw), `'error-status'` (a 5xx), `'head'`, `'options'`, `'prefetch'` (or prerender), `'streamed'`
  * (the response started before the end: `ctx.flushHeaders()`, `ctx.respond = false`),
  * `'htmx-navigation'` (`HX-Redirect`, `HX-Location`, `HX-Refresh`).

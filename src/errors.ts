@@ -39,9 +39,10 @@ export function optionsError(
   caller: string,
   error: z.ZodError,
   prefix: readonly string[] = [],
+  code: 'ERR_KOA_MESSAGES_OPTION' | 'ERR_KOA_MESSAGES_ARGUMENT' = 'ERR_KOA_MESSAGES_OPTION',
 ): MessagesError {
   return new MessagesError(
-    'ERR_KOA_MESSAGES_OPTION',
+    code,
     `invalid ${caller} options: ${error.issues.map((i) => formatIssue(i, prefix)).join('; ')}.`,
   );
 }

@@ -25,7 +25,7 @@ export class Message implements StoredMessage {
   readonly html: boolean;
   /**
    * The key given at `add(…, { key })` (docs/dedupe.md); `undefined` when none. An own property only
-   * when set, so a message without a key has exactly the fields it had before keys existed.
+   * when set: a message without a key has no `key` field at all.
    */
   declare readonly key: string | undefined;
   /**

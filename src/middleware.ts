@@ -8,12 +8,11 @@ import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 import { storageChannel, traceStorage } from './diagnostics.js';
 import { MessagesError } from './errors.js';
 import { flash } from './flash.js';
-import { type Config, type MessagesOptions, parseOptions } from './options.js';
+import { type Config, type MessagesOptions, parseMessagesOptions } from './options.js';
 import { commit } from './request/commit.js';
 import { RequestMessages } from './request/request-messages.js';
 import { claimOf, userOf } from './sending/enter.js';
 import { LEVELS } from './shared/levels.js';
-import { resolveStorage } from './storage/named.js';
 import type { StorageHandle } from './storage/types.js';
 import { respondAjax } from './transport/ajax.js';
 
@@ -128,7 +127,7 @@ function sharedKoaContext(): object | undefined {
  * Install it after the session middleware when using the session or fallback storage.
  *
  * @param options - see {@link MessagesOptions}.
- * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for unknown, malformed or inapplicable options.
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for unknown or malformed options.
  * @example
  * app.use(session(app));
  * app.use(messages());
@@ -137,9 +136,8 @@ function sharedKoaContext(): object | undefined {
 export function messages<StateT = DefaultState, ContextT = DefaultContext>(
   options?: MessagesOptions,
 ): Middleware<StateT, ContextT> {
-  const parsed = parseOptions(options);
-  const storage = resolveStorage(parsed.storage);
-  const config: Config = Object.freeze({ ...parsed.core, storage });
+  const config = parseMessagesOptions(options);
+  const { storage } = config;
   const shared = sharedKoaContext();
   if (shared !== undefined) extendContext(shared);
 

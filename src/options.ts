@@ -1,12 +1,16 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 
+import { parseOptions, type Same } from './config/parse.js';
 import type { Translate } from './descriptor.js';
-import { describeValue, MessagesError, optionsError } from './errors.js';
+import { describeValue, MessagesError } from './errors.js';
 import { DEFAULT_TAGS, isLevelName, type Level, NAME_LIST, toLevel } from './level.js';
 import type { Outbox, UserId } from './sending/types.js';
 import type { LevelName } from './shared/levels.js';
-import type { CookieOptions } from './storage/cookie/messages-cookie.js';
+import { cookieStorage } from './storage/cookie/cookie-storage.js';
+import { fallbackStorage } from './storage/cookie/fallback-storage.js';
+import { memoryStorage } from './storage/memory.js';
+import { sessionStorage } from './storage/session.js';
 import type { DropReason, MessageStorage, StoredMessage } from './storage/types.js';
 
 /** What the `onDrop` hook receives: messages that were added but could not be kept. */
@@ -30,53 +34,43 @@ export interface MessagesOptions {
   /**
    * Where messages wait between requests: a built-in storage by name, or a storage object
    * (`cookieStorage({...})`, `redisStorage({...})`, your own {@link MessageStorage}).
-   * `'session'` and `'fallback'` need koa-session installed before `messages()`; `'cookie'` and
-   * `'fallback'` need `app.keys`.
+   * A name is the storage's factory with its defaults (`'cookie'` is `cookieStorage()`); give the
+   * factory itself to set its options (`cookieStorage({ maxSize: 1024 })`). `'session'` and
+   * `'fallback'` need koa-session installed before `messages()`; `'cookie'` and `'fallback'` need
+   * `app.keys`.
    * @default 'session'
    */
-  storage?: StorageName | MessageStorage;
-  /**
-   * The session key of storages `'session'` and `'fallback'` given by name (an error with any
-   * other storage). koa-session does not save keys that start with `_`.
-   * @default 'messages'
-   */
-  sessionKey?: string;
-  /**
-   * The messages cookie of storages `'cookie'` and `'fallback'` given by name (an error with any
-   * other storage); see {@link CookieOptions}.
-   * @default { name: 'messages', maxSize: 2048, path: '/', httpOnly: true, sameSite: 'lax' }
-   */
-  cookie?: CookieOptions;
+  storage?: StorageName | MessageStorage | undefined;
   /**
    * The threshold: messages below it are ignored (Django's `MESSAGE_LEVEL`). A level name or any
    * integer; a request can change it with `ctx.messages.level`.
    * @default 'info'
    */
-  level?: Level;
+  level?: Level | undefined;
   /**
    * Tags per level, merged over the defaults (Django's `MESSAGE_TAGS`): `{ error: 'danger',
    * 35: 'notice' }`. `''` hides a level's tag.
    * @default {}
    */
-  tags?: TagOptions;
+  tags?: TagOptions | undefined;
   /**
    * HTML-escape message text in `ctx.ajax()` answers (messages added with `html: true` never are).
    * @default true
    */
-  escape?: boolean;
+  escape?: boolean | undefined;
   /**
    * At most this many messages stay pending per visitor; the oldest beyond it are dropped and
    * reported to `onDrop` with reason `'max-messages'`.
    * @default 100
    */
-  maxMessages?: number;
+  maxMessages?: number | undefined;
   /**
    * Add nothing when a message with the same level, text, extra tags (and key) is already pending,
    * stored or added in this request, so a double submit shows one toast (docs/dedupe.md). Off by
    * default, as in Django.
    * @default false
    */
-  dedupe?: boolean;
+  dedupe?: boolean | undefined;
   /**
    * Milliseconds a message stays pending: a request that loads an older one drops it and reports
    * it to `onDrop` with reason `'expired'`. `add(…, { maxAge })` overrides it per message. Without
@@ -84,61 +78,61 @@ export interface MessagesOptions {
    * no add time (docs/expiry.md).
    * @default undefined
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * Turns a message added as a descriptor (`ctx.messages.success({ id, values })`) into text when
    * it is shown, with the showing request's `ctx`, so the reader's current language wins
    * (docs/translation.md). Adding a descriptor without it is an error.
    * @default undefined
    */
-  translate?: Translate;
+  translate?: Translate | undefined;
   /**
    * htmx requests (`HX-Request: true`) whose handler did not show the messages get them in the
    * `HX-Trigger` response header as a `messages` event (docs/htmx.md).
    * @default false
    */
-  htmx?: boolean;
+  htmx?: boolean | undefined;
   /**
    * The largest `HX-Trigger` / `X-Messages` header koa-messages writes, in bytes (an integer from
    * 256 to 65536); messages that do not fit stay pending for the next response. Well under the
    * 8 KB many proxies allow per header.
    * @default 4096
    */
-  maxHeaderBytes?: number;
+  maxHeaderBytes?: number | undefined;
   /**
    * Told about every message that was added but could not be kept (too many, no room in the
    * cookie, the storage failed) or was dropped unread past its `maxAge` (`'expired'`). Without it
    * they are logged with `NODE_DEBUG=koa-messages`.
    * @default undefined
    */
-  onDrop?: (event: DropEvent) => unknown;
+  onDrop?: ((event: DropEvent) => unknown) | undefined;
   /**
    * Give the app connect-flash's `ctx.flash(type, message)` over the same messages, for
    * koa-passport's `failureFlash`/`successFlash` (docs/flash.md). Off, so that `ctx.flash` does not
    * collide with an app's own; its type is the `FlashContext` opt-in.
    * @default false
    */
-  flash?: boolean;
+  flash?: boolean | undefined;
   /**
    * Where messages sent to users wait (`memoryOutbox()`, `redisOutbox()` from `koa-messages/redis`);
    * requires `user` (docs/sending.md).
    * @default undefined
    */
-  outbox?: Outbox;
+  outbox?: Outbox | undefined;
   /**
    * The request's user id, for `outbox` (required with it): `(ctx) => ctx.state.user?.id`.
    * `undefined` or `null` for a visitor who is not logged in. Mount `messages()` after whatever
    * sets the user (koa-passport's `passport.session()`).
    * @default undefined
    */
-  user?: (ctx: Context) => UserId | number | undefined | null;
+  user?: ((ctx: Context) => UserId | number | undefined | null) | undefined;
   /**
    * Which requests claim the user's messages from `outbox` before the handler (a round trip to
    * the outbox each). By default: a GET that is not a prefetch, any htmx request, and a request
    * whose `Accept` prefers JSON to HTML (docs/sending.md).
    * @default undefined
    */
-  claimOn?: (ctx: Context) => boolean;
+  claimOn?: ((ctx: Context) => boolean) | undefined;
 }
 
 const isStorage = (value: unknown): value is MessageStorage =>
@@ -149,29 +143,30 @@ const isStorage = (value: unknown): value is MessageStorage =>
     typeof (value as MessageStorage).enter === 'function');
 
 // The error echoes what was given (`got 'loud'`), as the other level errors do.
-const levelSchema = z.custom<string | number>(
-  (value) => isLevelName(value) || Number.isSafeInteger(value),
-  {
-    error: ({ input }) =>
-      `must be a level name (${NAME_LIST}) or an integer, got ${
-        typeof input === 'string'
-          ? `'${input}'`
-          : typeof input === 'number'
-            ? String(input)
-            : describeValue(input)
-      }`,
-  },
-);
+const levelSchema = z.custom<Level>((value) => isLevelName(value) || Number.isSafeInteger(value), {
+  error: ({ input }) =>
+    `must be a level name (${NAME_LIST}) or an integer, got ${
+      typeof input === 'string'
+        ? `'${input}'`
+        : typeof input === 'number'
+          ? String(input)
+          : describeValue(input)
+    }`,
+});
 
 const tagKeySchema = z.custom<string>(
   (key) => isLevelName(key) || (typeof key === 'string' && /^-?\d+$/.test(key)),
 );
 
-/**
- * The runtime check of {@link MessagesOptions}. `sessionKey` and `cookie` belong to the storage
- * they configure, which validates them itself (see `storage/named.ts`): here only their presence
- * counts.
- */
+/** A storage's name is its factory with the factory's defaults, and nothing more. */
+const NAMED: Readonly<Record<StorageName, () => MessageStorage>> = {
+  session: () => sessionStorage(),
+  cookie: () => cookieStorage(),
+  fallback: () => fallbackStorage(),
+  memory: memoryStorage,
+};
+
+/** The runtime check of {@link MessagesOptions}. */
 const optionsSchema = z.strictObject({
   storage: z
     .union(
@@ -188,8 +183,6 @@ const optionsSchema = z.strictObject({
       },
     )
     .default('session'),
-  sessionKey: z.unknown().optional(),
-  cookie: z.unknown().optional(),
   level: levelSchema.default('info'),
   tags: z
     .record(tagKeySchema, z.string(), { error: 'must be an object of tag strings keyed by level' })
@@ -245,19 +238,12 @@ const optionsSchema = z.strictObject({
     .optional(),
 });
 
-/** Which storages each storage-specific option applies to, when the storage is given by name. */
-const APPLIES_TO = {
-  sessionKey: ['session', 'fallback'],
-  cookie: ['cookie', 'fallback'],
-} as const satisfies Record<'sessionKey' | 'cookie', readonly StorageName[]>;
+const exact: Same<z.input<typeof optionsSchema>, MessagesOptions> = true;
+void exact;
 
-/** What `messages()` hands the storage resolver: a storage object, or a name and its options. */
-export type StorageChoice =
-  | { readonly name: StorageName; readonly sessionKey: unknown; readonly cookie: unknown }
-  | { readonly storage: MessageStorage };
-
-/** The parsed, frozen configuration one `messages()` middleware runs with, less its storage. */
-export interface CoreConfig {
+/** The parsed, frozen configuration one `messages()` middleware runs with. */
+export interface Config {
+  readonly storage: MessageStorage;
   readonly level: number;
   /** DEFAULT_TAGS with the `tags` option merged over them (Django's MESSAGE_TAGS). */
   readonly tags: Readonly<Record<number, string>>;
@@ -283,41 +269,33 @@ export interface SendingConfig {
   readonly claimOn: ((ctx: Context) => boolean) | undefined;
 }
 
-/** {@link CoreConfig} with the storage resolved. */
-export interface Config extends CoreConfig {
-  readonly storage: MessageStorage;
-}
-
-const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(' and ');
+/**
+ * Options that configure one storage belong to its factory; named here so that passing them to
+ * `messages()` says where they go instead of only "unknown option".
+ */
+const FACTORY_OPTIONS: Readonly<Record<string, string>> = {
+  sessionKey: 'sessionStorage({ key }) or fallbackStorage({ sessionKey })',
+  cookie: 'cookieStorage({ … }) or fallbackStorage({ cookie: { … } })',
+};
 
 /**
- * Validate `messages()` options; the caller's object is not touched. Options that configure a
- * storage are checked here only for whether they apply; the storage validates their values.
+ * Validate `messages()` options (the caller's object is not touched) and make the storage a name
+ * stands for.
  *
- * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` naming each bad or inapplicable option.
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` naming each bad or unknown option.
  */
-export function parseOptions(options: unknown): { core: CoreConfig; storage: StorageChoice } {
-  if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      'messages(options) takes an options object.',
-    );
+export function parseMessagesOptions(options: unknown): Config {
+  if (typeof options === 'object' && options !== null) {
+    for (const [key, factory] of Object.entries(FACTORY_OPTIONS)) {
+      if (Object.hasOwn(options, key)) {
+        throw new MessagesError(
+          'ERR_KOA_MESSAGES_OPTION',
+          `invalid messages() options: option \`${key}\` belongs to the storage: pass \`storage: ${factory}\`.`,
+        );
+      }
+    }
   }
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) throw optionsError('messages()', parsed.error);
-  const o = parsed.data;
-  for (const key of ['sessionKey', 'cookie'] as const) {
-    if (o[key] === undefined) continue;
-    const applies: readonly string[] = APPLIES_TO[key];
-    if (typeof o.storage === 'string' && applies.includes(o.storage)) continue;
-    const given = typeof o.storage === 'string' ? `storage '${o.storage}'` : 'a storage object';
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `invalid messages() options: option \`${key}\` applies to storages ${quoted(applies)} given by name, not to ${given}` +
-        (typeof o.storage === 'string' ? '.' : `; pass it to the storage's own factory instead.`),
-    );
-  }
+  const o = parseOptions(optionsSchema, options, 'messages()');
   if (
     Object.hasOwn(o.tags, 'warn') &&
     Object.hasOwn(o.tags, 'warning') &&
@@ -342,7 +320,8 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
   const tags: Record<number, string> = { ...DEFAULT_TAGS };
   for (const [key, tag] of Object.entries(o.tags))
     tags[toLevel(/^-?\d+$/.test(key) ? Number(key) : key, 'tags key')] = tag;
-  const core: CoreConfig = Object.freeze({
+  return Object.freeze({
+    storage: typeof o.storage === 'string' ? NAMED[o.storage]() : o.storage,
     level: toLevel(o.level, 'level'),
     tags: Object.freeze(tags),
     escape: o.escape,
@@ -359,9 +338,4 @@ export function parseOptions(options: unknown): { core: CoreConfig; storage: Sto
         ? undefined
         : Object.freeze({ outbox: o.outbox, user: o.user, claimOn: o.claimOn }),
   });
-  const storage: StorageChoice =
-    typeof o.storage === 'string'
-      ? { name: o.storage, sessionKey: o.sessionKey, cookie: o.cookie }
-      : { storage: o.storage };
-  return { core, storage };
 }

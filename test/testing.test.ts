@@ -160,7 +160,7 @@ describe('koa-messages/testing', () => {
       expect(() => messagesOf(res, { cookieName: 'a b' })).to.throw(TypeError, /`cookieName`/);
       expect(() => messagesOf(res, { key: TEST_KEYS } as never)).to.throw(
         TypeError,
-        /unknown messagesOf\(\) option `key`/,
+        /invalid messagesOf\(\) options: unknown option `key`/,
       );
       expect(() => messagesOf('200 OK' as never)).to.throw(TypeError, /supertest or fetch/);
     });

@@ -4,7 +4,7 @@ import type { KeptReason } from '../diagnostics.js';
 
 /**
  * How a request ends, for its messages: the one place that decides whether what the request read
- * counts as shown (docs/architecture.md). Every exit of a request goes through it: a normal
+ * counts as shown (docs/contributing/architecture.md). Every exit of a request goes through it: a normal
  * answer, a thrown error, a response whose headers went out before the end (streaming), an htmx
  * answer that navigates the browser elsewhere.
  */

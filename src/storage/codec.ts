@@ -20,8 +20,8 @@ import type { StoredMessage } from './types.js';
  *   [25, "Saved.", "", 0, "", 1764633600000, 60000]  + the message's own `maxAge`
  *   [25, ["vote.recorded", {"votes": 3}]]  a descriptor (`[id]` without values) instead of text
  *
- * An entry that uses none of keys, `maxAge` and descriptors is the same bytes as before they
- * existed, and old entries decode as before. Keys are never repeated, so a 40-character message
+ * An entry pays only for what it uses: without keys, `maxAge` and descriptors it is the first
+ * two to four elements. Keys are never repeated, so a 40-character message
  * costs about 50 bytes of JSON; the add time adds 16.
  * The schema is the definition (exported, and what `decodeMessage` must agree with: a property
  * test feeds both arbitrary values); reads use the equivalent hand-written check below.
@@ -68,7 +68,7 @@ const isCount = (value: unknown, min: number): boolean =>
  *
  * Accepts exactly what {@link encodedMessageSchema} accepts, checked by hand: this runs for every
  * stored message on every read, where `safeParse`'s generality costs more than the check itself
- * (docs/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
+ * (docs/contributing/benchmarks-history.md). test/hardening/roundtrip.test.ts holds the two to the same answers.
  */
 export function decodeMessage(entry: unknown): StoredMessage | undefined {
   if (!Array.isArray(entry) || entry.length > 7) return undefined;

@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
+import { z } from 'zod';
 
-import { describeValue, MessagesError } from '../errors.js';
+import { parseOptions, type Same } from '../config/parse.js';
+import { MessagesError } from '../errors.js';
 import { decodeMessages, encodeMessages } from './codec.js';
 import { commitNow, fitSessionCookie } from './session-cookie.js';
 import type {
@@ -108,33 +110,34 @@ const SESSION_MEMBERS = new Set([
   ...Object.getOwnPropertyNames(Object.prototype),
 ]);
 
-/** Why `key` cannot be a session key, or `undefined` when it can. */
-export function sessionKeyProblem(key: string): string | undefined {
-  if (key.startsWith('_')) return "must not start with '_': koa-session does not save such keys";
-  if (SESSION_MEMBERS.has(key))
-    return `must not be '${key}', a name koa-session's session object already uses`;
-  return undefined;
+/**
+ * A session key: koa-session silently does not save keys that start with `_`, and a name its
+ * session object already uses (`length`, `save`, `toString`, …) would break it. The one rule for
+ * every option that names a session key.
+ */
+export const sessionKeySchema = z
+  .string({ error: 'must be a non-empty string' })
+  .min(1, { error: 'must be a non-empty string' })
+  .refine((key) => !key.startsWith('_'), {
+    error: "must not start with '_': koa-session does not save such keys",
+  })
+  .refine((key) => key.startsWith('_') || !SESSION_MEMBERS.has(key), {
+    error: ({ input }) =>
+      `must not be '${String(input)}', a name koa-session's session object already uses`,
+  });
+
+/** Options of {@link sessionStorage}. */
+export interface SessionStorageOptions {
+  /**
+   * The session key the messages live under. koa-session does not save keys that start with `_`.
+   * @default 'messages'
+   */
+  key?: string | undefined;
 }
 
-/**
- * A `sessionKey` option, checked: the default when omitted.
- *
- * @param caller - names the function in the error, e.g. `messages()`.
- * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for a key koa-session would not save or that
- *   its session object already uses.
- */
-export function checkSessionKey(key: unknown, caller: string): string {
-  if (key === undefined) return 'messages';
-  const problem =
-    typeof key !== 'string' || key === '' ? 'must be a non-empty string' : sessionKeyProblem(key);
-  if (problem !== undefined) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `invalid ${caller} options: option \`sessionKey\` ${problem}.`,
-    );
-  }
-  return key as string;
-}
+const sessionStorageSchema = z.strictObject({ key: sessionKeySchema.default('messages') });
+const exact: Same<z.input<typeof sessionStorageSchema>, SessionStorageOptions> = true;
+void exact;
 
 /**
  * `storage: 'session'` (the default): messages in the koa-session session under `key`, as a
@@ -150,21 +153,12 @@ export function checkSessionKey(key: unknown, caller: string): string {
  * - A handler that throws: Koa's error handler drops koa-session's `Set-Cookie`, so the session is
  *   committed at once and its cookies travel on the error; what the request added survives.
  *
- * @param key - the session key (`messages()` passes its `sessionKey` option, default `'messages'`).
- * @throws {TypeError} when `key` is not a non-empty string, starts with `_`, or is a name the
- *   session object already uses (`length`, `save`, `toString`, …).
+ * @param options - `key`: the session key (`'messages'`).
+ * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` when `key` is not a non-empty string, starts
+ *   with `_`, or is a name the session object already uses (`length`, `save`, `toString`, …).
  */
-export function sessionStorage(key: string): MessageStorage {
-  // messages() checks its `sessionKey` option; this factory is exported too, so it checks its own.
-  if (typeof key !== 'string' || key === '') {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `sessionStorage(key) needs a non-empty string key, got ${key === '' ? "''" : describeValue(key)}.`,
-    );
-  }
-  const problem = sessionKeyProblem(key);
-  if (problem !== undefined)
-    throw new MessagesError('ERR_KOA_MESSAGES_OPTION', `sessionStorage(key) key ${problem}.`);
+export function sessionStorage(options?: SessionStorageOptions): MessageStorage {
+  const { key } = parseOptions(sessionStorageSchema, options, 'sessionStorage()');
   return {
     name: 'session',
     // Only a request that entered before koa-session's middleware gets its handle now, marked so.

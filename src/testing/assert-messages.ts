@@ -1,12 +1,15 @@
 import { AssertionError } from 'node:assert';
 
+import { z } from 'zod';
+
+import { parseOptions, type Same } from '../config/parse.js';
 import { describeValue, MessagesError } from '../errors.js';
 import { DEFAULT_TAGS, type Level, toLevel } from '../level.js';
 import { LEVELS } from '../shared/levels.js';
 import {
-  checkReadOptions,
   type MessagesOfOptions,
   type ReadMessage,
+  readOptionsShape,
   readResponse,
   type ResponseLike,
 } from './read-response.js';
@@ -20,8 +23,15 @@ export type ExpectedMessage =
 /** Options of `assertMessages()`. */
 export interface AssertMessagesOptions extends MessagesOfOptions {
   /** Whether the order must match. @default true */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
 }
+
+const assertOptionsSchema = z.strictObject({
+  ...readOptionsShape,
+  ordered: z.boolean({ error: 'must be a boolean' }).default(true),
+});
+const exact: Same<z.input<typeof assertOptionsSchema>, AssertMessagesOptions> = true;
+void exact;
 
 /** What an expected item checks: the level as an integer. */
 type Check = { message: string; tags?: string; level?: number; levelAs?: 'name' | 'number' };
@@ -187,15 +197,12 @@ export function assertMessages(
     );
   }
   const checks = expected.map(toCheck);
-  const read = checkReadOptions(options, 'assertMessages()', ['ordered']);
-  const { ordered = true } = read as AssertMessagesOptions;
-  if (typeof ordered !== 'boolean') {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_ARGUMENT',
-      `assertMessages() option \`ordered\` must be a boolean, got ${describeValue(ordered)}.`,
-    );
-  }
-  const { keys, cookieName } = read;
+  const { keys, cookieName, ordered } = parseOptions(
+    assertOptionsSchema,
+    options,
+    'assertMessages()',
+    'ERR_KOA_MESSAGES_ARGUMENT',
+  );
   const actual = readResponse(
     response,
     {

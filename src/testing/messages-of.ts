@@ -35,6 +35,6 @@ export function messagesOf(
   response: ResponseLike | Response,
   options?: MessagesOfOptions,
 ): WireMessage[] | Promise<WireMessage[]> {
-  const read = readResponse(response, checkReadOptions(options, 'messagesOf()'), 'messagesOf()');
+  const read = readResponse(response, checkReadOptions(options), 'messagesOf()');
   return Array.isArray(read) ? strip(read) : read.then(strip);
 }

@@ -1,8 +1,10 @@
 import { AssertionError } from 'node:assert';
 
 import type Koa from 'koa';
+import { z } from 'zod';
 import { safeParse } from 'zod/v4/core';
 
+import { parseOptions, type Same } from '../config/parse.js';
 import { describeValue, MessagesError } from '../errors.js';
 import { DEFAULT_TAGS } from '../level.js';
 import { messageSchema, type WireMessage } from '../shared/wire.js';
@@ -20,10 +22,42 @@ export interface MessagesOfOptions {
    * The app's keys (`app.keys`): read the messages cookie of the cookie and fallback storages,
    * verified with them, instead of the `ctx.ajax()` JSON body.
    */
-  keys?: TestKeys;
-  /** The messages cookie's name, when the app sets `cookie.name`. @default 'messages' */
-  cookieName?: string;
+  keys?: TestKeys | undefined;
+  /** The messages cookie's name, when the app sets the cookie storage's `name`. @default 'messages' */
+  cookieName?: string | undefined;
 }
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The schema of {@link MessagesOfOptions}, spread into the schemas of helpers that take them too. */
+export const readOptionsShape = {
+  keys: z
+    .custom<TestKeys>(
+      (keys) =>
+        isKeygrip(keys) ||
+        (Array.isArray(keys) &&
+          keys.length > 0 &&
+          keys.every((k) => (typeof k === 'string' || Buffer.isBuffer(k)) && k.length > 0)),
+      {
+        error: ({ input }) =>
+          `must be the app's keys (a non-empty list of non-empty strings, or a Keygrip), got ${describeValue(input)}`,
+      },
+    )
+    .optional(),
+  cookieName: z
+    .custom<string>((name) => typeof name === 'string' && COOKIE_NAME.test(name), {
+      error: ({ input }) => `must be a cookie name, got ${describeValue(input)}`,
+    })
+    .optional(),
+};
+
+const readOptionsSchema = z.strictObject(readOptionsShape);
+const exact: Same<z.input<typeof readOptionsSchema>, MessagesOfOptions> = true;
+void exact;
+
+/** `messagesOf()`'s options, checked before anything is read: a bad one is the test's own mistake. */
+export const checkReadOptions = (options: unknown): MessagesOfOptions =>
+  parseOptions(readOptionsSchema, options, 'messagesOf()', 'ERR_KOA_MESSAGES_ARGUMENT');
 
 /** A supertest (superagent) response, or anything with its `headers` and parsed `body`. */
 export interface ResponseLike {
@@ -46,53 +80,6 @@ export const isFetchResponse = (value: unknown): value is Response =>
 const fail = (message: string, actual?: unknown): never => {
   throw new AssertionError({ message: `koa-messages: ${message}`, actual, operator: 'messagesOf' });
 };
-
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** Check the options before reading anything; a bad one is the test's own mistake: TypeError. */
-export function checkReadOptions(
-  options: unknown,
-  caller: string,
-  extra: readonly string[] = [],
-): MessagesOfOptions {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_ARGUMENT',
-      `${caller} options must be an object, got ${describeValue(options)}.`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'keys' && key !== 'cookieName' && !extra.includes(key)) {
-      throw new MessagesError('ERR_KOA_MESSAGES_ARGUMENT', `unknown ${caller} option \`${key}\`.`);
-    }
-  }
-  const { keys, cookieName } = options as MessagesOfOptions;
-  if (
-    keys !== undefined &&
-    !isKeygrip(keys) &&
-    !(
-      Array.isArray(keys) &&
-      keys.length > 0 &&
-      keys.every((k) => (typeof k === 'string' || Buffer.isBuffer(k)) && k.length > 0)
-    )
-  ) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_ARGUMENT',
-      `${caller} option \`keys\` must be the app's keys (a non-empty list of non-empty strings, or a Keygrip), got ${describeValue(keys)}.`,
-    );
-  }
-  if (
-    cookieName !== undefined &&
-    (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
-  ) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_ARGUMENT',
-      `${caller} option \`cookieName\` must be a cookie name, got ${describeValue(cookieName)}.`,
-    );
-  }
-  return options as MessagesOfOptions;
-}
 
 /** The messages of a `ctx.ajax()` body (already parsed JSON). */
 export function fromBody(body: unknown): ReadMessage[] {

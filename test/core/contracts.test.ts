@@ -6,7 +6,7 @@ import session from 'koa-session';
 import request from 'supertest';
 
 /**
- * koa-messages relies on a few internals of other packages (docs/architecture.md, "Reaches into
+ * koa-messages relies on a few internals of other packages (docs/contributing/architecture.md, "Reaches into
  * other packages"). Each is pinned here: when a new version of the package changes it, this fails
  * with a sentence naming the package and version, before anything subtler breaks.
  */

@@ -19,7 +19,7 @@ import { SharedCache } from '../helpers/shared-cache.js';
 /**
  * The promise "shown once, to this visitor only" at every exit of a request: a thrown error, a
  * response whose headers went out early, an htmx answer that navigates away, a failing hook or
- * translation (docs/delivery-rules.md). Over real HTTP, on every storage it applies to; this
+ * translation (docs/delivery.md). Over real HTTP, on every storage it applies to; this
  * folder also runs on Koa 2.
  */
 

@@ -29,7 +29,11 @@ describe('messages(options)', () => {
   });
 
   const cases: [string, unknown, string][] = [
-    ['a non-object', 'session', 'koa-messages: messages(options) takes an options object.'],
+    [
+      'a non-object',
+      'session',
+      'koa-messages: messages(options) takes an options object, got string.',
+    ],
     [
       'an unknown key',
       { storrage: 'memory' },
@@ -76,19 +80,14 @@ describe('messages(options)', () => {
       'koa-messages: invalid messages() options: option `escape`: expected boolean, received string.',
     ],
     [
-      'a session key starting with _',
-      { sessionKey: '_messages' },
-      "koa-messages: invalid messages() options: option `sessionKey` must not start with '_': koa-session does not save such keys.",
+      'a session key (an option of the session storages)',
+      { sessionKey: 'flash' },
+      'koa-messages: invalid messages() options: option `sessionKey` belongs to the storage: pass `storage: sessionStorage({ key }) or fallbackStorage({ sessionKey })`.',
     ],
     [
       'maxMessages of 0',
       { maxMessages: 0 },
       'koa-messages: invalid messages() options: option `maxMessages` must be a positive integer.',
-    ],
-    [
-      'an empty session key',
-      { sessionKey: '' },
-      'koa-messages: invalid messages() options: option `sessionKey` must be a non-empty string.',
     ],
     [
       'onDrop that is not a function',

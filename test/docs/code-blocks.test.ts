@@ -1,7 +1,7 @@
 /**
  * Every fenced code block of README.md, BENCHMARKS.md and docs/**\/*.md is true as written.
  *
- * What each block's info string means (docs/CONTRIBUTING-docs.md says the same for writers):
+ * What each block's info string means (docs/contributing/CONTRIBUTING-docs.md says the same for writers):
  *
  * - ```` ```ts ````: a complete module for Node, every import shown. Type-checked against the
  *   packed package in a scratch app outside the repository (strict, `noUncheckedIndexedAccess`,
@@ -194,7 +194,7 @@ function report(problems: string[], howToFix = ''): void {
 
 const HOW_TO_FIX =
   'Fix the block (or the code it documents) so that it compiles as written in a fresh app: every import shown, ' +
-  'strict TypeScript, NodeNext; browser code is marked ```ts browser (see docs/CONTRIBUTING-docs.md).';
+  'strict TypeScript, NodeNext; browser code is marked ```ts browser (see docs/contributing/CONTRIBUTING-docs.md).';
 
 describe('the code blocks of README.md and docs/', function () {
   this.timeout(60_000);
@@ -236,7 +236,7 @@ describe('the code blocks of README.md and docs/', function () {
       })
       .map(
         (b) =>
-          `${where(b)}: \`\`\`${[b.lang, ...b.flags].join(' ')} is not a kind of block this test checks; use ts, ts browser, sh, json, html or text (docs/CONTRIBUTING-docs.md)`,
+          `${where(b)}: \`\`\`${[b.lang, ...b.flags].join(' ')} is not a kind of block this test checks; use ts, ts browser, sh, json, html or text (docs/contributing/CONTRIBUTING-docs.md)`,
       );
     report(bad);
   });

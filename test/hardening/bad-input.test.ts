@@ -440,7 +440,7 @@ const STORAGE_MUST =
 
 /** [what, the options, the exact message of the TypeError messages() throws] */
 const optionRows: [string, unknown, string][] = [
-  ['null', null, 'koa-messages: messages(options) takes an options object.'],
+  ['null', null, 'koa-messages: messages(options) takes an options object, got null.'],
   ...[-1, 0, 2.5, '60s', null].map((maxAge): [string, unknown, string] => [
     `maxAge: ${JSON.stringify(maxAge)}`,
     { maxAge },
@@ -456,9 +456,17 @@ const optionRows: [string, unknown, string][] = [
     { dedupe: 'yes' },
     'koa-messages: invalid messages() options: option `dedupe`: expected boolean, received string.',
   ],
-  ['an array', [], 'koa-messages: messages(options) takes an options object.'],
-  ["a string ('memory')", 'memory', 'koa-messages: messages(options) takes an options object.'],
-  ['a function', () => ({}), 'koa-messages: messages(options) takes an options object.'],
+  ['an array', [], 'koa-messages: messages(options) takes an options object, got an array.'],
+  [
+    "a string ('memory')",
+    'memory',
+    'koa-messages: messages(options) takes an options object, got string.',
+  ],
+  [
+    'a function',
+    () => ({}),
+    'koa-messages: messages(options) takes an options object, got function.',
+  ],
   ['an unknown key', { maxMessage: 10 }, `${INVALID} unknown option \`maxMessage\`.`],
   [
     'an own __proto__ key (JSON config)',
@@ -485,46 +493,6 @@ const optionRows: [string, unknown, string][] = [
     'storage with enter that is not a function',
     { storage: { open: () => undefined, enter: 'early' } },
     `${INVALID} option \`storage\` ${STORAGE_MUST}.`,
-  ],
-  [
-    'sessionKey: 5',
-    { sessionKey: 5 },
-    `${INVALID} option \`sessionKey\` must be a non-empty string.`,
-  ],
-  [
-    "sessionKey: ''",
-    { sessionKey: '' },
-    `${INVALID} option \`sessionKey\` must be a non-empty string.`,
-  ],
-  [
-    "sessionKey: '_messages' (Django's key)",
-    { sessionKey: '_messages' },
-    `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`,
-  ],
-  [
-    "sessionKey: '__proto__'",
-    { sessionKey: '__proto__' },
-    `${INVALID} option \`sessionKey\` must not start with '_': koa-session does not save such keys.`,
-  ],
-  [
-    "sessionKey: 'length' (a koa-session Session getter: every save would throw)",
-    { sessionKey: 'length' },
-    `${INVALID} option \`sessionKey\` must not be 'length', a name koa-session's session object already uses.`,
-  ],
-  [
-    "sessionKey: 'isNew' (koa-session never saves it)",
-    { sessionKey: 'isNew' },
-    `${INVALID} option \`sessionKey\` must not be 'isNew', a name koa-session's session object already uses.`,
-  ],
-  [
-    "sessionKey: 'save' (would hide ctx.session.save())",
-    { sessionKey: 'save' },
-    `${INVALID} option \`sessionKey\` must not be 'save', a name koa-session's session object already uses.`,
-  ],
-  [
-    "sessionKey: 'toString'",
-    { sessionKey: 'toString' },
-    `${INVALID} option \`sessionKey\` must not be 'toString', a name koa-session's session object already uses.`,
   ],
   ['level: null', { level: null }, `${INVALID} option \`level\` ${LEVEL_MUST}, got null.`],
   ["level: 'INFO'", { level: 'INFO' }, `${INVALID} option \`level\` ${LEVEL_MUST}, got 'INFO'.`],
@@ -593,44 +561,14 @@ const optionRows: [string, unknown, string][] = [
   ],
   ["onDrop: 'log'", { onDrop: 'log' }, `${INVALID} option \`onDrop\` must be a function.`],
   [
-    "cookie.sameSite: 'Lax'",
-    { storage: 'cookie', cookie: { sameSite: 'Lax' } },
-    `${INVALID} option \`cookie.sameSite\` must be 'lax', 'strict', 'none' or false.`,
-  ],
-  [
-    'cookie.maxSize: 10',
-    { storage: 'cookie', cookie: { maxSize: 10 } },
-    `${INVALID} option \`cookie.maxSize\` must be an integer from 128 to 4096 (bytes of cookie value).`,
-  ],
-  [
-    "cookie.name: 'a b'",
-    { storage: 'cookie', cookie: { name: 'a b' } },
-    `${INVALID} option \`cookie.name\` must be a cookie name (an RFC 6265 token).`,
-  ],
-  [
-    'cookie.maxAge (not an option)',
-    { storage: 'cookie', cookie: { maxAge: 1000 } },
-    `${INVALID} unknown option \`cookie.maxAge\`.`,
-  ],
-  [
-    "cookie with storage 'session' (it would be ignored)",
-    { storage: 'session', cookie: { maxSize: 999 } },
-    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to storage 'session'.`,
+    "cookie with storage 'cookie' (the cookie storage's own option)",
+    { storage: 'cookie', cookie: { maxSize: 999 } },
+    `${INVALID} option \`cookie\` belongs to the storage: pass \`storage: cookieStorage({ … }) or fallbackStorage({ cookie: { … } })\`.`,
   ],
   [
     "sessionKey with storage 'memory'",
     { storage: 'memory', sessionKey: 'flash' },
-    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to storage 'memory'.`,
-  ],
-  [
-    'sessionKey with a storage object',
-    { storage: cookieStorage(), sessionKey: 'x' },
-    `${INVALID} option \`sessionKey\` applies to storages 'session' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
-  ],
-  [
-    'cookie with a storage object',
-    { storage: cookieStorage(), cookie: { maxSize: 999 } },
-    `${INVALID} option \`cookie\` applies to storages 'cookie' and 'fallback' given by name, not to a storage object; pass it to the storage's own factory instead.`,
+    `${INVALID} option \`sessionKey\` belongs to the storage: pass \`storage: sessionStorage({ key }) or fallbackStorage({ sessionKey })\`.`,
   ],
   [
     'two bad options at once',
@@ -793,17 +731,32 @@ describe('hardening: bad input to every public function', () => {
     });
   });
 
-  describe('cookieStorage(options) and fallbackStorage(options)', () => {
+  describe('storage factories', () => {
     const rows: [string, () => unknown, string][] = [
       [
         'cookieStorage(5)',
         () => cookieStorage(5 as never),
-        'koa-messages: invalid cookieStorage() options: option `cookie`: expected object, received number.',
+        'koa-messages: cookieStorage(options) takes an options object, got number.',
       ],
       [
         'cookieStorage({ maxSize: 1 })',
         () => cookieStorage({ maxSize: 1 }),
-        'koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
+        'koa-messages: invalid cookieStorage() options: option `maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
+      ],
+      [
+        "cookieStorage({ sameSite: 'Lax' })",
+        () => cookieStorage({ sameSite: 'Lax' as never }),
+        "koa-messages: invalid cookieStorage() options: option `sameSite` must be 'lax', 'strict', 'none' or false.",
+      ],
+      [
+        "cookieStorage({ name: 'a b' })",
+        () => cookieStorage({ name: 'a b' }),
+        'koa-messages: invalid cookieStorage() options: option `name` must be a cookie name (an RFC 6265 token).',
+      ],
+      [
+        'cookieStorage({ maxAge }) (not an option)',
+        () => cookieStorage({ maxAge: 1000 } as never),
+        'koa-messages: invalid cookieStorage() options: unknown option `maxAge`.',
       ],
       [
         'fallbackStorage(null)',
@@ -811,63 +764,81 @@ describe('hardening: bad input to every public function', () => {
         'koa-messages: fallbackStorage(options) takes an options object, got null.',
       ],
       [
-        "fallbackStorage({ sessionKey: '_m' })",
-        () => fallbackStorage({ sessionKey: '_m' }),
-        "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys).",
-      ],
-      [
-        "fallbackStorage({ sessionKey: 'maxAge' })",
-        () => fallbackStorage({ sessionKey: 'maxAge' }),
-        "koa-messages: fallbackStorage() option `sessionKey` must not be 'maxAge', a name koa-session's session object already uses.",
+        'fallbackStorage({ cookie: { maxSize: 10 } })',
+        () => fallbackStorage({ cookie: { maxSize: 10 } }),
+        'koa-messages: invalid fallbackStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
       ],
       [
         'fallbackStorage({ key: … })',
         () => fallbackStorage({ key: 'flash' } as never),
-        'koa-messages: unknown fallbackStorage() option `key`.',
+        'koa-messages: invalid fallbackStorage() options: unknown option `key`.',
+      ],
+      [
+        'sessionStorage({ sessionKey: … })',
+        () => sessionStorage({ sessionKey: 'flash' } as never),
+        'koa-messages: invalid sessionStorage() options: unknown option `sessionKey`.',
+      ],
+      [
+        "sessionStorage('flash')",
+        () => sessionStorage('flash' as never),
+        'koa-messages: sessionStorage(options) takes an options object, got string.',
       ],
     ];
+    // The one session-key rule, for both options that name a session key.
+    const keys: [string, unknown, string][] = [
+      ['5', 5, 'must be a non-empty string'],
+      ["''", '', 'must be a non-empty string'],
+      [
+        "'_messages' (Django's key)",
+        '_messages',
+        "must not start with '_': koa-session does not save such keys",
+      ],
+      ["'__proto__'", '__proto__', "must not start with '_': koa-session does not save such keys"],
+      [
+        "'length' (a koa-session Session getter: every save would throw)",
+        'length',
+        "must not be 'length', a name koa-session's session object already uses",
+      ],
+      [
+        "'isNew' (koa-session never saves it)",
+        'isNew',
+        "must not be 'isNew', a name koa-session's session object already uses",
+      ],
+      [
+        "'save' (would hide ctx.session.save())",
+        'save',
+        "must not be 'save', a name koa-session's session object already uses",
+      ],
+      [
+        "'toString'",
+        'toString',
+        "must not be 'toString', a name koa-session's session object already uses",
+      ],
+      [
+        "'populated'",
+        'populated',
+        "must not be 'populated', a name koa-session's session object already uses",
+      ],
+    ];
+    for (const [what, key, problem] of keys) {
+      rows.push(
+        [
+          `sessionStorage({ key: ${what} })`,
+          () => sessionStorage({ key: key as string }),
+          `koa-messages: invalid sessionStorage() options: option \`key\` ${problem}.`,
+        ],
+        [
+          `fallbackStorage({ sessionKey: ${what} })`,
+          () => fallbackStorage({ sessionKey: key as string }),
+          `koa-messages: invalid fallbackStorage() options: option \`sessionKey\` ${problem}.`,
+        ],
+      );
+    }
     for (const [what, call, message] of rows) {
       it(`rejects ${what} with its exact TypeError`, () => {
         expect(call)
           .to.throw(MessagesError)
           .that.includes({ message, code: 'ERR_KOA_MESSAGES_OPTION' });
-      });
-    }
-  });
-
-  describe('sessionStorage(key)', () => {
-    const rows: [string, unknown, string][] = [
-      [
-        'no key',
-        undefined,
-        'koa-messages: sessionStorage(key) needs a non-empty string key, got undefined.',
-      ],
-      [
-        'an empty key',
-        '',
-        "koa-messages: sessionStorage(key) needs a non-empty string key, got ''.",
-      ],
-      [
-        'a number',
-        5,
-        'koa-messages: sessionStorage(key) needs a non-empty string key, got number.',
-      ],
-      [
-        "'_messages'",
-        '_messages',
-        "koa-messages: sessionStorage(key) key must not start with '_': koa-session does not save such keys.",
-      ],
-      [
-        "'populated'",
-        'populated',
-        "koa-messages: sessionStorage(key) key must not be 'populated', a name koa-session's session object already uses.",
-      ],
-    ];
-    for (const [what, key, message] of rows) {
-      it(`rejects ${what} with its exact TypeError`, () => {
-        expect(() => sessionStorage(key as string))
-          .to.throw(TypeError)
-          .with.property('message', message);
       });
     }
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Context, Middleware } from 'koa';
 
-import { type MessagesOptions, type MessageStorage } from '../../src/index.js';
+import { fallbackStorage, type MessagesOptions, type MessageStorage } from '../../src/index.js';
 import { decodeMessages, encodeMessage } from '../../src/storage/codec.js';
 import { agentOf, caseApp, readJson, setCookieOf, type StorageKind } from './helpers.js';
 import { useRedis } from './redis.js';
@@ -198,7 +198,7 @@ describe('hardening: delivery rules', () => {
     it('keeps messages added before the handler threw, on fallback storage, in the cookie and the overflow alike, for a visitor with a session', async () => {
       const { app, store } = caseApp({
         kind: 'fallback',
-        options: { cookie: { maxSize: 128 } },
+        options: { storage: fallbackStorage({ cookie: { maxSize: 128 } }) },
         routes,
       });
       const a = agentOf(app);
@@ -213,7 +213,7 @@ describe('hardening: delivery rules', () => {
     it("on fallback storage, a failed request keeps the cookie's messages and its overflow when the visitor had no session yet (koa-session's new id cookie rides on the error)", async () => {
       const { app, store } = caseApp({
         kind: 'fallback',
-        options: { cookie: { maxSize: 128 } },
+        options: { storage: fallbackStorage({ cookie: { maxSize: 128 } }) },
         routes,
       });
       const a = agentOf(app);
@@ -233,7 +233,7 @@ describe('hardening: delivery rules', () => {
     it('on fallback storage with koa-session in cookie mode, a failed request keeps the cookie and its overflow', async () => {
       const { app } = caseApp({
         kind: 'fallback',
-        options: { cookie: { maxSize: 128 } },
+        options: { storage: fallbackStorage({ cookie: { maxSize: 128 } }) },
         routes,
         sessionStore: 'cookie',
       });

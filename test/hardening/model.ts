@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
 
-import type { MessagesOptions } from '../../src/index.js';
+import { fallbackStorage, type MessagesOptions } from '../../src/index.js';
 import { anyText } from './arbitraries.js';
 import type { StorageKind } from './helpers.js';
 import { agentOf, caseApp, SESSION, setCookieOf } from './helpers.js';
@@ -87,7 +87,7 @@ export const TRAITS: Record<StorageKind, Traits> = {
  * that most runs overflow into the session.
  */
 const OPTIONS: Partial<Record<StorageKind, MessagesOptions>> = {
-  fallback: { cookie: { maxSize: 128 } },
+  fallback: { storage: fallbackStorage({ cookie: { maxSize: 128 } }) },
 };
 
 export interface Model {

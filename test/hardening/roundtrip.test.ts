@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Context } from 'koa';
 
-import { type MessagesOptions, type StoredMessage } from '../../src/index.js';
+import {
+  cookieStorage,
+  fallbackStorage,
+  type MessagesOptions,
+  type StoredMessage,
+} from '../../src/index.js';
 import {
   decodeMessage,
   decodeMessages,
@@ -230,8 +235,8 @@ describe('hardening: any message list survives storage unchanged', function () {
   const persistent: [StorageKind, MessagesOptions][] = [
     ['session-cookie', {}],
     ['session-external', {}],
-    ['cookie', { cookie: { maxSize: 4096 } }],
-    ['fallback', { cookie: { maxSize: 128 } }],
+    ['cookie', { storage: cookieStorage({ maxSize: 4096 }) }],
+    ['fallback', { storage: fallbackStorage({ cookie: { maxSize: 128 } }) }],
     ['redis', {}],
   ];
   const redis = useRedis();

@@ -84,11 +84,17 @@ try {
   const listBytes = await admin.memory('USAGE', listKey!);
   const entry = (await admin.lrange(listKey!, 0, 0))[0]!;
   console.log(`entry: ${entry} (${entry.length} bytes)`);
-  console.log(`first message per user: ${((m1 - m0) / USERS).toFixed(0)} bytes of used_memory (send records living)`);
-  console.log(`second message per user: ${((m2 - m1) / USERS).toFixed(0)} bytes of used_memory (send records living)`);
+  console.log(
+    `first message per user: ${((m1 - m0) / USERS).toFixed(0)} bytes of used_memory (send records living)`,
+  );
+  console.log(
+    `second message per user: ${((m2 - m1) / USERS).toFixed(0)} bytes of used_memory (send records living)`,
+  );
   console.log(`one user's list with 2 messages: MEMORY USAGE ${listBytes} bytes`);
   const [record] = await admin.keys('mem:{*}:s:*');
-  console.log(`a send record: MEMORY USAGE ${await admin.memory('USAGE', record!)} bytes (lives 5 min)`);
+  console.log(
+    `a send record: MEMORY USAGE ${await admin.memory('USAGE', record!)} bytes (lives 5 min)`,
+  );
 
   const withOutbox = app(client);
   const without = app(undefined);
@@ -104,9 +110,15 @@ try {
     scripts = ((await scriptsRun(admin)) - s0) / CYCLES;
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  console.log(`(d) cycle, logged in, nothing sent: ${scripts.toFixed(2)} Redis round trips per cycle with outbox, 0 without`);
-  console.log(`(d) cycle CPU µs, median of ${ROUNDS} rounds × ${CYCLES}: without ${median(b).toFixed(0)}, with ${median(a).toFixed(0)}, ratio ${(median(a) / median(b)).toFixed(3)}`);
-  console.log(`rounds without: ${b.map((x) => x.toFixed(0)).join(' ')}; with: ${a.map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(
+    `(d) cycle, logged in, nothing sent: ${scripts.toFixed(2)} Redis round trips per cycle with outbox, 0 without`,
+  );
+  console.log(
+    `(d) cycle CPU µs, median of ${ROUNDS} rounds × ${CYCLES}: without ${median(b).toFixed(0)}, with ${median(a).toFixed(0)}, ratio ${(median(a) / median(b)).toFixed(3)}`,
+  );
+  console.log(
+    `rounds without: ${b.map((x) => x.toFixed(0)).join(' ')}; with: ${a.map((x) => x.toFixed(0)).join(' ')}`,
+  );
 } finally {
   admin.disconnect();
   client.disconnect();

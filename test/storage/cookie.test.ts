@@ -4,7 +4,13 @@ import Keygrip from 'keygrip';
 import Koa from 'koa';
 import request from 'supertest';
 
-import { cookieStorage, type DropEvent, messages, type MessagesOptions } from '../../src/index.js';
+import {
+  cookieStorage,
+  type DropEvent,
+  fallbackStorage,
+  messages,
+  type MessagesOptions,
+} from '../../src/index.js';
 import { assertMessages } from '../../src/testing/index.js';
 import { agent, buildApp, TEST_KEYS } from '../helpers/app.js';
 import {
@@ -326,7 +332,7 @@ describe('cookie storage', () => {
 
     it('honours a smaller cookie.maxSize, keeping the newest messages that fit', async () => {
       const drops = dropLog();
-      const a = agent(cookieApp({ cookie: { maxSize: 256 }, ...drops.options }));
+      const a = agent(cookieApp({ storage: cookieStorage({ maxSize: 256 }), ...drops.options }));
       const texts = Array.from({ length: 10 }, (_, i) => `Row ${i} imported`);
       const added = await a.post('/add').query({ m: texts }).expect(303);
       const value = cookieValue(added);
@@ -348,9 +354,8 @@ describe('cookie storage', () => {
       app.use(async (ctx, next) => {
         // A fresh messages() per request so the budget can vary; the storage is stateless across requests.
         await messages({
-          storage: 'cookie',
+          storage: cookieStorage({ maxSize }),
           level: 0,
-          cookie: { maxSize },
           onDrop: (e) => dropped.push(e.messages.map((m) => m.message)),
         })(ctx, next);
       });
@@ -510,7 +515,7 @@ describe('cookie storage', () => {
   describe('cookie attributes', () => {
     it('sets domain, Secure and SameSite=Strict, and deletes with the same attributes (Django test_cookie_settings)', async () => {
       const app = cookieApp({
-        cookie: { domain: '.example.com', secure: true, sameSite: 'strict' },
+        storage: cookieStorage({ domain: '.example.com', secure: true, sameSite: 'strict' }),
       });
       app.proxy = true;
       const a = agent(app);
@@ -537,7 +542,7 @@ describe('cookie storage', () => {
 
     it('uses the configured name and path, and can drop HttpOnly and SameSite', async () => {
       const app = cookieApp({
-        cookie: { name: 'flash', path: '/app', httpOnly: false, sameSite: false },
+        storage: cookieStorage({ name: 'flash', path: '/app', httpOnly: false, sameSite: false }),
       });
       const added = await request(app.callback()).post('/add').query({ m: 'x' }).expect(303);
       const value = cookieValue(added, 'flash');
@@ -560,12 +565,12 @@ describe('cookie storage', () => {
     });
 
     it('fails with a TypeError naming cookie.secure when a Secure cookie would go over plain HTTP', async () => {
-      const app = cookieApp({ cookie: { secure: true } });
+      const app = cookieApp({ storage: cookieStorage({ secure: true }) });
       const errors: Error[] = [];
       app.on('error', (error: Error) => errors.push(error));
       await request(app.callback()).post('/add').query({ m: 'x' }).expect(500);
       expect(errors.map((e) => e.message)).to.deep.equal([
-        'koa-messages: option `cookie.secure` is true but this request is not HTTPS (behind a TLS proxy, ' +
+        'koa-messages: option `secure` is true but this request is not HTTPS (behind a TLS proxy, ' +
           'set app.proxy = true so Koa trusts X-Forwarded-Proto).',
       ]);
     });
@@ -612,43 +617,46 @@ describe('cookie storage', () => {
   });
 
   describe('options', () => {
-    const cases: [string, MessagesOptions, string][] = [
+    const cases: [string, () => unknown, string][] = [
       [
-        'a cookie.maxSize below the minimum',
-        { storage: 'cookie', cookie: { maxSize: 100 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
+        'a maxSize below the minimum',
+        () => cookieStorage({ maxSize: 100 }),
+        'koa-messages: invalid cookieStorage() options: option `maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
       ],
       [
-        'a cookie.maxSize browsers would not keep',
-        { storage: 'cookie', cookie: { maxSize: 5000 } },
-        'koa-messages: invalid messages() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
+        'a maxSize browsers would not keep',
+        () => cookieStorage({ maxSize: 5000 }),
+        'koa-messages: invalid cookieStorage() options: option `maxSize` must be an integer from 128 to 4096 (bytes of cookie value).',
       ],
       [
-        'a cookie.name that is not a token',
-        { storage: 'cookie', cookie: { name: 'my messages' } },
-        'koa-messages: invalid messages() options: option `cookie.name` must be a cookie name (an RFC 6265 token).',
+        'a name that is not a token',
+        () => cookieStorage({ name: 'my messages' }),
+        'koa-messages: invalid cookieStorage() options: option `name` must be a cookie name (an RFC 6265 token).',
       ],
       [
         'an unknown cookie option',
-        { storage: 'cookie', cookie: { maxAge: 10 } as never },
-        'koa-messages: invalid messages() options: unknown option `cookie.maxAge`.',
+        () => cookieStorage({ maxAge: 10 } as never),
+        'koa-messages: invalid cookieStorage() options: unknown option `maxAge`.',
       ],
       [
         "sameSite 'none' without secure",
-        { storage: 'fallback', cookie: { sameSite: 'none', secure: false } },
-        "koa-messages: invalid messages() options: option `cookie.sameSite` must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure.",
+        () => fallbackStorage({ cookie: { sameSite: 'none', secure: false } }),
+        "koa-messages: invalid fallbackStorage() options: option `cookie.sameSite` must not be 'none' when `secure` is false: browsers reject SameSite=None cookies that are not Secure.",
+      ],
+      [
+        'cookie options given to messages()',
+        () => messages({ storage: 'cookie', cookie: { maxSize: 1024 } } as MessagesOptions),
+        'koa-messages: invalid messages() options: option `cookie` belongs to the storage: pass `storage: cookieStorage({ … }) or fallbackStorage({ cookie: { … } })`.',
       ],
       [
         'an unknown storage name',
-        { storage: 'cookies' as never },
+        () => messages({ storage: 'cookies' as never }),
         "koa-messages: invalid messages() options: option `storage` must be 'session', 'cookie', 'fallback', 'memory', or a storage object with an open(ctx) method.",
       ],
     ];
-    for (const [label, options, message] of cases) {
+    for (const [label, make, message] of cases) {
       it(`rejects ${label} with a TypeError naming the option`, () => {
-        expect(() => messages(options))
-          .to.throw(TypeError)
-          .with.property('message', message);
+        expect(make).to.throw(TypeError).with.property('message', message);
       });
     }
 
@@ -657,7 +665,7 @@ describe('cookie storage', () => {
         .to.throw(TypeError)
         .with.property(
           'message',
-          "koa-messages: invalid cookieStorage() options: option `cookie.maxSize` must be an integer from 128 to 4096 (bytes of cookie value); option `cookie.path` must start with '/' and hold no space, ';' or '<'.",
+          "koa-messages: invalid cookieStorage() options: option `maxSize` must be an integer from 128 to 4096 (bytes of cookie value); option `path` must start with '/' and hold no space, ';' or '<'.",
         );
     });
 

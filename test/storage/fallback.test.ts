@@ -270,7 +270,11 @@ describe('fallback storage', () => {
   });
 
   it('uses the configured session key and cookie options', async () => {
-    const a = agent(fallbackApp({ sessionKey: 'flash', cookie: { name: 'notes', maxSize: 256 } }));
+    const a = agent(
+      fallbackApp({
+        storage: fallbackStorage({ sessionKey: 'flash', cookie: { name: 'notes', maxSize: 256 } }),
+      }),
+    );
     const texts = ['first message, in the cookie', randomText(300)];
     const added = await a.post('/add').query({ m: texts }).expect(303);
     expect(payloadOf(cookieValue(added, 'notes'))).to.deep.equal([[25, texts[0]], 0]);
@@ -294,11 +298,11 @@ describe('fallback storage', () => {
   it('rejects unknown fallbackStorage() options, a session key koa-session would not save, and bad cookie options', () => {
     expect(() => fallbackStorage({ sesionKey: 'x' } as never)).to.throw(
       TypeError,
-      'koa-messages: unknown fallbackStorage() option `sesionKey`.',
+      'koa-messages: invalid fallbackStorage() options: unknown option `sesionKey`.',
     );
     expect(() => fallbackStorage({ sessionKey: '_messages' })).to.throw(
       TypeError,
-      "koa-messages: fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' (koa-session does not save such keys).",
+      "koa-messages: invalid fallbackStorage() options: option `sessionKey` must not start with '_': koa-session does not save such keys.",
     );
     expect(() => fallbackStorage({ cookie: { maxSize: 64 } })).to.throw(
       TypeError,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Koa, { type Context } from 'koa';
 import request from 'supertest';
 
-import { messages } from '../../src/index.js';
+import { messages, sessionStorage } from '../../src/index.js';
 import { agent, buildApp, readAll } from '../helpers/app.js';
 
 describe("storage: 'session'", () => {
@@ -28,8 +28,8 @@ describe("storage: 'session'", () => {
     },
   };
 
-  it('keeps messages under the `sessionKey` as compact tuples', async () => {
-    const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
+  it('keeps messages under the session key as compact tuples', async () => {
+    const a = agent(buildApp({ options: { storage: sessionStorage({ key: 'flash' }) }, routes }));
     await a.get('/add').query({ m: 'Saved.' }).expect(204);
     expect((await a.get('/raw')).text).to.equal('[[20,"Saved."]]');
     expect((await a.get('/read')).text).to.equal('20:info:Saved.');
@@ -37,7 +37,7 @@ describe("storage: 'session'", () => {
   });
 
   it('drops malformed entries from the session, keeps the valid ones, and cleans the key', async () => {
-    const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
+    const a = agent(buildApp({ options: { storage: sessionStorage({ key: 'flash' }) }, routes }));
     const planted = [
       [20, 'ok'],
       [20],
@@ -66,7 +66,7 @@ describe("storage: 'session'", () => {
     '{"length":3}',
   ]) {
     it(`treats ${garbage} under the key as no messages, answers 200 and removes it once read`, async () => {
-      const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
+      const a = agent(buildApp({ options: { storage: sessionStorage({ key: 'flash' }) }, routes }));
       await a.get('/plant').query({ v: garbage }).expect(204);
       expect((await a.get('/read').expect(200)).text).to.equal('');
       expect((await a.get('/raw')).text).to.equal('null');
@@ -75,7 +75,7 @@ describe("storage: 'session'", () => {
   }
 
   it('appends new messages to cleaned stored ones when the request adds without reading', async () => {
-    const a = agent(buildApp({ options: { sessionKey: 'flash' }, routes }));
+    const a = agent(buildApp({ options: { storage: sessionStorage({ key: 'flash' }) }, routes }));
     await a
       .get('/plant')
       .query({ v: JSON.stringify([[20, 'old'], 'junk']) })

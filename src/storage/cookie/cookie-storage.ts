@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { parseOptions } from '../../config/parse.js';
 import type {
   DropReport,
   MessageStorage,
@@ -7,12 +8,7 @@ import type {
   StorageHandle,
   StoredMessage,
 } from '../types.js';
-import {
-  type CookieConfig,
-  type CookieOptions,
-  MessagesCookie,
-  parseCookieOptions,
-} from './messages-cookie.js';
+import { type CookieOptions, cookieOptionsSchema, MessagesCookie } from './messages-cookie.js';
 
 export type { CookieOptions } from './messages-cookie.js';
 
@@ -35,14 +31,9 @@ export type { CookieOptions } from './messages-cookie.js';
  * @example
  * app.keys = [process.env.COOKIE_SECRET];
  * app.use(messages({ storage: cookieStorage({ maxSize: 1024 }) }));
- * // same as: app.use(messages({ storage: 'cookie', cookie: { maxSize: 1024 } }));
  */
 export function cookieStorage(options?: CookieOptions): MessageStorage {
-  return createCookieStorage(parseCookieOptions(options, 'cookieStorage()'));
-}
-
-/** The cookie storage for options already validated (by `cookieStorage()` or `messages()`). */
-export function createCookieStorage(config: CookieConfig): MessageStorage {
+  const config = parseOptions(cookieOptionsSchema, options, 'cookieStorage()');
   const cookie = new MessagesCookie(config, 'cookie');
   return { name: 'cookie', open: (ctx) => new CookieHandle(ctx, cookie) };
 }

@@ -1,13 +1,9 @@
 import type { Context } from 'koa';
+import { z } from 'zod';
 
-import { describeValue, MessagesError } from '../../errors.js';
+import { parseOptions, type Same } from '../../config/parse.js';
 import { saveRequest } from '../pending.js';
-import {
-  requireSession,
-  SessionHandle,
-  sessionKeyProblem,
-  sessionRunsOutside,
-} from '../session.js';
+import { requireSession, SessionHandle, sessionKeySchema, sessionRunsOutside } from '../session.js';
 import type {
   DropReport,
   MessageStorage,
@@ -15,20 +11,25 @@ import type {
   StorageHandle,
   StoredMessage,
 } from '../types.js';
-import {
-  type CookieConfig,
-  type CookieOptions,
-  MessagesCookie,
-  parseCookieOptions,
-} from './messages-cookie.js';
+import { type CookieOptions, cookieOptionsSchema, MessagesCookie } from './messages-cookie.js';
 
 /** Options of {@link fallbackStorage}. */
 export interface FallbackOptions {
-  /** Session key for the messages that do not fit in the cookie (default `'messages'`). */
-  sessionKey?: string;
+  /**
+   * Session key for the messages that do not fit in the cookie.
+   * @default 'messages'
+   */
+  sessionKey?: string | undefined;
   /** The messages cookie, as for `cookieStorage()`. */
-  cookie?: CookieOptions;
+  cookie?: CookieOptions | undefined;
 }
+
+const fallbackOptionsSchema = z.strictObject({
+  sessionKey: sessionKeySchema.default('messages'),
+  cookie: cookieOptionsSchema.prefault({}),
+});
+const exact: Same<z.input<typeof fallbackOptionsSchema>, FallbackOptions> = true;
+void exact;
 
 /**
  * `storage: 'fallback'` (Django's `FallbackStorage`, its default): the signed messages cookie first,
@@ -56,47 +57,12 @@ export interface FallbackOptions {
  * app.use(session({ store }, app));
  * app.use(messages({ storage: 'fallback' }));
  */
-export function fallbackStorage(options: FallbackOptions = {}): MessageStorage {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `fallbackStorage(options) takes an options object, got ${describeValue(options)}.`,
-    );
-  }
-  const { sessionKey = 'messages', cookie: cookieOptions, ...rest } = options;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `unknown fallbackStorage() option ${unknown.map((k) => `\`${k}\``).join(', ')}.`,
-    );
-  }
-  // Same rule as messages({ sessionKey }): koa-session would silently not save such a key.
-  if (typeof sessionKey !== 'string' || sessionKey === '' || sessionKey.startsWith('_')) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      "fallbackStorage() option `sessionKey` must be a non-empty string that does not start with '_' " +
-        '(koa-session does not save such keys).',
-    );
-  }
-  const problem = sessionKeyProblem(sessionKey);
-  if (problem !== undefined)
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `fallbackStorage() option \`sessionKey\` ${problem}.`,
-    );
-  return createFallbackStorage(sessionKey, parseCookieOptions(cookieOptions, 'fallbackStorage()'));
-}
-
-/**
- * The fallback storage for options already validated (by `fallbackStorage()` or `messages()`).
- *
- * @param sessionKey - a key `sessionKeyProblem()` accepts.
- */
-export function createFallbackStorage(
-  sessionKey: string,
-  cookieConfig: CookieConfig,
-): MessageStorage {
+export function fallbackStorage(options?: FallbackOptions): MessageStorage {
+  const { sessionKey, cookie: cookieConfig } = parseOptions(
+    fallbackOptionsSchema,
+    options,
+    'fallbackStorage()',
+  );
   const cookie = new MessagesCookie(cookieConfig, 'fallback');
   return {
     name: 'fallback',

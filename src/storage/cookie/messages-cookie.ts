@@ -3,7 +3,8 @@ import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 import { z } from 'zod';
 
-import { MessagesError, optionsError } from '../../errors.js';
+import type { Same } from '../../config/parse.js';
+import { MessagesError } from '../../errors.js';
 import { decodeMessages, encodeMessage } from '../codec.js';
 import type { StoredMessage } from '../types.js';
 import { type Signer, signerFor } from './signing.js';
@@ -28,7 +29,7 @@ const MAX_COOKIE_SIZE = 4096;
 const SIZE_ERROR = `must be an integer from ${MIN_COOKIE_SIZE} to ${MAX_COOKIE_SIZE} (bytes of cookie value)`;
 
 /** The runtime check of {@link CookieOptions}. */
-const cookieOptionsSchema = z
+export const cookieOptionsSchema = z
   .strictObject({
     name: z
       .string()
@@ -54,7 +55,7 @@ const cookieOptionsSchema = z
   })
   .refine((o) => !(o.sameSite === 'none' && o.secure === false), {
     message:
-      "must not be 'none' when `cookie.secure` is false: browsers reject SameSite=None cookies that are not Secure",
+      "must not be 'none' when `secure` is false: browsers reject SameSite=None cookies that are not Secure",
     path: ['sameSite'],
   });
 
@@ -64,60 +65,45 @@ export interface CookieOptions {
    * The cookie's name (an RFC 6265 token).
    * @default 'messages'
    */
-  name?: string;
+  name?: string | undefined;
   /**
    * Bytes of cookie value at most, 128 to 4096: when the pending messages do not fit, the newest
    * that fit are kept (`'cookie'`) or the rest overflow into the session (`'fallback'`).
    * @default 2048
    */
-  maxSize?: number;
+  maxSize?: number | undefined;
   /**
    * The cookie's `Domain`.
    * @default undefined (this host only)
    */
-  domain?: string;
+  domain?: string | undefined;
   /**
    * The cookie's `Path`.
    * @default '/'
    */
-  path?: string;
+  path?: string | undefined;
   /**
    * Send the cookie over HTTPS only. `true` on a request that is not HTTPS (behind a TLS proxy,
    * set `app.proxy = true`) is an error, not a cookie silently not sent.
    * @default whether the request is HTTPS
    */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /**
    * Keep the cookie from page scripts.
    * @default true
    */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /**
    * The cookie's `SameSite`; `'none'` needs `secure`.
    * @default 'lax'
    */
-  sameSite?: 'lax' | 'strict' | 'none' | false;
+  sameSite?: 'lax' | 'strict' | 'none' | false | undefined;
 }
 
-// The interface is the documented type; the schema must accept exactly it.
-type SchemaAcceptsOptions =
-  CookieOptions extends z.input<typeof cookieOptionsSchema> ? true : never;
-const schemaAcceptsOptions: SchemaAcceptsOptions = true;
-void schemaAcceptsOptions;
+const exact: Same<z.input<typeof cookieOptionsSchema>, CookieOptions> = true;
+void exact;
 
 export type CookieConfig = z.output<typeof cookieOptionsSchema>;
-
-/**
- * Validate cookie options given straight to `cookieStorage()` / `fallbackStorage()` (through
- * `messages()` the options schema has already done it, with the same schema).
- *
- * @throws {TypeError} `koa-messages: …` naming each bad option as `cookie.<key>`.
- */
-export function parseCookieOptions(options: unknown, caller: string): CookieConfig {
-  const parsed = cookieOptionsSchema.safeParse(options ?? {});
-  if (parsed.success) return parsed.data;
-  throw optionsError(caller, parsed.error, ['cookie']);
-}
 
 /**
  * The not-finished marker: a bare `0` as the last element of the list. Entries are arrays, so a
@@ -172,7 +158,7 @@ export class MessagesCookie {
     if (base64Length(3) + 1 + signer.tagLength > this.config.maxSize) {
       throw new MessagesError(
         'ERR_KOA_MESSAGES_OPTION',
-        `option \`cookie.maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
+        `option \`maxSize\` (${this.config.maxSize}) has no room for the cookie's ` +
           `${signer.tagLength}-character signature; raise it.`,
       );
     }
@@ -255,7 +241,7 @@ export class MessagesCookie {
       // The `cookies` package would throw a bare Error here; say what to change.
       throw new MessagesError(
         'ERR_KOA_MESSAGES_OPTION',
-        `option \`cookie.secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
+        `option \`secure\` is true but this request is not HTTPS (behind a TLS proxy, ` +
           'set app.proxy = true so Koa trusts X-Forwarded-Proto).',
       );
     }

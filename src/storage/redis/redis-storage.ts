@@ -528,7 +528,7 @@ export function redisStorage(options: RedisStorageOptions): MessageStorage {
     ]);
     if (visitor.needsIdCookie) cookies.id(id);
     // One fresh hint per save, but no more than HINTS_PER_ID since the id's last claim: past
-    // that, the marker, which is never deleted, so it needs no fresh name (docs/redis-hint-proof.md).
+    // that, the marker, which is never deleted, so it needs no fresh name (docs/contributing/redis-hint-proof.md).
     if (visitor.always === id || (saved.stored && saved.saves > HINTS_PER_ID)) cookies.always(id);
     else cookies.hint(id);
     cookies.send();

@@ -7,7 +7,7 @@ import type { ScriptClient } from './client.js';
  * command, from any process, runs between its reads and writes. A visitor's messages are one
  * Redis LIST of JSON-encoded tuples (see `codec.ts`), oldest first.
  *
- * Every script is safe to run twice (docs/redis-hint-proof.md, "Retried scripts"). A reply can be
+ * Every script is safe to run twice (docs/contributing/redis-hint-proof.md, "Retried scripts"). A reply can be
  * lost after Redis ran the script (a reset connection, a failover); ioredis then sends the same
  * command again on the new connection, and the storage itself re-sends one that node-redis
  * rejected. So each call carries a random name, and its first run leaves a short-lived record

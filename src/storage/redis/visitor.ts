@@ -10,7 +10,7 @@ import { isKeygrip } from '../cookie/signing.js';
  * command is needed at all. Each response that may leave messages in Redis sets a hint cookie with a
  * fresh random name; a request claims only when it carries one, and deletes only the hints it
  * carried after a certain claim. Why no order of parallel responses can then hide a message:
- * docs/redis-hint-proof.md.
+ * docs/contributing/redis-hint-proof.md.
  */
 export interface Visitor {
   /** The id new messages are stored under; `undefined` while the visitor has none. */
