@@ -20,7 +20,17 @@ export interface RedisWakeOptions {
 interface Subscriber {
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
-  publish(channel: string): Promise<unknown>;
+  close(): void;
+}
+
+/** PUBLISH on a single server, SPUBLISH (sharded) on a Cluster. */
+function publisherOf(client: RedisClient): (channel: string) => Promise<unknown> {
+  const c = client as unknown as Any;
+  if (typeof c.isCluster === 'boolean')
+    return (channel) => c[c.isCluster ? 'spublish' : 'publish']!(channel, '1') as Promise<unknown>;
+  if (Array.isArray((c as unknown as { masters?: unknown }).masters))
+    return (channel) => c['sPublish']!(channel, '1') as Promise<unknown>;
+  return (channel) => c['publish']!(channel, '1') as Promise<unknown>;
 }
 
 type Any = Record<string, (...args: unknown[]) => unknown> & { isCluster?: boolean };
@@ -50,10 +60,11 @@ export function redisWake(outbox: Outbox, options: RedisWakeOptions): Outbox {
   };
   let subscriber: Subscriber | undefined;
   const sub = () => (subscriber ??= subscriberOf(options.client, heard, wakeAll));
+  const publishTo = publisherOf(options.client);
   const publish = (user: UserId) =>
-    sub()
-      .publish(channelOf(user))
-      .then(undefined, (error: unknown) => debug('publishing a wake-up failed: %O', error));
+    publishTo(channelOf(user)).then(undefined, (error: unknown) =>
+      debug('publishing a wake-up failed: %O', error),
+    );
 
   const send: Outbox['send'] = async (user, level, message, sendOptions) => {
     const report = await outbox.send(user, level, message, sendOptions);
@@ -96,9 +107,15 @@ export function redisWake(outbox: Outbox, options: RedisWakeOptions): Outbox {
         watchers.delete(id);
         const channel = channelOf(id);
         byChannel.delete(channel);
-        sub()
+        const current = sub();
+        current
           .unsubscribe(channel)
           .catch((error: unknown) => debug('unsubscribing failed: %O', error));
+        // No tab of any user here: the dedicated connection goes (made again by the next watch).
+        if (watchers.size === 0) {
+          subscriber = undefined;
+          current.close();
+        }
       }
     };
   };
@@ -159,7 +176,10 @@ function subscriberOf(
         await connected;
         return s[sharded ? 'sunsubscribe' : 'unsubscribe']!(channel);
       },
-      publish: (channel) => c[sharded ? 'spublish' : 'publish']!(channel, '1') as Promise<unknown>,
+      close: () => {
+        const end = () => void s['disconnect']!();
+        connected.then(end, end);
+      },
     };
   }
   if (Array.isArray((c as unknown as { masters?: unknown }).masters)) {
@@ -168,7 +188,7 @@ function subscriberOf(
     return {
       subscribe: (channel) => c['sSubscribe']!(channel, listener) as Promise<unknown>,
       unsubscribe: (channel) => c['sUnsubscribe']!(channel, listener) as Promise<unknown>,
-      publish: (channel) => c['sPublish']!(channel, '1') as Promise<unknown>,
+      close: () => {},
     };
   }
   if (typeof c['duplicate'] === 'function') {
@@ -191,7 +211,10 @@ function subscriberOf(
         await connected;
         return s['unsubscribe']!(channel, listener);
       },
-      publish: (channel) => c['publish']!(channel, '1') as Promise<unknown>,
+      close: () => {
+        const end = () => void s['destroy']!();
+        connected.then(end, end);
+      },
     };
   }
   throw new MessagesError(
