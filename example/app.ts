@@ -9,9 +9,10 @@ import session from 'koa-session';
 
 // In your app: `from 'koa-messages'`. The server runs from this repository's sources; the page
 // script imports the built `koa-messages/client` by name (see bundle.ts).
-import { messages } from '../src/index.js';
+import { memoryOutbox, messages, messagesLive, type Outbox } from '../src/index.js';
 import { readForm } from './form.js';
 import { createPoll, MAX_CHOICE_LENGTH, MAX_CHOICES, type Poll } from './polls.js';
+import { demoUser, ensureDemoUser, startReport } from './report.js';
 import { pollLocals, templateEnv, VIEWS_DIR } from './views.js';
 
 /** Where `npm run build:demo` writes the page's script (see `bundle.ts`). */
@@ -28,6 +29,10 @@ export interface DemoOptions {
   keys?: string[];
   /** How long a toast that is not an error stays, in milliseconds; default 6000. */
   toastMs?: number;
+  /** Where messages to users wait (docs/sending.md); default a fresh `memoryOutbox()`. */
+  outbox?: Outbox;
+  /** How long the "Prepare a report" worker takes, in milliseconds; default 2000. */
+  reportMs?: number;
 }
 
 /**
@@ -61,7 +66,13 @@ function suggest(ctx: Koa.Context, poll: Poll, text: string): void {
  * @example
  * createApp().listen(3000, '127.0.0.1');
  */
-export function createApp({ poll = createPoll(), keys, toastMs = 6000 }: DemoOptions = {}): Koa {
+export function createApp({
+  poll = createPoll(),
+  keys,
+  toastMs = 6000,
+  outbox = memoryOutbox(),
+  reportMs = 2000,
+}: DemoOptions = {}): Koa {
   const app = new Koa();
   // EXAMPLE key: set SESSION_KEY to a long random secret in any real deployment.
   app.keys = keys ?? [process.env['SESSION_KEY'] ?? 'example-key-change-me'];
@@ -69,7 +80,8 @@ export function createApp({ poll = createPoll(), keys, toastMs = 6000 }: DemoOpt
   // Messages live in the koa-session cookie: no server-side store needed.
   app.use(session({ sameSite: 'lax', httpOnly: true }, app));
   // htmx: an htmx request whose answer does not list the messages gets them in HX-Trigger.
-  app.use(messages({ htmx: true }));
+  // outbox + user: messages sent to the demo's pseudo-user (a report job's) reach their tabs.
+  app.use(messages({ htmx: true, outbox, user: demoUser }));
   // Server-rendered pages: nunjucks through @ladjs/koa-views. `ctx.render()` hands the templates
   // ctx.state, where messages() put `messages`: a template that loops over it consumes them.
   app.use(
@@ -84,7 +96,7 @@ export function createApp({ poll = createPoll(), keys, toastMs = 6000 }: DemoOpt
 
   router.get('/', async (ctx) => {
     // The page lists ctx.state.messages, which consumes them: a reload will not show them again.
-    await ctx.render('poll', { ...pollLocals(poll), toastMs });
+    await ctx.render('poll', { ...pollLocals(poll), toastMs, live: demoUser(ctx) !== undefined });
     // The page carries one visitor's messages: no shared cache may keep it.
     ctx.set('Cache-Control', 'private, no-store');
   });
@@ -121,6 +133,20 @@ export function createApp({ poll = createPoll(), keys, toastMs = 6000 }: DemoOpt
     suggest(ctx, poll, (await readForm(ctx)).get('text') ?? '');
     await ctx.render('_results', pollLocals(poll));
   });
+
+  // "Prepare a report": a worker finishes later and sends the user a message, shown live in one tab.
+  router.post('/report', (ctx) => {
+    startReport(outbox, ensureDemoUser(ctx), reportMs);
+    ctx.messages.info('Preparing your report…');
+    if (wantsJson(ctx)) ctx.ajax({}, true);
+    else {
+      ctx.status = 303;
+      ctx.redirect('/');
+    }
+  });
+
+  // The open tabs' event stream (koa-messages/client `live()`).
+  router.get('/messages/live', messagesLive());
 
   router.get('/static/style.css', async (ctx) => {
     ctx.type = 'css';

@@ -28,6 +28,7 @@ export {
 export { escapeHtml } from './escape.js';
 export { type Flash, type FlashContext } from './flash.js';
 export { DEFAULT_TAGS, type Level } from './level.js';
+export { messagesLive, type MessagesLiveOptions } from './live/live.js';
 export { Message } from './message.js';
 export { messages } from './middleware.js';
 export {

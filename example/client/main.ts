@@ -6,7 +6,7 @@
  * Written with `zod/mini`, the flavour that costs a page least; the same code runs on classic zod
  * (the browser tests bundle it both ways: `bundleClient({ zod: 'classic' })`).
  */
-import { ajax, AjaxError, onMessages, type WireMessage } from 'koa-messages/client';
+import { ajax, AjaxError, live, onMessages, type WireMessage } from 'koa-messages/client';
 import * as z from 'zod/mini';
 
 /** What a vote answers with, besides `success` and `messages`. */
@@ -170,8 +170,34 @@ async function vote(form: HTMLFormElement): Promise<void> {
   }
 }
 
+// Messages sent to this browser's user (the report) arrive on an event stream, in one open tab.
+let stopLive: (() => void) | undefined;
+function startLive(): void {
+  stopLive ??= live('/messages/live', { onMessages: (messages) => messages.forEach(show) });
+}
+if (document.body.hasAttribute('data-live')) startLive();
+
+async function report(form: HTMLFormElement): Promise<void> {
+  const button = form.querySelector('button')!;
+  button.disabled = true;
+  try {
+    (await ajax(form.action, { method: 'POST' })).messages.forEach(show);
+    startLive();
+  } catch (error) {
+    console.error(error);
+    show({ message: 'The report could not start; try again.', tags: 'error' });
+  } finally {
+    button.disabled = false;
+  }
+}
+
 document.addEventListener('submit', (event) => {
   const form = event.target;
+  if (form instanceof HTMLFormElement && form.hasAttribute('data-report')) {
+    event.preventDefault();
+    void report(form);
+    return;
+  }
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-vote')) return;
   event.preventDefault();
   void vote(form);

@@ -24,4 +24,5 @@ export {
   type WireMessage,
 } from '../shared/wire.js';
 export { ajax, AjaxError, type AjaxErrorReason, type AjaxResult } from './fetch-ajax.js';
+export { live, type LiveOptions } from './live.js';
 export { messagesFromHeader, onMessages } from './on-messages.js';

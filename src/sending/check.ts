@@ -76,15 +76,3 @@ export function checkSend(
   if (descriptor !== undefined) stored.descriptor = descriptor;
   return stored;
 }
-
-/** Check an outbox's `maxMessages` option. */
-export function checkMaxMessages(value: unknown, caller: string): number {
-  if (value === undefined) return 100;
-  if (!(Number.isSafeInteger(value) && (value as number) > 0)) {
-    throw new MessagesError(
-      'ERR_KOA_MESSAGES_OPTION',
-      `invalid ${caller} options: option \`maxMessages\` must be a positive integer, got ${describeValue(value)}.`,
-    );
-  }
-  return value as number;
-}

@@ -19,6 +19,8 @@ export function mayShow(ctx: Context): boolean {
   if (h['hx-request'] === 'true') return true;
   const method = ctx.method;
   if (method === 'GET') {
+    // EventSource (the live endpoint, src/live/) claims for itself, as the stream goes on.
+    if (h.accept === 'text/event-stream') return false;
     const purpose = h['sec-purpose'] ?? h['purpose'] ?? h['x-purpose'] ?? h['x-moz'];
     return !(typeof purpose === 'string' && /prefetch|prerender|preview/i.test(purpose));
   }

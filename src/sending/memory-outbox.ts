@@ -1,7 +1,10 @@
 import { debuglog } from 'node:util';
 
+import { z } from 'zod';
+
+import { parseOptions, type Same } from '../config/parse.js';
 import type { StoredMessage } from '../storage/types.js';
-import { checkMaxMessages, checkSend, checkUserId } from './check.js';
+import { checkSend, checkUserId } from './check.js';
 import { shortcuts } from './shortcuts.js';
 import type { Claim, Outbox, SendReport } from './types.js';
 
@@ -14,8 +17,17 @@ export interface MemoryOutboxOptions {
    * its result (`{ dropped }`).
    * @default 100
    */
-  maxMessages?: number;
+  maxMessages?: number | undefined;
 }
+
+const memoryOutboxSchema = z.strictObject({
+  maxMessages: z
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' })
+    .default(100),
+});
+const exact: Same<z.input<typeof memoryOutboxSchema>, MemoryOutboxOptions> = true;
+void exact;
 
 const NOTHING: readonly StoredMessage[] = Object.freeze([]);
 
@@ -38,18 +50,8 @@ interface Box {
  * app.use(messages({ outbox, user: (ctx) => ctx.state.user?.id }));
  * await outbox.success(user.id, 'Your export is ready.');
  */
-export function memoryOutbox(options: MemoryOutboxOptions = {}): Outbox {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('koa-messages: memoryOutbox(options) takes an options object.');
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'maxMessages') {
-      throw new TypeError(
-        `koa-messages: invalid memoryOutbox() options: unknown option \`${key}\`.`,
-      );
-    }
-  }
-  const maxMessages = checkMaxMessages(options.maxMessages, 'memoryOutbox()');
+export function memoryOutbox(options?: MemoryOutboxOptions): Outbox {
+  const { maxMessages } = parseOptions(memoryOutboxSchema, options, 'memoryOutbox()');
   const boxes = new Map<string, Box>();
 
   const boxOf = (id: string): Box => {

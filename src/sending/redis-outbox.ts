@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 
-import { MessagesError } from '../errors.js';
+import { z } from 'zod';
+
+import { parseOptions, type Same } from '../config/parse.js';
 import { decodeMessage, encodeMessage } from '../storage/codec.js';
 import {
   isRedisClient,
@@ -15,6 +17,7 @@ import type { StoredMessage } from '../storage/types.js';
 import { checkSend, checkUserId } from './check.js';
 import { EMPTY_CLAIM, wakeAll } from './memory-outbox.js';
 import { CLAIM, SEND, SETTLE } from './redis-scripts.js';
+import { redisWake } from './redis-watch.js';
 import { shortcuts } from './shortcuts.js';
 import type { Claim, Outbox, SendReport } from './types.js';
 
@@ -33,46 +36,57 @@ export interface RedisOutboxOptions {
    * are a Cluster hash tag). No braces in it.
    * @default 'koa-messages:outbox:'
    */
-  prefix?: string;
+  prefix?: string | undefined;
   /** The most messages pending per user; a send beyond it drops the oldest, reported in its result. @default 100 */
-  maxMessages?: number;
+  maxMessages?: number | undefined;
   /**
    * Milliseconds a user's outbox lives after the last send or give-back: messages sent to a user
    * who does not come back within it are gone (a message's own `maxAge` and the app's apply too).
    * @default 14 days
    */
-  ttl?: number;
+  ttl?: number | undefined;
   /**
    * Milliseconds a claim holds its messages for the request that took them: a claim not settled
    * by then (its process died) is returned to the user by their next claim. A request slower than
    * the lease may show a message that a later request shows again (docs/sending.md).
    * @default 60000
    */
-  lease?: number;
+  lease?: number | undefined;
   /**
    * Milliseconds a command may take: a request whose claim takes longer goes on without the
    * user's messages (the lease returns them later); a send that takes longer rejects (it may
    * still be stored, whole, if Redis runs it later).
    * @default 1000
    */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
-const OPTION_NAMES = ['client', 'prefix', 'maxMessages', 'ttl', 'lease', 'timeout'];
+const positive = z
+  .int({ error: 'must be a positive integer' })
+  .positive({ error: 'must be a positive integer' });
 
-const optionError = (message: string) =>
-  new MessagesError('ERR_KOA_MESSAGES_OPTION', `invalid redisOutbox() options: ${message}`);
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (Number.isSafeInteger(value) && (value as number) > 0) return value as number;
-  throw optionError(`option \`${name}\` must be a positive integer.`);
-}
+const redisOutboxSchema = z.strictObject({
+  client: z.custom<RedisClient>(isRedisClient, {
+    error: 'must be an ioredis or node-redis client or cluster',
+  }),
+  prefix: z
+    .string()
+    .regex(/^[^{}]*$/, { error: 'must be a string without braces' })
+    .default('koa-messages:outbox:'),
+  maxMessages: positive.default(100),
+  ttl: positive.default(14 * DAY),
+  lease: positive.default(60_000),
+  timeout: positive.default(1000),
+});
+const exact: Same<z.input<typeof redisOutboxSchema>, RedisOutboxOptions> = true;
+void exact;
 
 /**
  * An {@link Outbox} in Redis: send from any process (a job worker, a cron script) to a user, shown
  * once by whichever request of that user claims first, across processes and devices
- * (docs/sending.md). ioredis and node-redis, a single server or a Cluster.
+ * (docs/sending.md). ioredis and node-redis, a single server or a Cluster. A send wakes the live
+ * endpoints of every process through Redis pub/sub (sharded on a Cluster); the subscriber
+ * connection exists only while this process holds a tab (`watch`).
  *
  * @param options - {@link RedisOutboxOptions}.
  * @throws {MessagesError} `ERR_KOA_MESSAGES_OPTION` for a bad option.
@@ -81,20 +95,12 @@ function positive(value: unknown, name: string, fallback: number): number {
  * await outbox.success(userId, 'Your report is ready.');
  */
 export function redisOutbox(options: RedisOutboxOptions): Outbox {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw optionError('redisOutbox(options) takes an options object with a `client`.');
-  for (const key of Object.keys(options))
-    if (!OPTION_NAMES.includes(key)) throw optionError(`unknown option \`${key}\`.`);
-  if (!isRedisClient(options.client))
-    throw optionError('option `client` must be an ioredis or node-redis client or cluster.');
-  const prefix = options.prefix ?? 'koa-messages:outbox:';
-  if (typeof prefix !== 'string' || /[{}]/.test(prefix))
-    throw optionError('option `prefix` must be a string without braces.');
-  const maxMessages = positive(options.maxMessages, 'maxMessages', 100);
-  const ttl = positive(options.ttl, 'ttl', 14 * DAY);
-  const lease = positive(options.lease, 'lease', 60_000);
-  const timeout = positive(options.timeout, 'timeout', 1000);
-  const client = scriptClient(options.client);
+  const { prefix, maxMessages, ttl, lease, timeout, ...checked } = parseOptions(
+    redisOutboxSchema,
+    options,
+    'redisOutbox()',
+  );
+  const client = scriptClient(checked.client);
 
   const keyOf = (user: string) => `${prefix}{${Buffer.from(user).toString('base64url')}}`;
 
@@ -146,8 +152,7 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
     }) satisfies Claim;
   };
 
-  // Sends from this process wake its watchers; waking other processes (Redis pub/sub) is the
-  // live endpoint's part (docs/sending.md).
+  // Sends from this process wake its watchers at once; redisWake() below wakes the other processes.
   const watchers = new Map<string, Set<() => void>>();
   const watch: Outbox['watch'] = (user, wake) => {
     const id = checkUserId(user, 'outbox.watch() user');
@@ -167,7 +172,8 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
     if (set !== undefined) wakeAll(set);
   };
 
-  return Object.freeze({ name: 'redis', send, claim, watch, ...shortcuts(send) });
+  const outbox: Outbox = Object.freeze({ name: 'redis', send, claim, watch, ...shortcuts(send) });
+  return redisWake(outbox, { client: checked.client, prefix: `${prefix}wake:` });
 }
 
 const randomId = () => randomBytes(12).toString('base64url');

@@ -22,6 +22,7 @@ export const CASES = [
     limit: 5 * 1024,
   },
   { name: '`ajax()` alone', code: "export { ajax } from 'koa-messages/client';", limit: 6 * 1024 },
+  { name: '`live()` alone', code: "export { live } from 'koa-messages/client';", limit: 5 * 1024 },
   { name: 'the whole entry', code: "export * from 'koa-messages/client';", limit: 7 * 1024 },
 ] as const;
 

@@ -11,6 +11,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 import { createApp, type DemoOptions } from '../../example/app.js';
 import { bundleClient } from '../../example/bundle.js';
+import { memoryOutbox } from '../../src/index.js';
 import { PAGE_ZOD, pageZodInputs } from '../helpers/page-zod.js';
 import { ensureDebianPackage } from '../helpers/system.js';
 
@@ -539,5 +540,36 @@ describe(`the polls demo in headless Chromium, its script on ${PAGE_ZOD === 'min
     const short = page.locator('.choice-text', { hasText: 'Just hacking again' });
     expect(await short.evaluate((el) => el.getClientRects().length)).to.equal(1);
     await shot('375-long-choice');
+  });
+
+  it('"Prepare a report": with two tabs open, exactly one shows "Your report is ready.", no reload', async () => {
+    // A fresh app whose outbox says who the report went to, so the test can check it was consumed.
+    await stop();
+    const outbox = memoryOutbox();
+    let user: string | undefined;
+    const send = outbox.send.bind(outbox);
+    await start({
+      outbox: {
+        ...outbox,
+        send,
+        success: (u, m, o) => ((user = String(u)), send(u, 'success', m, o)),
+      },
+    });
+    const firstStream = page.waitForResponse((r) => r.url().endsWith('/messages/live'));
+    await page.getByRole('button', { name: 'Prepare a report' }).click();
+    await page.locator('#messages .message-text', { hasText: 'Preparing your report' }).waitFor();
+    await firstStream;
+    // The second tab of the same browser (one cookie jar), opened while the worker runs.
+    const second = await context.newPage();
+    second.on('pageerror', (error) => pageErrors.push(error.message));
+    await second.goto(`${base}/`);
+    const ready = (p: Page) =>
+      p.locator('#messages .message-text', { hasText: 'Your report is ready.' });
+    await Promise.race([ready(page).waitFor(), ready(second).waitFor()]);
+    // Shown once, and gone from the outbox: no other tab can get it now (it was acked when written).
+    expect((await ready(page).count()) + (await ready(second).count())).to.equal(1);
+    expect(user).to.be.a('string');
+    expect((await outbox.claim(user!)).messages).to.deep.equal([]);
+    await second.close();
   });
 });

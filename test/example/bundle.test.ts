@@ -16,6 +16,7 @@ describe('the demo page bundle', () => {
       'dist/client/fetch-ajax.js',
       'dist/client/index.js',
       'dist/client/issues.js',
+      'dist/client/live.js',
       'dist/client/on-messages.js',
       'dist/shared/errors.js',
       'dist/shared/levels.js',
