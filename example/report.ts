@@ -10,7 +10,7 @@ import type { Outbox } from '../src/index.js';
  * report (a real app has its login: `(ctx) => ctx.state.user?.id`). Every tab of one browser shares it.
  */
 export const demoUser = (ctx: Koa.Context): string | undefined =>
-  (ctx.session as { demoUser?: string } | null)?.['demoUser'];
+  (ctx.session as { demoUser?: string } | null)?.demoUser;
 
 export function ensureDemoUser(ctx: Koa.Context): string {
   const session = ctx.session as { demoUser?: string };
