@@ -92,6 +92,7 @@ describe('the published package', () => {
       'client/fetch-ajax.js',
       'client/index.js',
       'client/issues.js',
+      'client/live.js',
       'client/on-messages.js',
       'shared/errors.js',
       'shared/levels.js',

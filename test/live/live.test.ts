@@ -234,7 +234,9 @@ describe('messagesLive()', function () {
       /messagesLive\(\).*`heartbeat`/,
     );
     expect(() => messagesLive({ colour: 1 } as never)).to.throw(TypeError, /`colour`/);
-    const app = buildApp({ routes: { '/live': (ctx) => messagesLive()(ctx, () => Promise.resolve()) } });
+    const app = buildApp({
+      routes: { '/live': (ctx) => messagesLive()(ctx, () => Promise.resolve()) },
+    });
     const errors: unknown[] = [];
     app.on('error', (error) => errors.push(error));
     const { url } = await serve(app);

@@ -14,7 +14,9 @@ const headerUser = (ctx: Context): string | undefined => ctx.get('x-user') || un
 const liveApp = (outbox: Outbox) =>
   buildApp({
     options: { outbox, user: headerUser },
-    routes: { '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()) },
+    routes: {
+      '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()),
+    },
   });
 
 /** Until some server of `ports` lists a (shard) channel subscribed; asked again a few ms apart. */

@@ -13,7 +13,9 @@ const headerUser = (ctx: Context): string | undefined => ctx.get('x-user') || un
 const liveApp = (outbox: Outbox) =>
   buildApp({
     options: { outbox, user: headerUser },
-    routes: { '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()) },
+    routes: {
+      '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()),
+    },
   });
 
 describe('live on Redis pub/sub (redisOutbox across processes)', function () {
