@@ -16,8 +16,8 @@ import Keygrip from 'keygrip';
 import Koa, { type Context } from 'koa';
 import { Bench } from 'tinybench';
 
+import { type Config, parseMessagesOptions } from '../dist/config/messages-config.js';
 import { messages } from '../dist/index.js';
-import { type Config, parseMessagesOptions } from '../dist/options.js';
 import { RequestMessages } from '../dist/request/request-messages.js';
 import { decodeMessages, encodeMessages } from '../dist/storage/codec.js';
 import { signerFor } from '../dist/storage/cookie/signing.js';

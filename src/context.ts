@@ -1,4 +1,4 @@
-import type { MessageStore } from './store.js';
+import type { MessageStore } from './request/store.js';
 import type { AjaxBody, AjaxData, AjaxInit } from './transport/ajax.js';
 
 /**

@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 
 import type { Context } from 'koa';
 
-import type { Message } from './message.js';
+import type { Message } from './message/message.js';
 import type { DropReason, SaveRequest, StoredMessage } from './storage/types.js';
 
 /**

@@ -2,12 +2,11 @@
  * koa-messages: Django's messages framework and djem's AjaxResponse for Koa.
  */
 export {
-  type DescriptorValue,
-  type DescriptorValues,
-  type MessageDescriptor,
-  type MessageDescriptors,
-  type Translate,
-} from './descriptor.js';
+  type DropEvent,
+  type MessagesOptions,
+  type StorageName,
+  type TagOptions,
+} from './config/messages-options.js';
 export {
   type AddedEvent,
   CHANNELS,
@@ -25,18 +24,20 @@ export {
   MessagesError,
   type MessagesErrorCode,
 } from './errors.js';
-export { escapeHtml } from './escape.js';
-export { type Flash, type FlashContext } from './flash.js';
-export { DEFAULT_TAGS, type Level } from './level.js';
 export { messagesLive, type MessagesLiveOptions } from './live/live.js';
-export { Message } from './message.js';
-export { messages } from './middleware.js';
 export {
-  type DropEvent,
-  type MessagesOptions,
-  type StorageName,
-  type TagOptions,
-} from './options.js';
+  type DescriptorValue,
+  type DescriptorValues,
+  type MessageDescriptor,
+  type MessageDescriptors,
+  type Translate,
+} from './message/descriptor.js';
+export { escapeHtml } from './message/escape.js';
+export { DEFAULT_TAGS, type Level } from './message/level.js';
+export { Message } from './message/message.js';
+export { messages } from './middleware.js';
+export { type Flash, type FlashContext } from './request/flash.js';
+export { type AddOptions, MessageStore, type MessageText } from './request/store.js';
 export { memoryOutbox, type MemoryOutboxOptions } from './sending/memory-outbox.js';
 export type { Claim, Outbox, SendOptions, SendReport, UserId } from './sending/types.js';
 export { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
@@ -58,6 +59,5 @@ export type {
   SaveRequest,
   StoredMessage,
 } from './storage/types.js';
-export { type AddOptions, MessageStore, type MessageText } from './store.js';
 export { type AjaxBody, type AjaxData, type AjaxInit } from './transport/ajax.js';
 import './context.js';

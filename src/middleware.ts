@@ -5,11 +5,12 @@ import { debuglog } from 'node:util';
 
 import type { Context, DefaultContext, DefaultState, Middleware } from 'koa';
 
+import { type Config, parseMessagesOptions } from './config/messages-config.js';
+import { type MessagesOptions } from './config/messages-options.js';
 import { storageChannel, traceStorage } from './diagnostics.js';
 import { MessagesError } from './errors.js';
-import { flash } from './flash.js';
-import { type Config, type MessagesOptions, parseMessagesOptions } from './options.js';
 import { commit } from './request/commit.js';
+import { flash } from './request/flash.js';
 import { RequestMessages } from './request/request-messages.js';
 import { claimOf, userOf } from './sending/enter.js';
 import { LEVELS } from './shared/levels.js';

@@ -3,11 +3,11 @@ import { debuglog } from 'node:util';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 
+import type { Config } from '../config/messages-config.js';
 import { parseOptions, type Same } from '../config/parse.js';
 import { MessagesError } from '../errors.js';
-import { escapeHtml } from '../escape.js';
-import { Message } from '../message.js';
-import type { Config } from '../options.js';
+import { escapeHtml } from '../message/escape.js';
+import { Message } from '../message/message.js';
 import { report } from '../request/drops.js';
 import { fromStorage } from '../request/loaded.js';
 import { checkUserId } from '../sending/check.js';

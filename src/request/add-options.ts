@@ -1,6 +1,6 @@
-import { checkDescriptor, type MessageDescriptor } from '../descriptor.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { isPlainObject } from '../plain-object.js';
+import { checkDescriptor, type MessageDescriptor } from '../message/descriptor.js';
+import { isPlainObject } from '../message/plain-object.js';
 
 /** Options of `ctx.messages.add()` and the level shortcuts. */
 export interface AddOptions {

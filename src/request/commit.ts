@@ -3,10 +3,10 @@ import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 
 import { keptChannel, shownChannel, storageChannel, traceStorage } from '../diagnostics.js';
-import { CACHE_PRIVATE, markPrivate, varyCookie } from '../headers.js';
 import { settleClaim } from '../sending/settle.js';
 import type { DropReport, SaveRequest, StorageHandle } from '../storage/types.js';
 import { deliverInHeader } from '../transport/deliver.js';
+import { CACHE_PRIVATE, markPrivate, varyCookie } from '../transport/headers.js';
 import { type Delivery, deliveryOf } from './delivery.js';
 import { appError, keepNewest, report } from './drops.js';
 import type { RequestMessages } from './request-messages.js';

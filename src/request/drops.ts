@@ -3,8 +3,9 @@ import { debuglog } from 'node:util';
 
 import type { Context } from 'koa';
 
+import type { Config } from '../config/messages-config.js';
+import type { DropEvent } from '../config/messages-options.js';
 import { droppedChannel } from '../diagnostics.js';
-import type { Config, DropEvent } from '../options.js';
 import { saveRequest } from '../storage/pending.js';
 import type { SaveRequest, StoredMessage } from '../storage/types.js';
 

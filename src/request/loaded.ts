@@ -1,5 +1,5 @@
-import { type BoundTranslate, Message } from '../message.js';
-import type { Config } from '../options.js';
+import type { Config } from '../config/messages-config.js';
+import { type BoundTranslate, Message } from '../message/message.js';
 import type { StoredMessage } from '../storage/types.js';
 
 /** What loading found in the storage. */

@@ -1,5 +1,5 @@
-import { descriptorSignature } from '../descriptor.js';
-import type { Message } from '../message.js';
+import { descriptorSignature } from '../message/descriptor.js';
+import type { Message } from '../message/message.js';
 
 /**
  * What `dedupe` and keys look up, kept for the pending (unread) messages only: built in one pass

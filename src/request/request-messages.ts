@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import type { Config } from '../config/messages-config.js';
 import {
   addedChannel,
   storageChannel,
@@ -8,16 +9,15 @@ import {
   watchingReads,
 } from '../diagnostics.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { type Level, toLevel } from '../level.js';
-import { type BoundTranslate, Message } from '../message.js';
-import type { Config } from '../options.js';
+import { type Level, toLevel } from '../message/level.js';
+import { type BoundTranslate, Message } from '../message/message.js';
 import type { Claim } from '../sending/types.js';
 import { pendingOf, type SaveExit, saveRequest } from '../storage/pending.js';
 import type { SaveRequest, StorageHandle, StoredMessage } from '../storage/types.js';
-import { MessageStore, type MessageText } from '../store.js';
 import { type AddOptions, checkAddOptions, checkMessage } from './add-options.js';
 import { fromStorage } from './loaded.js';
 import { PendingIndex } from './pending-index.js';
+import { MessageStore, type MessageText } from './store.js';
 
 const NONE: readonly Message[] = Object.freeze([]);
 

@@ -1,8 +1,8 @@
 import { describeValue, MessagesError } from '../errors.js';
-import { type Level, toLevel } from '../level.js';
+import { type Level, toLevel } from '../message/level.js';
 import { checkAddOptions, checkMessage } from '../request/add-options.js';
+import type { MessageText } from '../request/store.js';
 import type { StoredMessage } from '../storage/types.js';
-import type { MessageText } from '../store.js';
 import type { SendOptions, UserId } from './types.js';
 
 /** The longest user id an outbox takes. */

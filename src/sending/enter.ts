@@ -2,7 +2,7 @@ import { debuglog } from 'node:util';
 
 import type { Context } from 'koa';
 
-import type { SendingConfig } from '../options.js';
+import type { SendingConfig } from '../config/messages-config.js';
 import { checkUserId } from './check.js';
 import type { Claim, Outbox, UserId } from './types.js';
 

@@ -1,5 +1,5 @@
-import type { Level } from '../level.js';
-import type { MessageText } from '../store.js';
+import type { Level } from '../message/level.js';
+import type { MessageText } from '../request/store.js';
 import type { Outbox, SendOptions, SendReport, UserId } from './types.js';
 
 type Send = Outbox['send'];

@@ -1,6 +1,6 @@
-import type { Level } from '../level.js';
+import type { Level } from '../message/level.js';
+import type { MessageText } from '../request/store.js';
 import type { StoredMessage } from '../storage/types.js';
-import type { MessageText } from '../store.js';
 
 /**
  * The app's id of a user. `send()` and the `user` resolver also take a number, turned into its

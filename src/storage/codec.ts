@@ -5,7 +5,7 @@ import {
   isDescriptorValues,
   type MessageDescriptor,
   readDescriptor,
-} from '../descriptor.js';
+} from '../message/descriptor.js';
 import type { StoredMessage } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 
-import type { MessageDescriptor } from '../descriptor.js';
+import type { MessageDescriptor } from '../message/descriptor.js';
 
 /**
  * A message as storages keep it: plain data, no behaviour. Storages receive and return these.

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { parseOptions, type Same } from '../config/parse.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { DEFAULT_TAGS, type Level, toLevel } from '../level.js';
+import { DEFAULT_TAGS, type Level, toLevel } from '../message/level.js';
 import { LEVELS } from '../shared/levels.js';
 import {
   type MessagesOfOptions,

@@ -6,7 +6,7 @@ import { safeParse } from 'zod/v4/core';
 
 import { parseOptions, type Same } from '../config/parse.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { DEFAULT_TAGS } from '../level.js';
+import { DEFAULT_TAGS } from '../message/level.js';
 import { messageSchema, type WireMessage } from '../shared/wire.js';
 import { parseCookieValue } from '../storage/cookie/messages-cookie.js';
 import { isKeygrip, signerFor } from '../storage/cookie/signing.js';

@@ -11,8 +11,8 @@ import {
   type Transport,
 } from '../diagnostics.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { DEFAULT_TAGS } from '../level.js';
-import { Message } from '../message.js';
+import { DEFAULT_TAGS } from '../message/level.js';
+import { Message } from '../message/message.js';
 import type { DropReason, StoredMessage } from '../storage/types.js';
 
 /** One message as a record shows it. */

@@ -4,11 +4,11 @@ import { z } from 'zod';
 
 import { watchingReads } from '../diagnostics.js';
 import { describeValue, MessagesError } from '../errors.js';
-import { escapeHtml } from '../escape.js';
-import { markJson, markPrivate } from '../headers.js';
-import { isPlainObject } from '../plain-object.js';
+import { escapeHtml } from '../message/escape.js';
+import { isPlainObject } from '../message/plain-object.js';
 import type { RequestMessages } from '../request/request-messages.js';
 import type { AjaxResponse, WireMessage } from '../shared/wire.js';
+import { markJson, markPrivate } from './headers.js';
 
 /** The extra arguments of `ctx.ajax()` (the rest of Django's JsonResponse). */
 export interface AjaxInit {

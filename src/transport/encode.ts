@@ -1,5 +1,5 @@
-import { escapeHtml } from '../escape.js';
-import type { Message } from '../message.js';
+import { escapeHtml } from '../message/escape.js';
+import type { Message } from '../message/message.js';
 
 // Everything a header value cannot carry as is: DEL and every non-ASCII code unit. JSON.stringify
 // already escapes the C0 controls, and it escapes lone surrogates, so what is left is ASCII.

@@ -1,11 +1,11 @@
-import type { MessageDescriptor } from './descriptor.js';
-import type { Level } from './level.js';
-import type { Message } from './message.js';
-import type { AddOptions } from './request/add-options.js';
-import type { RequestMessages } from './request/request-messages.js';
-import type { LevelName } from './shared/levels.js';
+import type { MessageDescriptor } from '../message/descriptor.js';
+import type { Level } from '../message/level.js';
+import type { Message } from '../message/message.js';
+import type { LevelName } from '../shared/levels.js';
+import type { AddOptions } from './add-options.js';
+import type { RequestMessages } from './request-messages.js';
 
-export type { AddOptions } from './request/add-options.js';
+export type { AddOptions } from './add-options.js';
 
 /** The text of `add()`: a string, or a descriptor turned into text by `translate` when shown. */
 export type MessageText = string | MessageDescriptor;

@@ -1,6 +1,6 @@
+import { describeValue, MessagesError } from '../errors.js';
+import type { StoredMessage } from '../storage/types.js';
 import type { MessageDescriptor } from './descriptor.js';
-import { describeValue, MessagesError } from './errors.js';
-import type { StoredMessage } from './storage/types.js';
 
 /** A descriptor to text in the showing request (the `translate` option bound to its `ctx`). */
 export type BoundTranslate = (descriptor: MessageDescriptor) => string;

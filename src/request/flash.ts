@@ -1,9 +1,9 @@
 import { format } from 'node:util';
 
-import { describeValue, MessagesError } from './errors.js';
-import type { Message } from './message.js';
-import type { RequestMessages } from './request/request-messages.js';
-import { LEVELS } from './shared/levels.js';
+import { describeValue, MessagesError } from '../errors.js';
+import type { Message } from '../message/message.js';
+import { LEVELS } from '../shared/levels.js';
+import type { RequestMessages } from './request-messages.js';
 
 /**
  * `ctx.flash`, connect-flash's contract on top of `ctx.messages` (enable with `messages({ flash: true })`).

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 
-import { describeValue, MessagesError } from './errors.js';
+import { describeValue, MessagesError } from '../errors.js';
 import { isPlainObject } from './plain-object.js';
 
 /** What a descriptor's `values` may hold: JSON-safe primitives, so they survive any storage. */

@@ -1,5 +1,5 @@
-import { describeValue, MessagesError } from './errors.js';
-import { LEVEL_NAMES, type LevelName, LEVELS } from './shared/levels.js';
+import { describeValue, MessagesError } from '../errors.js';
+import { LEVEL_NAMES, type LevelName, LEVELS } from '../shared/levels.js';
 
 /**
  * A level: a standard name, `'warn'` (the same as `'warning'`), or any integer.
