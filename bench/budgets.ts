@@ -103,6 +103,13 @@ export function checkBudgets(cells: Cell[]): BudgetResult[] {
 
   // Issue 13: connect-flash's API over the same store adds at most 5 % to the whole cycle.
   ratio('(d) ctx.flash within 1.05x of ctx.messages', 'd', 'km-flash', 'km-session', 1.05);
+  ratio(
+    '(d) a logged-in user with nothing sent (redisOutbox): within 1.10x of the same cycle without it',
+    'd',
+    'km-session-outbox',
+    'km-session',
+    1.1,
+  );
 
   const twin = get('d', 'floor-redis-2');
   const floorRedis = get('d', 'floor-redis');

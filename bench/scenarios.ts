@@ -193,6 +193,7 @@ export const SCENARIOS: readonly Scenario[] = [
       'km-flash',
       'floor-redis',
       'floor-redis-2',
+      'km-session-outbox',
     ],
     async prepare(server) {
       const start = await login(server);

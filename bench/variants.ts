@@ -51,6 +51,7 @@ export const VARIANT_IDS = [
   'km-cookie',
   'km-fallback',
   'km-redis',
+  'km-session-outbox',
 ] as const;
 
 export type VariantId = (typeof VARIANT_IDS)[number];
@@ -72,6 +73,8 @@ export const LABELS: Record<VariantId, string> = {
   'km-cookie': "5 koa-messages 'cookie'",
   'km-fallback': "5 koa-messages 'fallback'",
   'km-redis': "5 koa-messages 'redis'",
+  'km-session-outbox':
+    "5 koa-messages 'session' with redisOutbox() and a logged-in user with nothing sent (issue 24)",
 };
 
 type Session = Record<string, unknown>;
@@ -253,6 +256,21 @@ const BUILDERS: Record<
   'km-redis': async ({ redisUrl }) => {
     if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
     return redisVariant(redisUrl);
+  },
+  // km-session plus messages sent to users: the user is the one GET /login puts in the session,
+  // so the GET of each cycle claims from the outbox (one Redis round trip) and finds nothing.
+  'km-session-outbox': async ({ redisUrl }) => {
+    if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
+    const entry = (await import(['..', 'dist', 'redis.js'].join('/'))) as Record<string, unknown>;
+    const { Redis } = await import('ioredis');
+    const outbox = (entry['redisOutbox'] as (o: unknown) => unknown)({
+      client: new Redis(redisUrl),
+    });
+    return koaMessages({
+      storage: 'session',
+      outbox,
+      user: (ctx: Context) => sessionOf(ctx)['user'],
+    });
   },
 };
 
