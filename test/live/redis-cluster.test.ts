@@ -1,23 +1,10 @@
 import { expect } from 'chai';
-import type { Context } from 'koa';
 
-import { messagesLive, type Outbox } from '../../src/index.js';
 import { redisOutbox } from '../../src/redis.js';
-import { buildApp } from '../helpers/app.js';
 import { clientOf, connectClient } from '../helpers/redis-client.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
-import { connect, listen } from './sse-client.js';
-
-const headerUser = (ctx: Context): string | undefined => ctx.get('x-user') || undefined;
-
-const liveApp = (outbox: Outbox) =>
-  buildApp({
-    options: { outbox, user: headerUser },
-    routes: {
-      '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()),
-    },
-  });
+import { connect, listen, liveApp } from './sse-client.js';
 
 /** Until some server of `ports` lists a (shard) channel subscribed; asked again a few ms apart. */
 async function subscribed(ports: readonly number[], sharded: boolean): Promise<void> {

@@ -1,22 +1,9 @@
 import { expect } from 'chai';
-import type { Context } from 'koa';
 
-import { messagesLive, type Outbox } from '../../src/index.js';
 import { redisOutbox } from '../../src/redis.js';
-import { buildApp } from '../helpers/app.js';
 import { connectClient } from '../helpers/redis-client.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
-import { connect, listen } from './sse-client.js';
-
-const headerUser = (ctx: Context): string | undefined => ctx.get('x-user') || undefined;
-
-const liveApp = (outbox: Outbox) =>
-  buildApp({
-    options: { outbox, user: headerUser },
-    routes: {
-      '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()),
-    },
-  });
+import { connect, listen, liveApp } from './sse-client.js';
 
 describe('live on Redis pub/sub (redisOutbox across processes)', function () {
   this.timeout(30_000);

@@ -3,6 +3,10 @@ import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type Koa from 'koa';
+import type { Context } from 'koa';
+
+import { messagesLive, type Outbox } from '../../src/index.js';
+import { buildApp } from '../helpers/app.js';
 
 export interface SseEvent {
   readonly event: string;
@@ -97,3 +101,15 @@ export async function connect(url: string, headers: Record<string, string> = {})
   };
   return connection;
 }
+
+/**
+ * An app whose user is the `X-User` request header, with the live endpoint at `/live` (its
+ * heartbeat off, so only a wake-up can deliver): the Redis suites' two "processes".
+ */
+export const liveApp = (outbox: Outbox): Koa =>
+  buildApp({
+    options: { outbox, user: (ctx: Context) => ctx.get('x-user') || undefined },
+    routes: {
+      '/live': (ctx) => messagesLive({ heartbeat: 2 ** 31 - 1 })(ctx, () => Promise.resolve()),
+    },
+  });
