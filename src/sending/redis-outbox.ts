@@ -16,6 +16,7 @@ import { runScript } from '../storage/redis/scripts.js';
 import type { StoredMessage } from '../storage/types.js';
 import { checkSend, checkUserId } from './check.js';
 import { EMPTY_CLAIM, wakeAll } from './memory-outbox.js';
+import { EmptyUsers } from './redis-empty.js';
 import { CLAIM, SEND, SETTLE } from './redis-scripts.js';
 import { redisWake } from './redis-watch.js';
 import { shortcuts } from './shortcuts.js';
@@ -59,6 +60,15 @@ export interface RedisOutboxOptions {
    * @default 1000
    */
   timeout?: number | undefined;
+  /**
+   * Milliseconds this process remembers that a user has nothing pending (their last claim found
+   * nothing), so that their next pages skip the claim's round trip. A send or give-back to that
+   * user, from any process, ends it at once: the scripts publish it, and one subscriber
+   * connection per process hears it. The time only bounds what a notice lost with a connection
+   * not yet seen dead can delay. `0`: claim on every page, no subscriber connection.
+   * @default 10000
+   */
+  rememberEmpty?: number | undefined;
 }
 
 const positive = z
@@ -77,6 +87,10 @@ const redisOutboxSchema = z.strictObject({
   ttl: positive.default(14 * DAY),
   lease: positive.default(60_000),
   timeout: positive.default(1000),
+  rememberEmpty: z
+    .int({ error: 'must be a non-negative integer' })
+    .nonnegative({ error: 'must be a non-negative integer' })
+    .default(10_000),
 });
 const exact: Same<z.input<typeof redisOutboxSchema>, RedisOutboxOptions> = true;
 void exact;
@@ -95,7 +109,7 @@ void exact;
  * await outbox.success(userId, 'Your report is ready.');
  */
 export function redisOutbox(options: RedisOutboxOptions): Outbox {
-  const { prefix, maxMessages, ttl, lease, timeout, ...checked } = parseOptions(
+  const { prefix, maxMessages, ttl, lease, timeout, rememberEmpty, ...checked } = parseOptions(
     redisOutboxSchema,
     options,
     'redisOutbox()',
@@ -103,6 +117,8 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
   const client = scriptClient(checked.client);
 
   const keyOf = (user: string) => `${prefix}{${Buffer.from(user).toString('base64url')}}`;
+  const sent = `${prefix}sent`;
+  const empty = rememberEmpty > 0 ? new EmptyUsers(checked.client, sent, rememberEmpty) : undefined;
 
   const send: Outbox['send'] = async (user, level, message, sendOptions) => {
     const id = checkUserId(user, 'outbox.send() user');
@@ -111,15 +127,21 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
     const entryId = randomId();
     const entry = JSON.stringify([entryId, encodeMessage(stored)]);
     const key = keyOf(id);
-    const reply = await withTimeout(
-      retried(
-        client,
-        SEND,
-        [key, `${key}:s:${entryId}`],
-        [entry, stored.key ?? '', maxMessages, ttl, HOLD],
-      ),
-      timeout,
-    );
+    let reply: unknown;
+    try {
+      reply = await withTimeout(
+        retried(
+          client,
+          SEND,
+          [key, `${key}:s:${entryId}`],
+          [entry, stored.key ?? '', maxMessages, ttl, HOLD, sent],
+        ),
+        timeout,
+      );
+    } finally {
+      // Even a send that failed may have been stored: this process claims again.
+      empty?.heard(key);
+    }
     woken(id);
     return { dropped: entriesOf(reply, 0).map((e) => e.message) } satisfies SendReport;
   };
@@ -127,23 +149,41 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
   const claim: Outbox['claim'] = async (user) => {
     const id = checkUserId(user, 'outbox.claim() user');
     const key = keyOf(id);
+    if (empty?.has(key)) return EMPTY_CLAIM;
     const token = randomId();
     const record = `${key}:c:${token}`;
-    const reply = await withTimeout(
-      retried(client, CLAIM, [key, record, `${key}:claims`], [lease, ttl, `${key}:c:`, token]),
-      timeout,
-    );
-    const entries = entriesOf(reply, 1);
+    const pending = empty?.begin(key);
+    let reply: unknown;
+    try {
+      reply = await withTimeout(
+        retried(client, CLAIM, [key, record, `${key}:claims`], [lease, ttl, `${key}:c:`, token]),
+        timeout,
+      );
+    } finally {
+      // Empty for good only when nothing was taken and no other claim may give anything back.
+      if (pending !== undefined)
+        empty!.end(pending, Array.isArray(reply) && reply.length === 2 && reply[1] === 0);
+    }
+    const entries = entriesOf(reply, 2);
     if (entries.length === 0) return EMPTY_CLAIM;
     const ids = new Map<StoredMessage, string>(entries.map((e) => [e.message, e.id]));
     const settle = async (mode: 'ack' | 'back', list: readonly StoredMessage[]) => {
       const named = list.map((m) => ids.get(m)).filter((v): v is string => v !== undefined);
       if (named.length === 0) return;
       // An answer that never comes leaves the record to the lease.
-      await withTimeout(
-        retried(client, SETTLE, [record, key, `${key}:claims`], [mode, HOLD, ttl, token, ...named]),
-        timeout,
-      );
+      try {
+        await withTimeout(
+          retried(
+            client,
+            SETTLE,
+            [record, key, `${key}:claims`],
+            [mode, HOLD, ttl, token, sent, ...named],
+          ),
+          timeout,
+        );
+      } finally {
+        if (mode === 'back') empty?.heard(key);
+      }
     };
     return Object.freeze({
       messages: Object.freeze(entries.map((e) => e.message)),
@@ -173,7 +213,13 @@ export function redisOutbox(options: RedisOutboxOptions): Outbox {
   };
 
   const outbox: Outbox = Object.freeze({ name: 'redis', send, claim, watch, ...shortcuts(send) });
-  return redisWake(outbox, { client: checked.client, prefix: `${prefix}wake:` });
+  return redisWake(outbox, {
+    client: checked.client,
+    prefix: `${prefix}wake:`,
+    // The wake-up and the "sent" notice come on different connections: the tab's claim must not
+    // trust a mark the notice has not removed yet.
+    heard: (user) => empty?.heard(keyOf(user)),
+  });
 }
 
 const randomId = () => randomBytes(12).toString('base64url');

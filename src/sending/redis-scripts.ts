@@ -8,6 +8,10 @@ import { script } from '../storage/redis/scripts.js';
  * - `<user>:claims`: a ZSET of open claims, scored by the server time their lease ends;
  * - `<user>:s:<id>`: a short-lived record that a send ran (a retried send does nothing again).
  *
+ * A send, and a give-back that returns messages, PUBLISH the user's list key on the outbox's
+ * "sent" channel inside the script: when the write happened, so did the notice. Processes that
+ * remember users with nothing pending (`redis-empty.ts`) forget them on hearing it.
+ *
  * Every script is safe to run twice (a lost reply; ioredis re-sends, the outbox re-sends what
  * node-redis rejected): each call carries a random name (the message id, the claim token) and
  * its first run leaves what a second run answers from. Keys other than KEYS are built from
@@ -40,7 +44,8 @@ end
 `;
 
 /**
- * Send: KEYS = list, send record. ARGV = entry, message key ('' for none), max, ttl ms, hold ms.
+ * Send: KEYS = list, send record. ARGV = entry, message key ('' for none), max, ttl ms, hold ms,
+ * "sent" channel.
  * Drops a pending entry with the same message key, appends, drops the oldest beyond `max`.
  * Returns the dropped entries (a second run: the first run's).
  */
@@ -64,6 +69,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('RPUSH', KEYS[2], 'sent')
 for i = 1, #dropped do redis.call('RPUSH', KEYS[2], dropped[i]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', ARGV[6], KEYS[1])
 return dropped
 `);
 
@@ -71,19 +77,20 @@ return dropped
  * Claim: KEYS = list, claim record, claims zset. ARGV = lease ms, ttl ms, record key prefix
  * (`<user>:c:`), token. First returns to the front of the list what claims past their lease
  * still hold (oldest claim first); then moves the whole list into the record. Returns
- * {server ms, entry...}; a second run the same entries, or none once settled.
+ * {server ms, open, entry...}: `open` is 0 when no claim of the user is left open (nothing took
+ * anything that may come back), 1 otherwise; a second run the same entries, or none once settled.
  */
 export const CLAIM = script(`${DECODE}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = redis.call('TYPE', KEYS[2]).ok
 if kind == 'list' then
-  local out = {now}
+  local out = {now, 1}
   local items = redis.call('LRANGE', KEYS[2], 0, -1)
   for i = 1, #items do out[#out + 1] = items[i] end
   return out
 end
-if kind ~= 'none' then return {now} end
+if kind ~= 'none' then return {now, 1} end
 if redis.call('TYPE', KEYS[3]).ok == 'zset' then
   local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
   if #stale > 0 then
@@ -105,8 +112,12 @@ else
 end
 listOnly(KEYS[1])
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
-local out = {now}
-if #items == 0 then return out end
+if #items == 0 then
+  local open = 0
+  if redis.call('EXISTS', KEYS[3]) == 1 then open = 1 end
+  return {now, open}
+end
+local out = {now, 1}
 redis.call('DEL', KEYS[1])
 for i = 1, #items, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
@@ -120,14 +131,14 @@ return out
 
 /**
  * Settle part of a claim: KEYS = claim record, list, claims zset. ARGV = mode ('ack' or 'back'),
- * hold ms, ttl ms, token, id... The named entries leave the record: acked ones are done, given
+ * hold ms, ttl ms, token, "sent" channel, id... The named entries leave the record: acked ones are done, given
  * back ones go to the FRONT of the list in their order. When the record was already returned to
  * the list by a later claim (its lease ended), an ack removes the named entries from the list.
  * A record left empty becomes a short-lived tombstone. Returns 1.
  */
 export const SETTLE = script(`${DECODE}
 local named = {}
-for i = 5, #ARGV do named[ARGV[i]] = true end
+for i = 6, #ARGV do named[ARGV[i]] = true end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'list' then
   if kind == 'none' and ARGV[1] == 'ack' and redis.call('TYPE', KEYS[2]).ok == 'list' then
@@ -148,6 +159,7 @@ if ARGV[1] == 'back' then
   listOnly(KEYS[2])
   for i = #moved, 1, -1 do redis.call('LPUSH', KEYS[2], moved[i]) end
   extend(KEYS[2], ARGV[3])
+  redis.call('PUBLISH', ARGV[5], KEYS[2])
 end
 redis.call('DEL', KEYS[1])
 if #stay == 0 then

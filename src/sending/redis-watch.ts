@@ -15,6 +15,8 @@ export interface RedisWakeOptions {
   client: RedisClient;
   /** Channel prefix; a user's channel is prefix + `{<user id, base64url>}` (a Cluster hash tag). @default 'koa-messages:wake:' */
   prefix?: string;
+  /** Called with the user when a wake-up is heard from Redis, before the watchers are woken. */
+  heard?: (user: UserId) => void;
 }
 
 /** The subscriber connection, whichever library: one per outbox, shared by all its watchers. */
@@ -54,7 +56,9 @@ export function redisWake(outbox: Outbox, options: RedisWakeOptions): Outbox {
   const byChannel = new Map<string, string>();
   const heard = (channel: string) => {
     const user = byChannel.get(channel);
-    if (user !== undefined) for (const wake of watchers.get(user) ?? []) wake();
+    if (user === undefined) return;
+    options.heard?.(user);
+    for (const wake of watchers.get(user) ?? []) wake();
   };
   const wakeAll = () => {
     for (const set of watchers.values()) for (const wake of set) wake();

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import type { Redis } from 'ioredis';
 
 import { redisOutbox } from '../../src/redis.js';
 import { CLIENT_KINDS } from '../helpers/delivery-workload.js';
-import { clientOf } from '../helpers/redis-client.js';
+import { clientOf, connectClient } from '../helpers/redis-client.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { loggedIn, sendingApp, texts } from './app.js';
+import { rememberEmptySuite } from './remember-empty.js';
 
 const textsOf = (list: readonly { message: string }[]) => list.map((m) => m.message);
 
@@ -16,6 +18,26 @@ describe('redisOutbox() on a Redis Cluster', function () {
     cluster = await startRedisCluster();
   });
   after(() => cluster.stop());
+
+  describe('users with nothing pending are remembered (a plain SUBSCRIBE on each master)', () => {
+    let admins: Redis[] = [];
+    before(async () => {
+      admins = await Promise.all(cluster.nodes.map((n) => connectClient(n.port)));
+    });
+    after(() => {
+      for (const admin of admins) admin.disconnect();
+    });
+    for (const kind of CLIENT_KINDS)
+      describe(`with ${kind}`, () => {
+        beforeEach(async () => {
+          for (const admin of admins) await admin.flushall();
+        });
+        rememberEmptySuite(kind, {
+          connect: () => ({ cluster: cluster.nodes.map((n) => n.port) }),
+          admins: () => admins,
+        });
+      });
+  });
 
   for (const kind of CLIENT_KINDS) {
     it(`sends, claims, acks and gives back with ${kind}, users spread over the masters`, async () => {
