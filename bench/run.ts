@@ -139,6 +139,7 @@ async function main(): Promise<void> {
   const usesRedis =
     needed.includes('km-redis') ||
     needed.includes('km-session-outbox') ||
+    needed.includes('km-session-outbox-every') ||
     needed.includes('floor-redis') ||
     needed.includes('floor-redis-2');
   const redis = usesRedis ? await startRedis() : null;

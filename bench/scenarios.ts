@@ -194,6 +194,7 @@ export const SCENARIOS: readonly Scenario[] = [
       'floor-redis',
       'floor-redis-2',
       'km-session-outbox',
+      'km-session-outbox-every',
     ],
     async prepare(server) {
       const start = await login(server);

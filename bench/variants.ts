@@ -52,6 +52,7 @@ export const VARIANT_IDS = [
   'km-fallback',
   'km-redis',
   'km-session-outbox',
+  'km-session-outbox-every',
 ] as const;
 
 export type VariantId = (typeof VARIANT_IDS)[number];
@@ -75,6 +76,8 @@ export const LABELS: Record<VariantId, string> = {
   'km-redis': "5 koa-messages 'redis'",
   'km-session-outbox':
     "5 koa-messages 'session' with redisOutbox() and a logged-in user with nothing sent (issue 24)",
+  'km-session-outbox-every':
+    "5 the same, rememberEmpty: 0 (every page claims: a user's first page, for information)",
 };
 
 type Session = Record<string, unknown>;
@@ -257,22 +260,28 @@ const BUILDERS: Record<
     if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
     return redisVariant(redisUrl);
   },
-  // km-session plus messages sent to users: the user is the one GET /login puts in the session,
-  // so the GET of each cycle claims from the outbox (one Redis round trip) and finds nothing.
-  'km-session-outbox': async ({ redisUrl }) => {
-    if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
-    const entry = (await import(['..', 'dist', 'redis.js'].join('/'))) as Record<string, unknown>;
-    const { Redis } = await import('ioredis');
-    const outbox = (entry['redisOutbox'] as (o: unknown) => unknown)({
-      client: new Redis(redisUrl),
-    });
-    return koaMessages({
-      storage: 'session',
-      outbox,
-      user: (ctx: Context) => sessionOf(ctx)['user'],
-    });
-  },
+  // km-session plus messages sent to users: the user is the one GET /login puts in the session.
+  // The outbox remembers that this user has nothing pending, so after the first claim the GETs of
+  // each cycle skip the round trip; with `rememberEmpty: 0` every GET claims (one round trip).
+  'km-session-outbox': ({ redisUrl }) => withOutbox(redisUrl, {}),
+  'km-session-outbox-every': ({ redisUrl }) => withOutbox(redisUrl, { rememberEmpty: 0 }),
 };
+
+/** koa-messages 'session' with this build's redisOutbox() on `redisUrl`, and `options`. */
+async function withOutbox(redisUrl: string | undefined, options: Record<string, unknown>) {
+  if (redisUrl === undefined) throw new Unavailable('no redis-server on PATH');
+  const entry = (await import(['..', 'dist', 'redis.js'].join('/'))) as Record<string, unknown>;
+  const { Redis } = await import('ioredis');
+  const outbox = (entry['redisOutbox'] as (o: unknown) => unknown)({
+    client: new Redis(redisUrl),
+    ...options,
+  });
+  return koaMessages({
+    storage: 'session',
+    outbox,
+    user: (ctx: Context) => sessionOf(ctx)['user'],
+  });
+}
 
 /**
  * koa-messages on Redis (`koa-messages/redis`, branch `redis`). Looked up at run time so the bench
