@@ -6,8 +6,12 @@ const debug = debuglog('koa-messages');
 
 /** The most users remembered per outbox (about 100 bytes each); the oldest go first. */
 const MOST = 10_000;
-/** After the subscriber connection failed, the next attempt waits this long (no reconnect storm). */
+/**
+ * After the subscriber connection failed, the next attempt waits this long, doubled after each
+ * attempt that failed too (a server that refuses SUBSCRIBE to this ACL user), up to a minute.
+ */
 const RETRY = 1000;
+const MOST_RETRY = 60_000;
 
 /** A claim in flight: what it finds counts only if nothing was heard for its user meanwhile. */
 export interface Pending {
@@ -25,8 +29,8 @@ export interface Pending {
  * mark is trusted only while that subscription is known to be live:
  * - a claim that was in flight when its user was heard, or when the subscription was not live,
  *   marks nothing (the send may have run after the claim read the list);
- * - a dropped subscriber connection forgets every user, and a new connection is made at the next
- *   claim (at most one attempt a second);
+ * - a dropped subscriber connection forgets every user, and a new connection is made at a later
+ *   claim (at most one attempt a second, backing off to one a minute while attempts fail);
  * - `ttl` bounds what a notice lost without the connection dropping (a dead peer not yet noticed)
  *   can delay.
  * The connection is unref'd: it never keeps the process alive after the app closes its client.
@@ -37,7 +41,8 @@ export class EmptyUsers {
   #live = false;
   /** The current subscriber connection's token, while there is one. */
   #subscriber: object | undefined;
-  #lastTry = -Infinity;
+  #nextTry = -Infinity;
+  #failures = 0;
 
   constructor(
     private readonly client: RedisClient,
@@ -90,17 +95,20 @@ export class EmptyUsers {
 
   #subscribe(): void {
     const now = Date.now();
-    if (now - this.#lastTry < RETRY) return;
-    this.#lastTry = now;
+    if (now < this.#nextTry) return;
+    this.#nextTry = now + Math.min(RETRY * 2 ** this.#failures, MOST_RETRY);
     const subscriber = {};
     this.#subscriber = subscriber;
     subscribe(this.client, this.channel, {
       message: this.heard,
       up: () => {
-        if (this.#subscriber === subscriber) this.#live = true;
+        if (this.#subscriber !== subscriber) return;
+        this.#live = true;
+        this.#failures = 0;
       },
       down: () => {
         if (this.#subscriber !== subscriber) return;
+        if (!this.#live) this.#failures++;
         this.#subscriber = undefined;
         this.#forget();
       },

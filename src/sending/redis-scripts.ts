@@ -10,7 +10,8 @@ import { script } from '../storage/redis/scripts.js';
  *
  * A send, and a give-back that returns messages, PUBLISH the user's list key on the outbox's
  * "sent" channel inside the script: when the write happened, so did the notice. Processes that
- * remember users with nothing pending (`redis-empty.ts`) forget them on hearing it.
+ * remember users with nothing pending (`redis-empty.ts`) forget them on hearing it. `pcall`: an
+ * ACL user without that channel still sends (a script's error would come after its writes).
  *
  * Every script is safe to run twice (a lost reply; ioredis re-sends, the outbox re-sends what
  * node-redis rejected): each call carries a random name (the message id, the claim token) and
@@ -69,7 +70,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('RPUSH', KEYS[2], 'sent')
 for i = 1, #dropped do redis.call('RPUSH', KEYS[2], dropped[i]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', ARGV[6], KEYS[1])
+redis.pcall('PUBLISH', ARGV[6], KEYS[1])
 return dropped
 `);
 
@@ -159,7 +160,7 @@ if ARGV[1] == 'back' then
   listOnly(KEYS[2])
   for i = #moved, 1, -1 do redis.call('LPUSH', KEYS[2], moved[i]) end
   extend(KEYS[2], ARGV[3])
-  redis.call('PUBLISH', ARGV[5], KEYS[2])
+  redis.pcall('PUBLISH', ARGV[5], KEYS[2])
 end
 redis.call('DEL', KEYS[1])
 if #stay == 0 then

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 
 import { redisOutbox } from '../../src/redis.js';
 import { EmptyUsers } from '../../src/sending/redis-empty.js';
@@ -108,6 +108,40 @@ describe('redisOutbox() remembers users with nothing pending (rememberEmpty)', f
       expect(users.has('k'), 'the claim that heard it marks nothing').to.equal(false);
     } finally {
       made.close();
+    }
+  });
+
+  it('an ACL user without the channel still sends once and shows on the next page (nothing remembered)', async () => {
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'no-channels',
+      'on',
+      '>example-password',
+      '~*',
+      '+@all',
+      'resetchannels',
+    );
+    const limited = new Redis(server.port, '127.0.0.1', {
+      username: 'no-channels',
+      password: 'example-password',
+    });
+    try {
+      const box = redisOutbox({ client: limited });
+      const browser = await loggedIn(sendingApp(box), 'ann');
+      await browser.get('/page').expect(200); // tries to subscribe: NOPERM
+      await box.info('ann', 'Sent without the right to publish.');
+      expect(texts((await browser.get('/page')).text)).to.deep.equal([
+        'Sent without the right to publish.',
+      ]);
+      const before = (await commandsRun(admin)).scripts;
+      expect(texts((await browser.get('/page')).text)).to.deep.equal([]);
+      expect((await commandsRun(admin)).scripts, 'claims: nothing can be remembered').to.equal(
+        before + 1,
+      );
+    } finally {
+      limited.disconnect();
+      await admin.call('ACL', 'DELUSER', 'no-channels');
     }
   });
 
