@@ -21,7 +21,7 @@ export interface Pending {
 
 /**
  * Users of a Redis outbox this process knows have nothing pending, so that their pages skip the
- * claim's round trip (docs/sending.md, "Cost").
+ * claim's round trip (docs/sending.md, "Users with nothing pending cost no round trip").
  *
  * A claim that found nothing, with no other claim of the user open, marks the user for `ttl` ms.
  * Every send and every give-back that returns messages PUBLISHes the user's key on `channel`
