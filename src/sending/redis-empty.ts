@@ -186,8 +186,8 @@ function subscribe(client: RedisClient, channel: string, on: Events): void {
     };
     await (s['subscribe']!(channel as never, heard as never) as Promise<unknown>);
   };
-  // On a Cluster, one connection per master: a script's PUBLISH reaches the subscribers of its
-  // own node before the script's reply leaves it; other nodes hear it later, over the cluster bus.
+  // On a Cluster, one connection per master: a script's PUBLISH leaves its own node in the same
+  // pass as the script's reply; other nodes hear it later, relayed over the cluster bus.
   const start = async () => {
     const c = client as unknown as Emitter & { status?: string; isOpen?: boolean };
     if (typeof c.isCluster === 'boolean') {
